@@ -1,0 +1,122 @@
+"""Shared CLI plumbing: global state, the API client, output and error display."""
+
+from __future__ import annotations
+
+import enum
+import json
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from batchforge.client import BatchforgeClient
+
+DEFAULT_URL = "http://127.0.0.1:8000"
+
+
+class OutputFormat(enum.StrEnum):
+    table = "table"
+    json = "json"
+
+
+@dataclass
+class State:
+    """Global options, resolved lazily against the environment."""
+
+    url: str | None
+    token: str | None
+    workspace: int | None
+    output: OutputFormat
+
+    def resolved_url(self) -> str:
+        return (
+            self.url
+            or os.environ.get("BATCHFORGE_URL")
+            or os.environ.get("TOWER_API_ENDPOINT")
+            or DEFAULT_URL
+        )
+
+    def resolved_token(self) -> str | None:
+        token = (
+            self.token or os.environ.get("BATCHFORGE_TOKEN") or os.environ.get("TOWER_ACCESS_TOKEN")
+        )
+        if token:
+            return token
+        # A server on this machine saved its admin token in its data dir: use it.
+        from batchforge.settings import Settings
+
+        token_file = Settings().data_dir / "admin-token"
+        if token_file.is_file():
+            return token_file.read_text().strip() or None
+        return None
+
+    def client(self) -> BatchforgeClient:
+        from batchforge.client import BatchforgeClient
+
+        return BatchforgeClient(self.resolved_url(), self.resolved_token(), self.workspace)
+
+
+def state(ctx: typer.Context) -> State:
+    root = ctx.find_root()
+    if not isinstance(root.obj, State):  # a sub-app invoked on its own (tests)
+        root.obj = State(None, None, None, OutputFormat.table)
+    return root.obj
+
+
+def emit_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, default=str))
+
+
+def emit_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*["" if value is None else str(value) for value in row])
+    Console().print(table)
+
+
+def say(message: str) -> None:
+    typer.echo(message)
+
+
+def fail(message: str, hint: str | None = None, code: int = 1) -> typer.Exit:
+    typer.echo(f"Error: {message}", err=True)
+    if hint:
+        typer.echo(f"Hint: {hint}", err=True)
+    return typer.Exit(code)
+
+
+def read_secret_file(path: Path) -> str:
+    return path.read_text().strip()
+
+
+def run_app(app: typer.Typer) -> int:
+    """Run ``app``; a BatchforgeError prints message and hint and exits 1, no traceback.
+
+    Usage errors, ``--help`` and explicit exits are handled by click (SystemExit).
+    """
+    from batchforge.errors import BatchforgeError
+
+    try:
+        app()
+    except BatchforgeError as error:
+        typer.echo(f"Error: {error.message}", err=True)
+        if error.hint:
+            typer.echo(f"Hint: {error.hint}", err=True)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+def stdin_text() -> str:
+    return sys.stdin.read()

@@ -1,0 +1,52 @@
+"""Entry point: global options and command groups."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from batchforge.cli import credentials, policy, server
+from batchforge.cli.common import OutputFormat, State
+
+app = typer.Typer(
+    name="batchforge",
+    help="Run Nextflow pipelines on AWS Batch: a self-hosted, Seqera-compatible control plane.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(credentials.app, name="credentials")
+app.add_typer(policy.app, name="policy")
+server.register(app)
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    url: Annotated[
+        str | None,
+        typer.Option(help="API URL [env: BATCHFORGE_URL, TOWER_API_ENDPOINT]", show_default=False),
+    ] = None,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            help="API token [env: BATCHFORGE_TOKEN, TOWER_ACCESS_TOKEN]", show_default=False
+        ),
+    ] = None,
+    workspace: Annotated[
+        int | None, typer.Option("--workspace", "-w", help="Workspace id (default: yours)")
+    ] = None,
+    output: Annotated[
+        OutputFormat, typer.Option("--output", "-o", help="Output format")
+    ] = OutputFormat.table,
+) -> None:
+    ctx.obj = State(url=url, token=token, workspace=workspace, output=output)
+
+
+def run() -> None:
+    """Console-script entry: user-facing errors print as one message, exit 1; no traceback."""
+    from batchforge.cli.common import run_app
+
+    sys.exit(run_app(app))

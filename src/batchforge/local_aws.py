@@ -1,0 +1,170 @@
+"""The embedded AWS emulator: moto in server mode, over HTTP on 127.0.0.1.
+
+batchforge talks to it exactly as to AWS (boto3 with an ``endpoint_url``).  It is configured as
+ARCHITECTURE.md describes: Batch in "simple mode" (no Docker; jobs succeed at once), AWS managed
+policies loaded, and seeded with a work-dir bucket and a demo IAM user whose access keys the
+demo stores as credentials.  Known gaps of the emulator are listed in the README.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import httpx
+
+from batchforge.errors import ConfigurationError
+
+ACCOUNT_ID = "123456789012"
+WORK_BUCKET = "batchforge-local-work"
+DEMO_USER = "batchforge-demo"
+# The emulator accepts these as "the server's own" credentials (its default identity).
+EMULATOR_KEYS = ("testing", "testing")
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class DemoUser:
+    user_name: str
+    arn: str
+    access_key: str
+    secret_key: str
+
+
+class LocalAws:
+    """A running emulator process.  Use :func:`start`; stop it with :meth:`stop`."""
+
+    def __init__(self, process: subprocess.Popen[bytes], port: int, log: IO[bytes] | None):
+        self.process = process
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self._log = log
+        self._http = httpx.Client(base_url=self.url, timeout=30)
+
+    # --- control API of the emulator (never the AWS API: that goes through boto3) --------
+
+    def configure(self) -> None:
+        """Batch without Docker: a submitted job is SUCCEEDED at once."""
+        self._http.post(
+            "/moto-api/config", json={"batch": {"use_docker": False}}
+        ).raise_for_status()
+
+    def reset(self) -> None:
+        """Forget every resource, then configure and seed again (a fresh account)."""
+        self._http.post("/moto-api/reset").raise_for_status()
+        self.set_auth(enabled=False)
+        self.configure()
+        self.seed()
+
+    def set_auth(self, enabled: bool) -> None:
+        """Turn the emulator's access-key checking and IAM enforcement on or off.
+
+        With it on, only keys of IAM users created in the emulator are accepted (others get
+        InvalidClientTokenId).  Its IAM enforcement is partial (see the README), so the
+        product never relies on it; tests use it to see AWS's authentication errors.
+        """
+        count = b"0" if enabled else b"inf"
+        self._http.post("/moto-api/reset-auth", content=count).raise_for_status()
+
+    def seed(self) -> None:
+        """Create the work-dir bucket (in the default region)."""
+        s3 = self.boto_client("s3")
+        with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
+            s3.create_bucket(Bucket=WORK_BUCKET)
+
+    def create_demo_user(self, policy_document: str | None = None) -> DemoUser:
+        """An IAM user with access keys (and optionally an inline policy): demo credentials."""
+        iam = self.boto_client("iam")
+        try:
+            user = iam.create_user(UserName=DEMO_USER)["User"]
+        except iam.exceptions.EntityAlreadyExistsException:
+            user = iam.get_user(UserName=DEMO_USER)["User"]
+        if policy_document:
+            iam.put_user_policy(
+                UserName=DEMO_USER, PolicyName="batchforge", PolicyDocument=policy_document
+            )
+        key = iam.create_access_key(UserName=DEMO_USER)["AccessKey"]
+        return DemoUser(DEMO_USER, user["Arn"], key["AccessKeyId"], key["SecretAccessKey"])
+
+    def boto_client(self, service: str, region: str = "us-east-1") -> Any:
+        """A plain boto3 client on the emulator with its default identity (set-up only)."""
+        import boto3
+
+        return boto3.client(
+            service,
+            endpoint_url=self.url,
+            region_name=region,
+            aws_access_key_id=EMULATOR_KEYS[0],
+            aws_secret_access_key=EMULATOR_KEYS[1],
+        )
+
+    def is_running(self) -> bool:
+        return self.process.poll() is None
+
+    def stop(self) -> None:
+        self._http.close()
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self._log is not None:
+            self._log.close()
+
+    def __enter__(self) -> LocalAws:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+
+def _wait_ready(process: subprocess.Popen[bytes], url: str, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            return False
+        try:
+            httpx.get(f"{url}/moto-api/config", timeout=1.0)
+            return True
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    return False
+
+
+def start(port: int = 0, log_file: Path | None = None, timeout: float = 30.0) -> LocalAws:
+    """Start the emulator on 127.0.0.1 (``port`` 0 picks a free one), configured and seeded."""
+    chosen = port or free_port()
+    env = dict(os.environ, MOTO_IAM_LOAD_MANAGED_POLICIES="true")
+    env.pop("INITIAL_NO_AUTH_ACTION_COUNT", None)
+    log: IO[bytes] | None = open(log_file, "ab") if log_file else None  # noqa: SIM115
+    process = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(chosen)],
+        env=env,
+        stdout=log or subprocess.DEVNULL,
+        stderr=log or subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+    )
+    local = LocalAws(process, chosen, log)
+    if not _wait_ready(process, local.url, timeout):
+        local.stop()
+        raise ConfigurationError(
+            f"The local AWS emulator did not start on 127.0.0.1:{chosen}.",
+            hint="Is the port free? Choose another with --port / BATCHFORGE_LOCAL_AWS_PORT.",
+        )
+    local.configure()
+    local.seed()
+    return local

@@ -1,0 +1,26 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from batchforge import __version__
+from batchforge.server import errors
+from batchforge.server.routers import credentials, info
+from batchforge.services.context import AppContext
+
+
+def create_app(ctx: AppContext) -> FastAPI:
+    """An app serving ``ctx``.  OpenAPI at ``/openapi.json``; Bearer-token auth."""
+    app = FastAPI(
+        title="batchforge",
+        version=__version__,
+        description="Seqera-compatible API for running Nextflow pipelines on AWS Batch.",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.ctx = ctx
+    errors.install(app)
+    app.include_router(info.router)
+    app.include_router(credentials.router)
+    return app

@@ -1,0 +1,32 @@
+"""What every use case needs, built once per process."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from batchforge.aws.recorder import CallRecorder
+from batchforge.aws.session import AwsEnvironment
+from batchforge.crypto import SecretBox
+from batchforge.db.engine import Database
+from batchforge.settings import Settings
+
+
+@dataclass
+class AppContext:
+    """Settings, the database, the secret box and the AWS environment of one process."""
+
+    settings: Settings
+    db: Database
+    box: SecretBox
+    aws: AwsEnvironment
+    recorder: CallRecorder = field(default_factory=CallRecorder)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller: a user and the workspaces it may act in (id → role)."""
+
+    user_id: int
+    user_name: str
+    roles: dict[int, str]
+    default_workspace_id: int | None

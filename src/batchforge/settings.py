@@ -1,0 +1,83 @@
+"""Typed settings: one object, read from ``BATCHFORGE_*`` environment variables.
+
+Every field is documented here and in the README.  Nothing else in the project reads
+``os.environ`` for batchforge settings; code receives a :class:`Settings` instance.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_data_dir() -> Path:
+    """``$XDG_DATA_HOME/batchforge``, else ``~/.local/share/batchforge``."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "batchforge"
+
+
+class Settings(BaseSettings):
+    """batchforge server and CLI settings (environment prefix ``BATCHFORGE_``)."""
+
+    model_config = SettingsConfigDict(env_prefix="BATCHFORGE_", extra="ignore")
+
+    data_dir: Path = Field(
+        default_factory=default_data_dir,
+        description="Directory for the SQLite database, the encryption key and the admin token.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL. Default: SQLite file batchforge.db in the data dir. "
+        "PostgreSQL: postgresql+psycopg://user@host:5432/db",
+    )
+    host: str = Field(default="127.0.0.1", description="Address the API server binds to.")
+    port: int = Field(default=8000, ge=0, le=65535, description="Port of the API server.")
+    public_url: str | None = Field(
+        default=None,
+        description="URL at which clients and head jobs reach this server. "
+        "Default: http://HOST:PORT",
+    )
+    encryption_key: SecretStr | None = Field(
+        default=None,
+        description="Base64 32-byte key encrypting secrets at rest. When absent, a key is "
+        "generated on first start into DATA_DIR/encryption.key (mode 0600).",
+    )
+    aws_mode: Literal["local", "aws"] = Field(
+        default="local",
+        description="'local': start the embedded AWS emulator and talk only to it. "
+        "'aws': real AWS (or AWS_ENDPOINT_URL / BATCHFORGE_AWS_ENDPOINT_URL).",
+    )
+    aws_endpoint_url: str | None = Field(
+        default=None,
+        description="In 'aws' mode, an endpoint to use instead of AWS's (e.g. an emulator "
+        "started with `batchforge local-aws`).",
+    )
+    local_aws_port: int = Field(
+        default=0, ge=0, le=65535, description="Port of the embedded emulator; 0 picks a free one."
+    )
+    default_region: str = Field(default="us-east-1", description="Region used when none is given.")
+    trace_aws: bool = Field(default=False, description="Log every AWS call (secrets redacted).")
+    forge_prefix: str = Field(default="TowerForge-", description="Name prefix of forged resources.")
+
+    @field_validator("data_dir")
+    @classmethod
+    def _expand_data_dir(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @cached_property
+    def effective_database_url(self) -> str:
+        """The database URL in use: the configured one or the SQLite file in the data dir."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'batchforge.db'}"
+
+    @cached_property
+    def effective_public_url(self) -> str:
+        """Where this server is reached; without a configured one, derived from host and port."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host
+        return f"http://{host}:{self.port}"

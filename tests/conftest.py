@@ -1,0 +1,107 @@
+"""Shared fixtures.
+
+- ``local_aws``: one emulator process per test session, over HTTP (never in-process mocks).
+  ``aws`` resets it first: a test that creates or counts AWS resources asks for ``aws`` and
+  starts on a fresh account.  A reset costs ~1 s (the emulator reloads AWS's managed IAM
+  policies on its next IAM or STS call), so tests that leave nothing behind that another
+  test could see (STS calls, validation errors) use ``local_aws`` through ``app_ctx`` alone.
+- ``database_url``: every store-backed test runs on SQLite and, when
+  ``BATCHFORGE_TEST_DATABASE_URL`` is set (CI sets it), on PostgreSQL in a schema of its own.
+- ``app_ctx`` / ``api``: the real start-up path and the typed client over the ASGI app.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from batchforge import local_aws as local_aws_module
+from batchforge.aws.recorder import CallRecorder
+from batchforge.client import BatchforgeClient
+from batchforge.runtime import build_context
+from batchforge.services.accounts import bootstrap_admin
+from batchforge.services.context import AppContext
+from batchforge.settings import Settings
+
+POSTGRES_URL = os.environ.get("BATCHFORGE_TEST_DATABASE_URL")
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED = REPO_ROOT.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def local_aws() -> Iterator[local_aws_module.LocalAws]:
+    emulator = local_aws_module.start()
+    yield emulator
+    emulator.stop()
+
+
+@pytest.fixture
+def aws(local_aws: local_aws_module.LocalAws) -> local_aws_module.LocalAws:
+    """The emulator, reset to a fresh seeded account for this test."""
+    local_aws.reset()
+    return local_aws
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'batchforge.db'}"
+        return
+    if not POSTGRES_URL:
+        pytest.skip("PostgreSQL tests need BATCHFORGE_TEST_DATABASE_URL")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    yield url.render_as_string(hide_password=False)
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(data_dir=tmp_path / "data", database_url=database_url)
+
+
+@pytest.fixture
+def recorder() -> CallRecorder:
+    return CallRecorder()
+
+
+@pytest.fixture
+def app_ctx(
+    settings: Settings, local_aws: local_aws_module.LocalAws, recorder: CallRecorder
+) -> Iterator[AppContext]:
+    ctx = build_context(settings, emulator_url=local_aws.url, recorder=recorder)
+    yield ctx
+    ctx.db.dispose()
+
+
+@pytest.fixture
+def admin_token(app_ctx: AppContext) -> str:
+    token = bootstrap_admin(app_ctx).token
+    assert token is not None
+    return token
+
+
+def make_client(ctx: AppContext, token: str | None, workspace_id: int | None = None):
+    from fastapi.testclient import TestClient
+
+    from batchforge.server.app import create_app
+
+    http = TestClient(create_app(ctx), base_url="http://batchforge.test")
+    return BatchforgeClient("http://batchforge.test", token, workspace_id, http=http)
+
+
+@pytest.fixture
+def api(app_ctx: AppContext, admin_token: str) -> Iterator[BatchforgeClient]:
+    with make_client(app_ctx, admin_token) as client:
+        yield client
