@@ -85,30 +85,10 @@ class LocalAws:
             s3.create_bucket(Bucket=WORK_BUCKET)
 
     def create_demo_user(self, policy_document: str | None = None) -> DemoUser:
-        """An IAM user with access keys (and optionally an inline policy): demo credentials."""
-        iam = self.boto_client("iam")
-        try:
-            user = iam.create_user(UserName=DEMO_USER)["User"]
-        except iam.exceptions.EntityAlreadyExistsException:
-            user = iam.get_user(UserName=DEMO_USER)["User"]
-        if policy_document:
-            iam.put_user_policy(
-                UserName=DEMO_USER, PolicyName="batchforge", PolicyDocument=policy_document
-            )
-        key = iam.create_access_key(UserName=DEMO_USER)["AccessKey"]
-        return DemoUser(DEMO_USER, user["Arn"], key["AccessKeyId"], key["SecretAccessKey"])
+        return create_demo_user(self.url, policy_document)
 
     def boto_client(self, service: str, region: str = "us-east-1") -> Any:
-        """A plain boto3 client on the emulator with its default identity (set-up only)."""
-        import boto3
-
-        return boto3.client(
-            service,
-            endpoint_url=self.url,
-            region_name=region,
-            aws_access_key_id=EMULATOR_KEYS[0],
-            aws_secret_access_key=EMULATOR_KEYS[1],
-        )
+        return emulator_client(self.url, service, region)
 
     def is_running(self) -> bool:
         return self.process.poll() is None
@@ -130,6 +110,38 @@ class LocalAws:
 
     def __exit__(self, *_: object) -> None:
         self.stop()
+
+
+def emulator_client(url: str, service: str, region: str = "us-east-1") -> Any:
+    """A plain boto3 client on the emulator at ``url`` with its default identity.
+
+    For setting the emulator up (seeding, demo users), never for product calls: those go
+    through :mod:`batchforge.aws`.
+    """
+    import boto3
+
+    return boto3.client(
+        service,
+        endpoint_url=url,
+        region_name=region,
+        aws_access_key_id=EMULATOR_KEYS[0],
+        aws_secret_access_key=EMULATOR_KEYS[1],
+    )
+
+
+def create_demo_user(url: str, policy_document: str | None = None) -> DemoUser:
+    """An IAM user with a new access key (and optionally an inline policy) in the emulator."""
+    iam = emulator_client(url, "iam")
+    try:
+        user = iam.create_user(UserName=DEMO_USER)["User"]
+    except iam.exceptions.EntityAlreadyExistsException:
+        user = iam.get_user(UserName=DEMO_USER)["User"]
+    if policy_document:
+        iam.put_user_policy(
+            UserName=DEMO_USER, PolicyName="batchforge", PolicyDocument=policy_document
+        )
+    key = iam.create_access_key(UserName=DEMO_USER)["AccessKey"]
+    return DemoUser(DEMO_USER, user["Arn"], key["AccessKeyId"], key["SecretAccessKey"])
 
 
 def _wait_ready(process: subprocess.Popen[bytes], url: str, timeout: float) -> bool:
