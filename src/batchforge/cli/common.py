@@ -6,7 +6,8 @@ import enum
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -55,10 +56,20 @@ class State:
             return token_file.read_text().strip() or None
         return None
 
-    def client(self) -> BatchforgeClient:
+    @contextmanager
+    def client(self) -> Iterator[BatchforgeClient]:
+        """The API client; a BatchforgeError inside the block prints message and hint and
+        exits 1 (no traceback)."""
         from batchforge.client import BatchforgeClient
+        from batchforge.errors import BatchforgeError
 
-        return BatchforgeClient(self.resolved_url(), self.resolved_token(), self.workspace)
+        client = BatchforgeClient(self.resolved_url(), self.resolved_token(), self.workspace)
+        try:
+            yield client
+        except BatchforgeError as error:
+            raise fail(error.message, error.hint) from None
+        finally:
+            client.close()
 
 
 def state(ctx: typer.Context) -> State:

@@ -8,7 +8,7 @@ Create Date: 2026-11-25
 import sqlalchemy as sa
 from alembic import op
 
-from batchforge.db.models import UtcDateTime
+from batchforge.db.models.base import UtcDateTime
 
 revision = "0001"
 down_revision = None

@@ -1,0 +1,31 @@
+"""SQLAlchemy models, one module per area; every model is re-exported here.
+
+Every resource belongs to a workspace, and every workspace to an organization.  Users reach a
+workspace through a membership.  API tokens are stored as SHA-256 hashes only.  Secret
+material lives only in ``*_encrypted`` columns (see :mod:`batchforge.crypto`).
+
+A new area adds its module and one import line below, so Alembic sees its tables.
+"""
+
+from batchforge.db.models.accounts import (
+    ApiToken,
+    Organization,
+    User,
+    Workspace,
+    WorkspaceMember,
+)
+from batchforge.db.models.base import Base, IdType, UtcDateTime, utcnow
+from batchforge.db.models.credentials import Credentials
+
+__all__ = [
+    "ApiToken",
+    "Base",
+    "Credentials",
+    "IdType",
+    "Organization",
+    "User",
+    "UtcDateTime",
+    "Workspace",
+    "WorkspaceMember",
+    "utcnow",
+]
