@@ -59,6 +59,23 @@ class Conflict(BatchforgeError):
     status = 409
 
 
+class CredentialsInUse(Conflict):
+    """Seqera's DeleteCredentialsConflictResponse: which resources still use them."""
+
+    code = "credentials-in-use"
+
+    def __init__(self, message: str, *, credentials_id: str, conflicts: list[dict[str, str]]):
+        super().__init__(message, hint="Delete or re-point those compute environments first.")
+        self.credentials_id = credentials_id
+        self.conflicts = conflicts
+
+    def to_dict(self) -> dict[str, Any]:
+        body = super().to_dict()
+        body["credentialsId"] = self.credentials_id
+        body["conflicts"] = self.conflicts
+        return body
+
+
 class Unauthorized(BatchforgeError):
     code = "unauthorized"
     status = 401
@@ -157,5 +174,6 @@ ERRORS_BY_CODE: dict[str, type[BatchforgeError]] = {
         AwsError,
         AwsAccessDenied,
         CredentialsRejected,
+        CredentialsInUse,
     )
 }

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from batchforge import __version__
 from batchforge.server import errors
-from batchforge.server.routers import credentials, info
+from batchforge.server.routers import compute_envs, credentials, info, labels
 from batchforge.services.context import AppContext
 
 
@@ -23,4 +23,6 @@ def create_app(ctx: AppContext) -> FastAPI:
     errors.install(app)
     app.include_router(info.router)
     app.include_router(credentials.router)
+    app.include_router(compute_envs.router)
+    app.include_router(labels.router)
     return app

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from dataclasses import dataclass, field
 
 from batchforge.aws.recorder import CallRecorder
 from batchforge.aws.session import AwsEnvironment
 from batchforge.crypto import SecretBox
 from batchforge.db.engine import Database
+from batchforge.forge.waits import Pacing
 from batchforge.settings import Settings
 
 
@@ -20,6 +23,9 @@ class AppContext:
     box: SecretBox
     aws: AwsEnvironment
     recorder: CallRecorder = field(default_factory=CallRecorder)
+    pacing: Pacing = field(default_factory=Pacing)
+    # Identifies this process as a lease owner among server replicas.
+    worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
 
 
 @dataclass(frozen=True)

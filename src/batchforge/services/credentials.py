@@ -20,7 +20,14 @@ from sqlalchemy.exc import IntegrityError
 from batchforge.aws.session import AwsAuth, AwsSession, assume_role
 from batchforge.db import models
 from batchforge.db.models import utcnow
-from batchforge.errors import AwsError, Conflict, CredentialsRejected, InvalidInput, NotFound
+from batchforge.errors import (
+    AwsError,
+    Conflict,
+    CredentialsInUse,
+    CredentialsRejected,
+    InvalidInput,
+    NotFound,
+)
 from batchforge.schemas.credentials import (
     CREDENTIALS_NAME_PATTERN,
     AwsKeysIn,
@@ -319,6 +326,18 @@ def update(
 
 
 def delete(ctx: AppContext, workspace_id: int, credentials_id: str) -> None:
+    """Delete credentials no live compute environment uses (409 naming them otherwise)."""
+    from batchforge.services.compute_envs import in_use_by
+
+    describe(ctx, workspace_id, credentials_id)
+    users = in_use_by(ctx, credentials_id)
+    if users:
+        names = ", ".join(item["name"] for item in users)
+        raise CredentialsInUse(
+            f"Credentials are used by compute environment(s) {names}; delete those first.",
+            credentials_id=credentials_id,
+            conflicts=users,
+        )
     with ctx.db.transaction() as session:
         row = _load(session, workspace_id, credentials_id)
         session.delete(row)

@@ -15,13 +15,22 @@ from batchforge.db.models.accounts import (
     WorkspaceMember,
 )
 from batchforge.db.models.base import Base, IdType, UtcDateTime, utcnow
+from batchforge.db.models.compute import ComputeEnv, ForgeResource
 from batchforge.db.models.credentials import Credentials
+from batchforge.db.models.data_links import DataLink, DataLinkCredentials, DataLinkDiscovery
+from batchforge.db.models.labels import Label
 
 __all__ = [
     "ApiToken",
     "Base",
+    "ComputeEnv",
     "Credentials",
+    "DataLink",
+    "DataLinkCredentials",
+    "DataLinkDiscovery",
+    "ForgeResource",
     "IdType",
+    "Label",
     "Organization",
     "User",
     "UtcDateTime",

@@ -1,0 +1,205 @@
+"""AWS Batch compute environments and job queues.
+
+Real AWS is asynchronous here: a compute environment or queue is CREATING, UPDATING or
+DELETING for a while, a queue must be DISABLED before it is deleted, and a compute environment
+still referenced by a queue cannot be deleted ("found existing JobQueue relationship"; AWS's
+view of that relationship is eventually consistent, so it is retried).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from batchforge.errors import AwsError
+from batchforge.forge.resources.base import Created, ForgeContext, Resource, says
+
+EXISTS = ("already exists",)
+GONE = ("does not exist", "not found")
+RELATIONSHIP = ("jobqueue relationship", "job queue relationship")
+# IAM is eventually consistent: a role or instance profile made seconds ago may be unknown.
+IAM_NOT_YET = ("instance profile", "iaminstanceprofile", "service role", "role", "not authorized")
+
+
+class BatchError(AwsError):
+    code = "forge-batch-invalid"
+
+
+def _describe_ce(ctx: ForgeContext, name: str) -> dict[str, Any] | None:
+    found = ctx.aws.client("batch").describe_compute_environments(computeEnvironments=[name])
+    items = found.get("computeEnvironments", [])
+    return items[0] if items else None
+
+
+def _describe_jq(ctx: ForgeContext, name: str) -> dict[str, Any] | None:
+    found = ctx.aws.client("batch").describe_job_queues(jobQueues=[name])
+    items = found.get("jobQueues", [])
+    return items[0] if items else None
+
+
+def _ready(kind: str, item: dict[str, Any] | None, name: str) -> dict[str, Any] | None:
+    """The item once VALID; None while CREATING/UPDATING; an error when INVALID or gone."""
+    if item is None:
+        raise BatchError(
+            f"AWS Batch {kind} {name} disappeared while being created.",
+            service="batch",
+            operation="Describe",
+        )
+    status = item.get("status")
+    if status == "VALID":
+        return item
+    if status == "INVALID":
+        reason = item.get("statusReason") or "no reason given"
+        raise BatchError(
+            f"AWS Batch {kind} {name} is INVALID: {reason}",
+            service="batch",
+            operation="Describe",
+            aws_message=reason,
+        )
+    return None
+
+
+def _settled(item: dict[str, Any] | None) -> bool:
+    return item is None or item.get("status") not in ("CREATING", "UPDATING", "DELETING")
+
+
+class ComputeEnvironmentHandler:
+    """params: ``compute_resources`` (with ``launch_template`` / ``instance_profile`` /
+    ``fleet_role`` keys resolved from refs), ``service_role`` (key)."""
+
+    kind = "batch-compute-environment"
+
+    def create(self, ctx: ForgeContext, resource: Resource) -> Created:
+        batch = ctx.aws.client("batch")
+        compute = dict(resource.params["compute_resources"])
+        compute["instanceRole"] = ctx.output(resource.params["instance_profile"]).arn
+        compute["launchTemplate"] = {
+            "launchTemplateName": ctx.output(resource.params["launch_template"]).attrs["name"],
+            "version": "$Latest",
+        }
+        if resource.params.get("fleet_role"):
+            compute["spotIamFleetRole"] = ctx.output(resource.params["fleet_role"]).arn
+        compute["tags"] = dict(ctx.tags)
+        request = {
+            "computeEnvironmentName": resource.name,
+            "type": "MANAGED",
+            "state": "ENABLED",
+            "computeResources": compute,
+            "serviceRole": ctx.output(resource.params["service_role"]).arn,
+            "tags": dict(ctx.tags),
+        }
+
+        def create() -> str:
+            try:
+                return str(batch.create_compute_environment(**request)["computeEnvironmentArn"])
+            except AwsError as error:
+                if not says(error, *EXISTS):
+                    raise
+                existing = _describe_ce(ctx, resource.name)
+                if existing is None:
+                    raise
+                return str(existing["computeEnvironmentArn"])
+
+        arn = ctx.pacing.retrying(create, lambda e: says(e, *IAM_NOT_YET) and not says(e, *EXISTS))
+        ctx.pacing.until(
+            f"compute environment {resource.name} to be VALID",
+            lambda: _ready("compute environment", _describe_ce(ctx, resource.name), resource.name),
+        )
+        return Created(physical_id=resource.name, arn=arn)
+
+    def delete(self, ctx: ForgeContext, resource: Resource, physical_id: str | None) -> None:
+        batch = ctx.aws.client("batch")
+        item = ctx.pacing.until(
+            f"compute environment {resource.name} to settle",
+            lambda: _settle_probe(_describe_ce(ctx, resource.name)),
+        )
+        if item.get("missing"):
+            return
+        if item.get("state") == "ENABLED":
+            batch.update_compute_environment(computeEnvironment=resource.name, state="DISABLED")
+            ctx.pacing.until(
+                f"compute environment {resource.name} to be disabled",
+                lambda: _settle_probe(_describe_ce(ctx, resource.name)),
+            )
+
+        def delete() -> None:
+            try:
+                batch.delete_compute_environment(computeEnvironment=resource.name)
+            except AwsError as error:
+                if not says(error, *GONE):
+                    raise
+
+        ctx.pacing.retrying(delete, lambda e: says(e, *RELATIONSHIP))
+        ctx.pacing.until(
+            f"compute environment {resource.name} to be deleted",
+            lambda: _gone_probe(_describe_ce(ctx, resource.name)),
+        )
+
+
+class JobQueueHandler:
+    """params: ``compute_environment`` (key), ``priority``, ``time_limit_actions``."""
+
+    kind = "batch-job-queue"
+
+    def create(self, ctx: ForgeContext, resource: Resource) -> Created:
+        batch = ctx.aws.client("batch")
+        request: dict[str, Any] = {
+            "jobQueueName": resource.name,
+            "state": "ENABLED",
+            "priority": resource.params.get("priority", 1),
+            "computeEnvironmentOrder": [
+                {
+                    "order": 1,
+                    "computeEnvironment": ctx.output(resource.params["compute_environment"]).arn,
+                }
+            ],
+            "tags": dict(ctx.tags),
+        }
+        if resource.params.get("time_limit_actions"):
+            request["jobStateTimeLimitActions"] = resource.params["time_limit_actions"]
+        try:
+            arn = str(batch.create_job_queue(**request)["jobQueueArn"])
+        except AwsError as error:
+            existing = _describe_jq(ctx, resource.name) if says(error, *EXISTS) else None
+            if existing is None:
+                raise
+            arn = str(existing["jobQueueArn"])
+        ctx.pacing.until(
+            f"job queue {resource.name} to be VALID",
+            lambda: _ready("job queue", _describe_jq(ctx, resource.name), resource.name),
+        )
+        return Created(physical_id=resource.name, arn=arn)
+
+    def delete(self, ctx: ForgeContext, resource: Resource, physical_id: str | None) -> None:
+        batch = ctx.aws.client("batch")
+        item = ctx.pacing.until(
+            f"job queue {resource.name} to settle",
+            lambda: _settle_probe(_describe_jq(ctx, resource.name)),
+        )
+        if item.get("missing"):
+            return
+        if item.get("state") == "ENABLED":
+            batch.update_job_queue(jobQueue=resource.name, state="DISABLED")
+            ctx.pacing.until(
+                f"job queue {resource.name} to be disabled",
+                lambda: _settle_probe(_describe_jq(ctx, resource.name)),
+            )
+        try:
+            batch.delete_job_queue(jobQueue=resource.name)
+        except AwsError as error:
+            if not says(error, *GONE):
+                raise
+        ctx.pacing.until(
+            f"job queue {resource.name} to be deleted",
+            lambda: _gone_probe(_describe_jq(ctx, resource.name)),
+        )
+
+
+def _settle_probe(item: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The item once no change is under way (``{"missing": True}`` when gone)."""
+    if item is None or item.get("status") == "DELETED":
+        return {"missing": True}
+    return item if _settled(item) else None
+
+
+def _gone_probe(item: dict[str, Any] | None) -> bool | None:
+    return True if item is None or item.get("status") == "DELETED" else None

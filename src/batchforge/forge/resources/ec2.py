@@ -1,0 +1,43 @@
+"""The EC2 launch template."""
+
+from __future__ import annotations
+
+from batchforge.errors import AwsError
+from batchforge.forge.resources.base import Created, ForgeContext, Resource, aws_code, tag_list
+
+NOT_FOUND = {"InvalidLaunchTemplateName.NotFoundException", "InvalidLaunchTemplateId.NotFound"}
+
+
+class LaunchTemplateHandler:
+    """params: ``data`` (LaunchTemplateData without user data), ``user_data`` (base64)."""
+
+    kind = "launch-template"
+
+    def create(self, ctx: ForgeContext, resource: Resource) -> Created:
+        ec2 = ctx.aws.client("ec2")
+        data = dict(resource.params["data"])
+        data["UserData"] = resource.params["user_data"]
+        data["TagSpecifications"] = [
+            {"ResourceType": "volume", "Tags": tag_list(ctx.tags)},
+        ]
+        try:
+            template = ec2.create_launch_template(
+                LaunchTemplateName=resource.name,
+                LaunchTemplateData=data,
+                ClientToken=resource.name,
+                TagSpecifications=[{"ResourceType": "launch-template", "Tags": tag_list(ctx.tags)}],
+            )["LaunchTemplate"]
+        except AwsError as error:
+            if aws_code(error) != "InvalidLaunchTemplateName.AlreadyExistsException":
+                raise
+            template = ec2.describe_launch_templates(LaunchTemplateNames=[resource.name])[
+                "LaunchTemplates"
+            ][0]
+        return Created(physical_id=template["LaunchTemplateId"], attrs={"name": resource.name})
+
+    def delete(self, ctx: ForgeContext, resource: Resource, physical_id: str | None) -> None:
+        try:
+            ctx.aws.client("ec2").delete_launch_template(LaunchTemplateName=resource.name)
+        except AwsError as error:
+            if aws_code(error) not in NOT_FOUND:
+                raise

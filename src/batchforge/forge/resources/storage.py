@@ -1,0 +1,166 @@
+"""EFS file systems with their mount targets, and FSx for Lustre file systems."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from batchforge.errors import AwsError
+from batchforge.forge.resources.base import Created, ForgeContext, Resource, aws_code, tag_list
+
+
+class EfsFileSystemHandler:
+    """An encrypted EFS file system, created with ``CreationToken`` = the resource name (so
+    a retry finds it)."""
+
+    kind = "efs-file-system"
+
+    def create(self, ctx: ForgeContext, resource: Resource) -> Created:
+        efs = ctx.aws.client("efs")
+        try:
+            created = efs.create_file_system(
+                CreationToken=resource.name,
+                PerformanceMode="generalPurpose",
+                Encrypted=True,
+                Tags=tag_list(ctx.tags),
+            )
+            fs_id = created["FileSystemId"]
+        except AwsError as error:
+            if aws_code(error) != "FileSystemAlreadyExists":
+                raise
+            fs_id = efs.describe_file_systems(CreationToken=resource.name)["FileSystems"][0][
+                "FileSystemId"
+            ]
+        ctx.pacing.until(f"EFS {fs_id} to be available", lambda: self._available(ctx, fs_id))
+        return Created(physical_id=fs_id)
+
+    @staticmethod
+    def _available(ctx: ForgeContext, fs_id: str) -> bool | None:
+        items = ctx.aws.client("efs").describe_file_systems(FileSystemId=fs_id)["FileSystems"]
+        state = items[0]["LifeCycleState"] if items else "missing"
+        if state in ("error", "missing"):
+            raise AwsError(
+                f"EFS {fs_id} is {state}.", service="efs", operation="DescribeFileSystems"
+            )
+        return True if state == "available" else None
+
+    def delete(self, ctx: ForgeContext, resource: Resource, physical_id: str | None) -> None:
+        efs = ctx.aws.client("efs")
+        fs_id = physical_id or self._find(ctx, resource.name)
+        if fs_id is None:
+            return
+
+        def delete() -> None:
+            try:
+                efs.delete_file_system(FileSystemId=fs_id)
+            except AwsError as error:
+                if aws_code(error) != "FileSystemNotFound":
+                    raise
+
+        # Mount targets take a while to go: FileSystemInUse until then.
+        ctx.pacing.retrying(delete, lambda e: aws_code(e) == "FileSystemInUse")
+
+    @staticmethod
+    def _find(ctx: ForgeContext, name: str) -> str | None:
+        items = ctx.aws.client("efs").describe_file_systems(CreationToken=name)["FileSystems"]
+        return items[0]["FileSystemId"] if items else None
+
+
+class EfsMountTargetHandler:
+    """params: ``file_system`` (key), ``subnet``, ``security_groups``."""
+
+    kind = "efs-mount-target"
+
+    def create(self, ctx: ForgeContext, resource: Resource) -> Created:
+        efs = ctx.aws.client("efs")
+        fs_id = ctx.output(resource.params["file_system"]).physical_id
+        subnet = resource.params["subnet"]
+        try:
+            request: dict[str, Any] = {"FileSystemId": fs_id, "SubnetId": subnet}
+            if resource.params.get("security_groups"):
+                request["SecurityGroups"] = list(resource.params["security_groups"])
+            target_id = efs.create_mount_target(**request)["MountTargetId"]
+        except AwsError as error:
+            if aws_code(error) != "MountTargetConflict":
+                raise
+            target_id = self._find(ctx, fs_id, subnet)
+            if target_id is None:
+                raise
+        return Created(physical_id=target_id, attrs={"file_system": fs_id})
+
+    @staticmethod
+    def _find(ctx: ForgeContext, fs_id: str, subnet: str) -> str | None:
+        targets = ctx.aws.client("efs").describe_mount_targets(FileSystemId=fs_id)["MountTargets"]
+        for target in targets:
+            if target["SubnetId"] == subnet:
+                return str(target["MountTargetId"])
+        return None
+
+    def delete(self, ctx: ForgeContext, resource: Resource, physical_id: str | None) -> None:
+        if physical_id is None:
+            return  # never created: its file system's deletion covers an orphan attempt
+        try:
+            ctx.aws.client("efs").delete_mount_target(MountTargetId=physical_id)
+        except AwsError as error:
+            if aws_code(error) != "MountTargetNotFound":
+                raise
+
+
+class FsxFileSystemHandler:
+    """An FSx for Lustre (SCRATCH_2) file system; ``ClientRequestToken`` = the name.
+    params: ``size_gb``, ``subnet``, ``security_groups``."""
+
+    kind = "fsx-file-system"
+
+    def create(self, ctx: ForgeContext, resource: Resource) -> Created:
+        fsx = ctx.aws.client("fsx")
+        request: dict[str, Any] = {
+            "ClientRequestToken": resource.name[:63],
+            "FileSystemType": "LUSTRE",
+            "StorageCapacity": resource.params["size_gb"],
+            "SubnetIds": [resource.params["subnet"]],
+            "LustreConfiguration": {"DeploymentType": "SCRATCH_2"},
+            "Tags": tag_list({**ctx.tags, "Name": resource.name}),
+        }
+        if resource.params.get("security_groups"):
+            request["SecurityGroupIds"] = list(resource.params["security_groups"])
+        system = fsx.create_file_system(**request)["FileSystem"]
+        fs_id = system["FileSystemId"]
+        system = ctx.pacing.until(
+            f"FSx {fs_id} to be available", lambda: self._available(ctx, fs_id)
+        )
+        lustre = system.get("LustreConfiguration", {})
+        return Created(
+            physical_id=fs_id,
+            attrs={"dns": system.get("DNSName"), "mount_name": lustre.get("MountName")},
+        )
+
+    @staticmethod
+    def _available(ctx: ForgeContext, fs_id: str) -> dict[str, Any] | None:
+        systems = ctx.aws.client("fsx").describe_file_systems(FileSystemIds=[fs_id])["FileSystems"]
+        system = systems[0] if systems else {"Lifecycle": "MISSING"}
+        state = system.get("Lifecycle", "AVAILABLE")  # the emulator omits it: ready at once
+        if state in ("FAILED", "MISCONFIGURED", "MISSING"):
+            raise AwsError(
+                f"FSx {fs_id} is {state}.", service="fsx", operation="DescribeFileSystems"
+            )
+        return system if state == "AVAILABLE" else None
+
+    def delete(self, ctx: ForgeContext, resource: Resource, physical_id: str | None) -> None:
+        fsx = ctx.aws.client("fsx")
+        fs_id = physical_id or self._find(ctx, resource.name)
+        if fs_id is None:
+            return
+        try:
+            fsx.delete_file_system(FileSystemId=fs_id)
+        except AwsError as error:
+            if aws_code(error) != "FileSystemNotFound":
+                raise
+
+    @staticmethod
+    def _find(ctx: ForgeContext, name: str) -> str | None:
+        for page in ctx.aws.client("fsx").paginate("describe_file_systems"):
+            for system in page["FileSystems"]:
+                tags = {tag["Key"]: tag["Value"] for tag in system.get("Tags", [])}
+                if tags.get("Name") == name:
+                    return str(system["FileSystemId"])
+        return None

@@ -1,0 +1,160 @@
+"""Compute environment shapes (Seqera's ComputeEnv / AwsBatchConfig / ForgeConfig)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import Field
+
+from batchforge.schemas.common import ApiModel
+
+ComputeEnvStatus = Literal[
+    "CREATING", "AVAILABLE", "DISABLED", "DELETING", "ERRORED", "INVALID", "DELETED"
+]
+
+
+class ForgeConfig(ApiModel):
+    type: Literal["SPOT", "EC2"] | None = None
+    minCpus: int | None = None
+    maxCpus: int | None = None
+    gpuEnabled: bool = False
+    arm64Enabled: bool = False
+    ebsAutoScale: bool | None = None
+    instanceTypes: list[str] = Field(default_factory=list)
+    allocStrategy: (
+        Literal[
+            "BEST_FIT",
+            "BEST_FIT_PROGRESSIVE",
+            "SPOT_CAPACITY_OPTIMIZED",
+            "SPOT_PRICE_CAPACITY_OPTIMIZED",
+        ]
+        | None
+    ) = None
+    imageId: str | None = None
+    vpcId: str | None = None
+    subnets: list[str] = Field(default_factory=list)
+    securityGroups: list[str] = Field(default_factory=list)
+    fsxMount: str | None = None
+    fsxName: str | None = None
+    fsxSize: int | None = None
+    disposeOnDeletion: bool = True
+    ec2KeyPair: str | None = None
+    allowBuckets: list[str] = Field(default_factory=list)
+    ebsBlockSize: int | None = None
+    fusionEnabled: bool | None = None
+    bidPercentage: int | None = None
+    efsCreate: bool = False
+    efsId: str | None = None
+    efsMount: str | None = None
+    dragenEnabled: bool | None = None
+    ecsConfig: str | None = None
+    fargateHeadEnabled: bool | None = None
+    ebsBootSize: int | None = None
+    amiFamily: Literal["al2023", "al2"] = "al2023"  # batchforge extension
+
+
+class ConfigEnvVariable(ApiModel):
+    name: str
+    value: str | None = None
+    head: bool = False
+    compute: bool = False
+
+
+class AwsBatchConfig(ApiModel):
+    discriminator: Literal["aws-batch"] | None = "aws-batch"
+    region: str | None = None
+    workDir: str | None = None
+    forge: ForgeConfig | None = None
+    headQueue: str | None = None
+    computeQueue: str | None = None
+    headJobRole: str | None = None
+    computeJobRole: str | None = None
+    executionRole: str | None = None
+    headJobCpus: int | None = None
+    headJobMemoryMb: int | None = None
+    cliPath: str | None = None
+    logGroup: str | None = None
+    lustreId: str | None = None
+    volumes: list[str] = Field(default_factory=list)
+    preRunScript: str | None = None
+    postRunScript: str | None = None
+    nextflowConfig: str | None = None
+    environment: list[ConfigEnvVariable] = Field(default_factory=list)
+    waveEnabled: bool = False
+    fusion2Enabled: bool = False
+    nvnmeStorageEnabled: bool = False
+    storageType: str | None = None
+    forgedResources: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class ComputeEnvIn(ApiModel):
+    name: str = Field(max_length=100)
+    platform: str
+    credentialsId: str | None = None
+    description: str | None = Field(default=None, max_length=2000)
+    config: AwsBatchConfig
+
+
+class CreateComputeEnvRequest(ApiModel):
+    computeEnv: ComputeEnvIn
+    labelIds: list[int] = Field(default_factory=list)
+
+
+class CreateComputeEnvResponse(ApiModel):
+    computeEnvId: str
+
+
+class UpdateComputeEnvRequest(ApiModel):
+    name: str | None = Field(default=None, max_length=100)
+    description: str | None = Field(default=None, max_length=2000)
+    credentialsId: str | None = None
+
+
+class LabelDbDto(ApiModel):
+    id: int
+    name: str
+    value: str | None = None
+    resource: bool = False
+    isDefault: bool = False
+
+
+class ComputeEnvOut(ApiModel):
+    id: str
+    name: str
+    description: str | None = None
+    platform: str
+    credentialsId: str | None = None
+    workspaceId: int
+    config: AwsBatchConfig
+    status: ComputeEnvStatus
+    message: str | None = None
+    primary: bool = False
+    deleted: bool = False
+    dateCreated: datetime
+    lastUpdated: datetime
+    lastUsed: datetime | None = None
+    labels: list[LabelDbDto] = Field(default_factory=list)
+
+
+class DescribeComputeEnvResponse(ApiModel):
+    computeEnv: ComputeEnvOut
+
+
+class ListComputeEnvsEntry(ApiModel):
+    id: str
+    name: str
+    platform: str
+    status: ComputeEnvStatus
+    message: str | None = None
+    credentialsId: str | None = None
+    description: str | None = None
+    region: str | None = None
+    workDir: str | None = None
+    primary: bool = False
+    lastUsed: datetime | None = None
+    labels: list[LabelDbDto] = Field(default_factory=list)
+
+
+class ListComputeEnvsResponse(ApiModel):
+    computeEnvs: list[ListComputeEnvsEntry]

@@ -1,0 +1,106 @@
+"""``/compute-envs``: Seqera's compute environment API for platform ``aws-batch``."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from batchforge.schemas.compute_envs import (
+    CreateComputeEnvRequest,
+    CreateComputeEnvResponse,
+    DescribeComputeEnvResponse,
+    ListComputeEnvsResponse,
+    UpdateComputeEnvRequest,
+)
+from batchforge.server.deps import Ctx, WorkspaceId
+from batchforge.services import compute_envs as service
+
+router = APIRouter(prefix="/compute-envs", tags=["compute-envs"])
+
+
+def _wake_worker(request: Request) -> None:
+    worker = getattr(request.app.state, "forge_worker", None)
+    if worker is not None:
+        worker.wake()
+
+
+@router.get("", response_model=ListComputeEnvsResponse)
+def list_compute_envs(
+    ctx: Ctx, workspace_id: WorkspaceId, status: str | None = None
+) -> ListComputeEnvsResponse:
+    return ListComputeEnvsResponse(computeEnvs=service.list_all(ctx, workspace_id, status))
+
+
+@router.post("", response_model=CreateComputeEnvResponse)
+def create_compute_env(
+    request: Request, ctx: Ctx, workspace_id: WorkspaceId, body: CreateComputeEnvRequest
+) -> CreateComputeEnvResponse:
+    ce_id = service.create(ctx, workspace_id, body.computeEnv, body.labelIds)
+    _wake_worker(request)
+    return CreateComputeEnvResponse(computeEnvId=ce_id)
+
+
+@router.get("/validate", status_code=204, response_class=Response)
+def validate_name(ctx: Ctx, workspace_id: WorkspaceId, name: str) -> Response:
+    from batchforge.errors import InvalidInput
+    from batchforge.services.compute_validation import NAME
+
+    if not NAME.match(name):
+        raise InvalidInput("name: use 1-100 letters, digits, '-' or '_'.", field="name")
+    service._ensure_name_free(ctx, workspace_id, name)
+    return Response(status_code=204)
+
+
+@router.get("/{computeEnvId}", response_model=DescribeComputeEnvResponse)
+def describe_compute_env(
+    ctx: Ctx, workspace_id: WorkspaceId, computeEnvId: str
+) -> DescribeComputeEnvResponse:
+    return DescribeComputeEnvResponse(computeEnv=service.describe(ctx, workspace_id, computeEnvId))
+
+
+@router.put("/{computeEnvId}", status_code=204, response_class=Response)
+def update_compute_env(
+    ctx: Ctx, workspace_id: WorkspaceId, computeEnvId: str, body: UpdateComputeEnvRequest
+) -> Response:
+    service.update_env(ctx, workspace_id, computeEnvId, body)
+    return Response(status_code=204)
+
+
+@router.delete("/{computeEnvId}", status_code=204, response_class=Response)
+def delete_compute_env(
+    request: Request,
+    ctx: Ctx,
+    workspace_id: WorkspaceId,
+    computeEnvId: str,
+    force: bool = False,
+    preserveResources: bool | None = None,
+) -> Response:
+    service.delete(ctx, workspace_id, computeEnvId, force, preserveResources)
+    _wake_worker(request)
+    return Response(status_code=204)
+
+
+@router.post("/{computeEnvId}/disable", status_code=204, response_class=Response)
+def disable_compute_env(ctx: Ctx, workspace_id: WorkspaceId, computeEnvId: str) -> Response:
+    service.set_status(ctx, workspace_id, computeEnvId, "DISABLED")
+    return Response(status_code=204)
+
+
+@router.post("/{computeEnvId}/enable", status_code=204, response_class=Response)
+def enable_compute_env(ctx: Ctx, workspace_id: WorkspaceId, computeEnvId: str) -> Response:
+    service.set_status(ctx, workspace_id, computeEnvId, "AVAILABLE")
+    return Response(status_code=204)
+
+
+@router.post("/{computeEnvId}/primary", status_code=204, response_class=Response)
+def make_primary(ctx: Ctx, workspace_id: WorkspaceId, computeEnvId: str) -> Response:
+    service.make_primary(ctx, workspace_id, computeEnvId)
+    return Response(status_code=204)
+
+
+@router.post("/{computeEnvId}/validate", response_model=DescribeComputeEnvResponse)
+def validate_compute_env(
+    ctx: Ctx, workspace_id: WorkspaceId, computeEnvId: str, force: bool = False
+) -> DescribeComputeEnvResponse:
+    return DescribeComputeEnvResponse(
+        computeEnv=service.validate_env(ctx, workspace_id, computeEnvId)
+    )

@@ -1,0 +1,367 @@
+"""Compute environment use cases: create (validated, preflighted), list, describe, update,
+delete (dispose), enable/disable, primary, validate.
+
+Forge work (creating or disposing of AWS resources) is not done in the request: the
+environment is stored with ``operation`` set and :mod:`batchforge.services.forge_runner`
+carries it out in the background, resumably.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from batchforge.aws.session import AwsSession
+from batchforge.db import models
+from batchforge.db.models import utcnow
+from batchforge.errors import Conflict, InvalidInput, NotFound
+from batchforge.forge.spec import ForgeSpec
+from batchforge.schemas.compute_envs import (
+    AwsBatchConfig,
+    ComputeEnvIn,
+    ComputeEnvOut,
+    ListComputeEnvsEntry,
+    UpdateComputeEnvRequest,
+)
+from batchforge.services import compute_preflight, compute_validation, credentials, labels
+from batchforge.services.context import AppContext
+from batchforge.services.forge_journal import DbJournal
+from batchforge.services.ids import new_id
+
+FORGE_CREATE, FORGE_DELETE = "create", "delete"
+
+
+def aws_session(ctx: AppContext, workspace_id: int, credentials_id: str, region: str) -> AwsSession:
+    keys = credentials.stored_keys(ctx, workspace_id, credentials_id)
+    return ctx.aws.session(keys.auth(), region)
+
+
+def _forge_spec(
+    ce_id: str, config: AwsBatchConfig, ctx: AppContext, tags: dict[str, str]
+) -> ForgeSpec:
+    forge = config.forge
+    assert forge is not None and forge.type is not None and forge.maxCpus is not None
+    return ForgeSpec(
+        ce_id=ce_id,
+        region=config.region or "",
+        work_dir=config.workDir or "",
+        prefix=ctx.settings.forge_prefix,
+        compute_type=forge.type,
+        min_cpus=forge.minCpus or 0,
+        max_cpus=forge.maxCpus,
+        instance_types=tuple(forge.instanceTypes or ["optimal"]),
+        alloc_strategy=forge.allocStrategy,
+        bid_percentage=forge.bidPercentage,
+        subnets=tuple(forge.subnets),
+        security_groups=tuple(forge.securityGroups),
+        vpc_id=forge.vpcId,
+        ec2_key_pair=forge.ec2KeyPair,
+        image_id=forge.imageId,
+        ami_family=forge.amiFamily,
+        gpu=forge.gpuEnabled,
+        arm64=forge.arm64Enabled,
+        ebs_boot_size=forge.ebsBootSize,
+        ecs_config=forge.ecsConfig,
+        cli_path=config.cliPath or "/home/ec2-user/miniconda/bin/aws",
+        efs_create=forge.efsCreate,
+        efs_id=forge.efsId,
+        efs_mount=forge.efsMount,
+        fsx_size=forge.fsxSize,
+        fsx_id=config.lustreId or forge.fsxName,
+        fsx_mount=forge.fsxMount,
+        allow_buckets=tuple(b.removeprefix("s3://").split("/")[0] for b in forge.allowBuckets),
+        head_job_role=config.headJobRole,
+        tags=tags,
+    )
+
+
+def spec_from_state(state: dict[str, Any]) -> ForgeSpec:
+    data = dict(state["spec"])
+    for key in ("instance_types", "subnets", "security_groups", "allow_buckets"):
+        data[key] = tuple(data.get(key) or ())
+    return ForgeSpec(**data)
+
+
+def _load(session: Any, workspace_id: int, ce_id: str) -> models.ComputeEnv:
+    row = session.get(models.ComputeEnv, ce_id)
+    if row is None or row.workspace_id != workspace_id or row.deleted:
+        raise NotFound(f"Compute environment '{ce_id}' not found in this workspace.")
+    return row
+
+
+def _ensure_name_free(ctx: AppContext, workspace_id: int, name: str) -> None:
+    with ctx.db.transaction() as session:
+        taken = session.scalars(
+            select(models.ComputeEnv.id).where(
+                models.ComputeEnv.workspace_id == workspace_id,
+                models.ComputeEnv.name == name,
+                models.ComputeEnv.deleted.is_(False),
+            )
+        ).first()
+    if taken:
+        raise Conflict(
+            f"A compute environment named '{name}' already exists.", field="computeEnv.name"
+        )
+
+
+def create(ctx: AppContext, workspace_id: int, body: ComputeEnvIn, label_ids: list[int]) -> str:
+    """Validate, preflight against AWS, store.  Forge environments start CREATING."""
+    compute_validation.validate_common(body)
+    config = body.config
+    if config.forge is None:
+        compute_validation.validate_manual(config)
+    else:
+        compute_validation.validate_forge(config, config.forge)
+    credentials.describe(ctx, workspace_id, body.credentialsId or "")  # 404 when unknown
+    chosen = labels.resolve(ctx, workspace_id, label_ids)
+    _ensure_name_free(ctx, workspace_id, body.name)
+    aws = aws_session(ctx, workspace_id, body.credentialsId or "", config.region or "")
+    checked = compute_preflight.run_preflight(aws, config)
+    warnings = checked.warnings + compute_validation.warnings_for(config, config.forge)
+    ce_id = new_id()
+    tags = labels.tags_of(chosen)
+    state: dict[str, Any] = {"warnings": warnings, "labels": [label.id for label in chosen]}
+    if config.forge is not None:
+        state["spec"] = asdict(_forge_spec(ce_id, config, ctx, tags))
+        state["subnet_zones"] = checked.subnet_zones
+    if not config.computeQueue and config.forge is None:
+        config = config.model_copy(update={"computeQueue": config.headQueue})
+    now = utcnow()
+    row = models.ComputeEnv(
+        id=ce_id,
+        workspace_id=workspace_id,
+        name=body.name,
+        description=body.description,
+        platform=body.platform,
+        credentials_id=body.credentialsId,
+        region=config.region,
+        config=config.model_dump(mode="json", exclude={"forgedResources"}),
+        tags=tags,
+        forge_state=state,
+        status="CREATING" if config.forge else "AVAILABLE",
+        message="; ".join(warnings) or None,
+        dispose_on_deletion=config.forge.disposeOnDeletion if config.forge else False,
+        operation=FORGE_CREATE if config.forge else None,
+        created_at=now,
+        updated_at=now,
+    )
+    try:
+        with ctx.db.transaction() as session:
+            session.add(row)
+    except IntegrityError:
+        raise Conflict(
+            f"A compute environment named '{body.name}' already exists.", field="computeEnv.name"
+        ) from None
+    return ce_id
+
+
+def _labels_of(ctx: AppContext, workspace_id: int, row: models.ComputeEnv) -> list[Any]:
+    ids = list((row.forge_state or {}).get("labels", []))
+    try:
+        return labels.resolve(ctx, workspace_id, ids)
+    except InvalidInput:  # a label was deleted since
+        return []
+
+
+def forged_resources(ctx: AppContext, ce_id: str) -> list[dict[str, Any]]:
+    """Seqera's ``forgedResources``: every journal entry with its state."""
+    entries = sorted(DbJournal(ctx, ce_id).load().values(), key=lambda e: (e.wave, e.key))
+    return [
+        {
+            "type": e.kind,
+            "name": e.name,
+            "id": e.physical_id,
+            "arn": e.arn,
+            "status": e.status,
+            **({"error": e.error} if e.error else {}),
+        }
+        for e in entries
+    ]
+
+
+def _to_out(ctx: AppContext, row: models.ComputeEnv) -> ComputeEnvOut:
+    config = AwsBatchConfig.model_validate(row.config)
+    if row.forge_state.get("spec"):
+        forged = forged_resources(ctx, row.id)
+        config = config.model_copy(update={"forgedResources": forged})
+        by_key = {e["type"] + ":" + e["name"]: e for e in forged}
+        spec = spec_from_state(row.forge_state)
+        head = by_key.get("batch-job-queue:" + spec.name("head"))
+        work = by_key.get("batch-job-queue:" + spec.name("work"))
+        config = config.model_copy(
+            update={
+                "headQueue": spec.name("head") if head else None,
+                "computeQueue": spec.name("work") if work else None,
+            }
+        )
+    return ComputeEnvOut(
+        id=row.id,
+        name=row.name,
+        description=row.description,
+        platform=row.platform,
+        credentialsId=row.credentials_id,
+        workspaceId=row.workspace_id,
+        config=config,
+        status=row.status,
+        message=row.message,
+        primary=row.primary,  # type: ignore[arg-type]
+        deleted=row.deleted,
+        dateCreated=row.created_at,
+        lastUpdated=row.updated_at,
+        lastUsed=row.last_used,
+        labels=_labels_of(ctx, row.workspace_id, row),
+    )
+
+
+def describe(ctx: AppContext, workspace_id: int, ce_id: str) -> ComputeEnvOut:
+    with ctx.db.transaction() as session:
+        row = _load(session, workspace_id, ce_id)
+    return _to_out(ctx, row)
+
+
+def list_all(
+    ctx: AppContext, workspace_id: int, status: str | None = None
+) -> list[ListComputeEnvsEntry]:
+    with ctx.db.transaction() as session:
+        query = select(models.ComputeEnv).where(
+            models.ComputeEnv.workspace_id == workspace_id, models.ComputeEnv.deleted.is_(False)
+        )
+        if status:
+            query = query.where(models.ComputeEnv.status == status.upper())
+        rows = session.scalars(query.order_by(models.ComputeEnv.name)).all()
+    return [
+        ListComputeEnvsEntry(
+            id=row.id,
+            name=row.name,
+            platform=row.platform,
+            status=row.status,  # type: ignore[arg-type]
+            message=row.message,
+            credentialsId=row.credentials_id,
+            description=row.description,
+            region=row.region,
+            workDir=row.config.get("workDir"),
+            primary=row.primary,
+            lastUsed=row.last_used,
+        )
+        for row in rows
+    ]
+
+
+def update_env(
+    ctx: AppContext, workspace_id: int, ce_id: str, body: UpdateComputeEnvRequest
+) -> None:
+    """Only name, description and credentials change (as Seqera)."""
+    if body.name is not None and not compute_validation.NAME.match(body.name):
+        raise InvalidInput("name: use 1-100 letters, digits, '-' or '_'.", field="name")
+    if body.credentialsId:
+        credentials.describe(ctx, workspace_id, body.credentialsId)
+    current = describe(ctx, workspace_id, ce_id)
+    if body.name and body.name != current.name:
+        _ensure_name_free(ctx, workspace_id, body.name)
+    with ctx.db.transaction() as session:
+        row = _load(session, workspace_id, ce_id)
+        if body.name:
+            row.name = body.name
+        if body.description is not None:
+            row.description = body.description
+        if body.credentialsId:
+            row.credentials_id = body.credentialsId
+        row.updated_at = utcnow()
+
+
+def delete(
+    ctx: AppContext,
+    workspace_id: int,
+    ce_id: str,
+    force: bool = False,
+    preserve_resources: bool | None = None,
+) -> str:
+    """Start deleting; returns the new status (DELETING, or DELETED when nothing to dispose).
+
+    ``force`` is needed while the environment is CREATING (its Forge work is abandoned and
+    whatever it made is disposed of).  ``preserve_resources`` overrides disposeOnDeletion.
+    """
+    with ctx.db.transaction() as session:
+        row = _load(session, workspace_id, ce_id)
+        if row.status == "CREATING" and not force:
+            raise Conflict(
+                "The compute environment is still being created; delete with "
+                "force=true to stop and dispose of it.",
+                field="force",
+            )
+        if row.status == "DELETING" and not force:
+            return "DELETING"
+        dispose = row.dispose_on_deletion if preserve_resources is None else not preserve_resources
+        row.updated_at = utcnow()
+        if row.forge_state.get("spec") and dispose:
+            row.status, row.operation, row.message = "DELETING", FORGE_DELETE, None
+            return "DELETING"
+        row.status, row.deleted, row.operation, row.primary = "DELETED", True, None, False
+        return "DELETED"
+
+
+def set_status(ctx: AppContext, workspace_id: int, ce_id: str, status: str) -> None:
+    """Enable or disable in batchforge: a DISABLED environment takes no launches."""
+    with ctx.db.transaction() as session:
+        row = _load(session, workspace_id, ce_id)
+        allowed = {"DISABLED": ("AVAILABLE",), "AVAILABLE": ("DISABLED",)}[status]
+        if row.status not in allowed and row.status != status:
+            raise Conflict(f"Cannot change a {row.status} compute environment to {status}.")
+        row.status, row.updated_at = status, utcnow()
+
+
+def make_primary(ctx: AppContext, workspace_id: int, ce_id: str) -> None:
+    with ctx.db.transaction() as session:
+        _load(session, workspace_id, ce_id)
+        session.execute(
+            update(models.ComputeEnv)
+            .where(models.ComputeEnv.workspace_id == workspace_id)
+            .values(primary=models.ComputeEnv.id == ce_id)
+        )
+
+
+def primary_of(ctx: AppContext, workspace_id: int) -> ComputeEnvOut | None:
+    with ctx.db.transaction() as session:
+        ce_id = session.scalars(
+            select(models.ComputeEnv.id).where(
+                models.ComputeEnv.workspace_id == workspace_id,
+                models.ComputeEnv.primary.is_(True),
+                models.ComputeEnv.deleted.is_(False),
+            )
+        ).first()
+    return describe(ctx, workspace_id, ce_id) if ce_id else None
+
+
+def validate_env(ctx: AppContext, workspace_id: int, ce_id: str) -> ComputeEnvOut:
+    """Check the environment's queues in AWS now: AVAILABLE, or INVALID with the reason."""
+    env = describe(ctx, workspace_id, ce_id)
+    if env.status in ("CREATING", "DELETING", "DELETED"):
+        raise Conflict(f"The compute environment is {env.status}.")
+    aws = aws_session(ctx, workspace_id, env.credentialsId or "", env.config.region or "")
+    try:
+        compute_preflight.check_manual_queues(aws, env.config)
+        status, message = ("DISABLED" if env.status == "DISABLED" else "AVAILABLE"), None
+    except InvalidInput as problem:
+        status, message = "INVALID", problem.message
+    with ctx.db.transaction() as session:
+        row = _load(session, workspace_id, ce_id)
+        row.status, row.message, row.updated_at = status, message, utcnow()
+    return describe(ctx, workspace_id, ce_id)
+
+
+def in_use_by(ctx: AppContext, credentials_id: str) -> list[dict[str, str]]:
+    """Live environments using these credentials (Seqera's delete-conflict entries)."""
+    with ctx.db.transaction() as session:
+        rows = session.execute(
+            select(models.ComputeEnv.id, models.ComputeEnv.name).where(
+                models.ComputeEnv.credentials_id == credentials_id,
+                models.ComputeEnv.deleted.is_(False),
+            )
+        ).all()
+    return [
+        {"id": ce_id, "name": name, "type": "compute-env", "url": f"/compute-envs/{ce_id}"}
+        for ce_id, name in rows
+    ]

@@ -1,0 +1,234 @@
+"""A test layer that adds real-AWS rules the emulator lacks, at the boto3 boundary.
+
+It is a set of botocore event hooks installed through ``AwsEnvironment.event_hooks`` (never a
+patch of the product): ``before-call`` handlers may answer instead of the emulator (an AWS
+error), ``after-call`` handlers may rewrite what the emulator answered.
+
+Rules (ARCHITECTURE.md, "AWS facts"):
+- Batch compute environments and job queues are CREATING / UPDATING / DELETING for a few
+  describes after a create, a state change or a delete;
+- a job queue must be DISABLED and settled before it is deleted; a compute environment must be
+  DISABLED, settled and referenced by no queue ("found existing JobQueue relationship");
+- at most 50 compute environments and 50 job queues per account and region;
+- fault injection: the N-th call from now fails (an AWS error, or a simulated crash).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+TRANSITIONS = 2  # describes that still show a transitional status
+
+
+class SimulatedCrash(BaseException):
+    """The process 'dies' here: no rollback or cleanup code runs."""
+
+
+@dataclass
+class FakeHttp:
+    status_code: int
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def aws_error(code: str, message: str, status: int = 400) -> tuple[FakeHttp, dict[str, Any]]:
+    return FakeHttp(status), {
+        "Error": {"Code": code, "Message": message},
+        "ResponseMetadata": {"HTTPStatusCode": status, "RetryAttempts": 0},
+    }
+
+
+@dataclass
+class _Item:
+    status: str = "VALID"
+    remaining: int = 0
+    state: str = "ENABLED"
+    snapshot: dict[str, Any] | None = None
+    deleting: bool = False
+
+
+class AwsRules:
+    """Install with ``env.event_hooks.extend(rules.hooks())``."""
+
+    def __init__(self, transitions: int = TRANSITIONS):
+        self.transitions = transitions
+        self._lock = threading.Lock()
+        self.ces: dict[str, _Item] = {}
+        self.jqs: dict[str, _Item] = {}
+        self.jq_to_ce: dict[str, set[str]] = {}
+        self.calls = 0
+        self._fail_at: int | None = None
+        self._failure: Callable[[str], Any] | None = None
+        self.failed_call: str | None = None
+
+    def hooks(self) -> list[tuple[str, Callable[..., Any]]]:
+        return [("before-call.*.*", self._before), ("after-call.*.*", self._after)]
+
+    # --- fault injection -----------------------------------------------------------------
+
+    def fail_nth_call(self, n: int, crash: bool = False) -> None:
+        """Make the n-th call from now (1-based) fail with an AWS error, or crash."""
+        with self._lock:
+            self.calls = 0
+            self._fail_at = n
+            self._failure = self._crash if crash else self._inject_error
+
+    def disarm(self) -> None:
+        with self._lock:
+            self._fail_at = None
+
+    @staticmethod
+    def _inject_error(name: str) -> tuple[FakeHttp, dict[str, Any]]:
+        return aws_error("InjectedFailure", f"fault injected on {name}")
+
+    @staticmethod
+    def _crash(name: str) -> None:
+        raise SimulatedCrash(name)
+
+    # --- hooks ---------------------------------------------------------------------------
+
+    def _before(self, model: Any, params: Any, context: Any = None, **_: Any) -> Any:
+        name = f"{model.service_model.service_name}:{model.name}"
+        with self._lock:
+            self.calls += 1
+            if self._fail_at is not None and self.calls == self._fail_at:
+                self._fail_at = None
+                self.failed_call = name
+                failure = self._failure
+            else:
+                failure = None
+        if failure is not None:
+            return failure(name)
+        if model.service_model.service_name == "batch":
+            body = _body(params)
+            if context is not None:
+                context["batchforge_rules_body"] = body
+            return self._batch_rule(model.name, body)
+        return None
+
+    def _batch_rule(self, operation: str, body: dict[str, Any]) -> Any:
+        with self._lock:
+            if operation == "CreateComputeEnvironment" and self._live(self.ces) >= 50:
+                return aws_error(
+                    "ClientException",
+                    "Maximum number of compute environments "
+                    "(50) reached for this account and region",
+                )
+            if operation == "CreateJobQueue" and self._live(self.jqs) >= 50:
+                return aws_error("ClientException", "Maximum number of job queues (50) reached")
+            if operation == "DeleteJobQueue":
+                item = self.jqs.get(_short(body.get("jobQueue", "")))
+                if item and (item.state == "ENABLED" or item.remaining > 0):
+                    return aws_error(
+                        "ClientException",
+                        "Job queue must be DISABLED and not UPDATING to be deleted",
+                    )
+            if operation == "DeleteComputeEnvironment":
+                name = _short(body.get("computeEnvironment", ""))
+                item = self.ces.get(name)
+                if item and (item.state == "ENABLED" or item.remaining > 0):
+                    return aws_error(
+                        "ClientException",
+                        "Cannot delete, compute environment is ENABLED or UPDATING",
+                    )
+                if any(
+                    name in ces
+                    for jq, ces in self.jq_to_ce.items()
+                    if jq in self.jqs and self._exists(self.jqs[jq])
+                ):
+                    return aws_error(
+                        "ClientException", "Cannot delete, found existing JobQueue relationship"
+                    )
+        return None
+
+    @staticmethod
+    def _exists(item: _Item) -> bool:
+        """Still known to AWS: not deleted, or deleted but still DELETING."""
+        return not item.deleting or item.remaining > 0
+
+    @staticmethod
+    def _live(items: dict[str, _Item]) -> int:
+        return sum(1 for item in items.values() if not item.deleting)
+
+    def _after(
+        self, http_response: Any, parsed: dict[str, Any], model: Any, context: Any, **_: Any
+    ) -> None:
+        if model.service_model.service_name != "batch" or http_response.status_code >= 300:
+            return
+        request = context.get("batchforge_rules_body") or {}
+        with self._lock:
+            self._track(model.name, parsed, request)
+
+    def _track(self, operation: str, parsed: dict[str, Any], request: dict[str, Any]) -> None:
+        changed = {
+            "UpdateComputeEnvironment": (self.ces, "computeEnvironment", False),
+            "UpdateJobQueue": (self.jqs, "jobQueue", False),
+            "DeleteComputeEnvironment": (self.ces, "computeEnvironment", True),
+            "DeleteJobQueue": (self.jqs, "jobQueue", True),
+        }.get(operation)
+        if changed is not None:
+            items, key, deleting = changed
+            item = items.setdefault(_short(request.get(key, "")), _Item())
+            item.state = request.get("state", item.state)
+            item.status = "DELETING" if deleting else "UPDATING"
+            item.deleting = item.deleting or deleting
+            item.remaining = self.transitions
+            return
+        if operation == "CreateComputeEnvironment":
+            self.ces[parsed["computeEnvironmentName"]] = _Item("CREATING", self.transitions)
+        elif operation == "CreateJobQueue":
+            self.jqs[parsed["jobQueueName"]] = _Item("CREATING", self.transitions)
+        elif operation == "DescribeComputeEnvironments":
+            parsed["computeEnvironments"] = self._rewrite(
+                parsed.get("computeEnvironments", []), self.ces, "computeEnvironmentName"
+            )
+        elif operation == "DescribeJobQueues":
+            queues = parsed.get("jobQueues", [])
+            for queue in queues:
+                self.jq_to_ce[queue["jobQueueName"]] = {
+                    _short(o["computeEnvironment"])
+                    for o in queue.get("computeEnvironmentOrder", [])
+                }
+            parsed["jobQueues"] = self._rewrite(queues, self.jqs, "jobQueueName")
+
+    def _rewrite(
+        self, items: list[dict[str, Any]], known: dict[str, _Item], key: str
+    ) -> list[dict[str, Any]]:
+        out = []
+        seen = set()
+        for item in items:
+            name = item[key]
+            seen.add(name)
+            state = known.setdefault(name, _Item())
+            state.state = item.get("state", state.state)
+            state.snapshot = dict(item)
+            if state.remaining > 0:
+                state.remaining -= 1
+                item = {**item, "status": state.status}
+            elif state.status != "VALID":
+                state.status = "VALID"
+            out.append(item)
+        # Deleted ones linger as DELETING for a few describes.
+        for name, state in known.items():
+            if name not in seen and state.deleting and state.remaining > 0 and state.snapshot:
+                state.remaining -= 1
+                out.append({**state.snapshot, "status": "DELETING", "state": "DISABLED"})
+        return out
+
+
+def _short(name_or_arn: str) -> str:
+    return name_or_arn.rsplit("/", 1)[-1]
+
+
+def _body(request_dict: Any) -> dict[str, Any]:
+    import json
+
+    body = request_dict.get("body") if isinstance(request_dict, dict) else None
+    if isinstance(body, bytes | str) and body:
+        try:
+            return json.loads(body)
+        except ValueError:
+            return {}
+    return {}
