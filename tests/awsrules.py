@@ -10,6 +10,8 @@ Rules (ARCHITECTURE.md, "AWS facts"):
 - a job queue must be DISABLED and settled before it is deleted; a compute environment must be
   DISABLED, settled and referenced by no queue ("found existing JobQueue relationship");
 - at most 50 compute environments and 50 job queues per account and region;
+- removing a role that is not in an instance profile is NoSuchEntity (the emulator answers
+  HTTP 500);
 - fault injection: the N-th call from now fails (an AWS error, or a simulated crash).
 """
 
@@ -58,6 +60,7 @@ class AwsRules:
         self.ces: dict[str, _Item] = {}
         self.jqs: dict[str, _Item] = {}
         self.jq_to_ce: dict[str, set[str]] = {}
+        self.profile_roles: set[tuple[str, str]] = set()
         self.calls = 0
         self._fail_at: int | None = None
         self._failure: Callable[[str], Any] | None = None
@@ -101,11 +104,28 @@ class AwsRules:
                 failure = None
         if failure is not None:
             return failure(name)
+        if model.service_model.service_name == "iam":
+            return self._iam_rule(model.name, _form(params))
         if model.service_model.service_name == "batch":
             body = _body(params)
             if context is not None:
                 context["batchforge_rules_body"] = body
             return self._batch_rule(model.name, body)
+        return None
+
+    def _iam_rule(self, operation: str, form: dict[str, str]) -> Any:
+        pair = (form.get("InstanceProfileName", ""), form.get("RoleName", ""))
+        with self._lock:
+            if operation == "AddRoleToInstanceProfile":
+                self.profile_roles.add(pair)
+            elif operation == "RemoveRoleFromInstanceProfile":
+                if pair not in self.profile_roles:
+                    return aws_error(
+                        "NoSuchEntity",
+                        f"The role {pair[1]} is not in instance profile {pair[0]}.",
+                        404,
+                    )
+                self.profile_roles.discard(pair)
         return None
 
     def _batch_rule(self, operation: str, body: dict[str, Any]) -> Any:
@@ -220,6 +240,17 @@ class AwsRules:
 
 def _short(name_or_arn: str) -> str:
     return name_or_arn.rsplit("/", 1)[-1]
+
+
+def _form(request_dict: Any) -> dict[str, str]:
+    from urllib.parse import parse_qsl
+
+    body = request_dict.get("body") if isinstance(request_dict, dict) else None
+    if isinstance(body, dict):
+        return {str(k): str(v) for k, v in body.items()}
+    if isinstance(body, bytes):
+        body = body.decode()
+    return dict(parse_qsl(body)) if isinstance(body, str) else {}
 
 
 def _body(request_dict: Any) -> dict[str, Any]:

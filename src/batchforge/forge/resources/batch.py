@@ -85,7 +85,9 @@ class ComputeEnvironmentHandler:
             "state": "ENABLED",
             "computeResources": compute,
             "serviceRole": ctx.output(resource.params["service_role"]).arn,
-            "tags": dict(ctx.tags),
+            # No resource tags on the compute environment: tagging on create is authorised
+            # as batch:TagResource, which the seed grants on queues, job definitions and jobs
+            # only.  computeResources.tags (on the instances) is not affected.
         }
 
         def create() -> str:

@@ -36,8 +36,14 @@ class LaunchTemplateHandler:
         return Created(physical_id=template["LaunchTemplateId"], attrs={"name": resource.name})
 
     def delete(self, ctx: ForgeContext, resource: Resource, physical_id: str | None) -> None:
+        ec2 = ctx.aws.client("ec2")
         try:
-            ctx.aws.client("ec2").delete_launch_template(LaunchTemplateName=resource.name)
+            if physical_id is None:  # the create may or may not have happened: look first
+                found = ec2.describe_launch_templates(LaunchTemplateNames=[resource.name])
+                if not found["LaunchTemplates"]:
+                    return
+                physical_id = found["LaunchTemplates"][0]["LaunchTemplateId"]
+            ec2.delete_launch_template(LaunchTemplateId=physical_id)
         except AwsError as error:
             if aws_code(error) not in NOT_FOUND:
                 raise

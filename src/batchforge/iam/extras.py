@@ -1,0 +1,108 @@
+"""Permissions beyond the seed's policy: optional extras, never required.
+
+They make batchforge nicer (housekeeping, preflight checks that read the principal's own
+policies, deleting objects in Data Explorer, a retention rule on the work directory) but the
+product must work without them, since the seed's policy does not grant them.
+"""
+
+from __future__ import annotations
+
+from batchforge.iam.catalog_model import Section
+from batchforge.iam.templates import DATA_OBJECTS, JD, JD_REVISION, WORK_BUCKET, needs
+
+_IAM_READ_TOUCHES = (
+    "arn:aws:iam::{account}:user/*",
+    "arn:aws:iam::{account}:role/*",
+    "arn:aws:iam::{account}:group/*",
+    "arn:aws:iam::{account}:policy/*",
+    "arn:aws:iam::aws:policy/*",
+)
+
+EXTRA_SECTIONS: tuple[Section, ...] = (
+    Section(
+        sid="OptionalExtraBatchHousekeeping",
+        title="Batch housekeeping (not in the seed)",
+        extra=True,
+        optional=True,
+        actions=("batch:ListJobs", "batch:DeregisterJobDefinition"),
+        resources=(JD,),
+        touches=(JD_REVISION,),
+        needs=needs(
+            "launch",
+            False,
+            ("batch:ListJobs", "runs lost track of cannot be found by queue"),
+            ("batch:DeregisterJobDefinition", "unused job definitions are kept"),
+        ),
+        scoping="Account and region.",
+    ),
+    Section(
+        sid="OptionalExtraPolicyReading",
+        title="Read the principal's own policies for preflight checks (not in the seed)",
+        extra=True,
+        optional=True,
+        actions=(
+            "iam:SimulatePrincipalPolicy",
+            "iam:GetUser",
+            "iam:ListAttachedUserPolicies",
+            "iam:ListUserPolicies",
+            "iam:GetUserPolicy",
+            "iam:ListGroupsForUser",
+            "iam:ListAttachedGroupPolicies",
+            "iam:ListGroupPolicies",
+            "iam:GetGroupPolicy",
+            "iam:GetRolePolicy",
+            "iam:GetPolicy",
+            "iam:GetPolicyVersion",
+        ),
+        resources=_IAM_READ_TOUCHES,
+        touches=_IAM_READ_TOUCHES,
+        needs=needs(
+            "preflight",
+            False,
+            ("iam:SimulatePrincipalPolicy", "the live check cannot ask IAM to simulate"),
+            ("iam:GetUser", "the live check cannot identify the user"),
+            ("iam:ListAttachedUserPolicies", "the user's managed policies cannot be read"),
+            ("iam:ListUserPolicies", "the user's inline policies cannot be listed"),
+            ("iam:GetUserPolicy", "the user's inline policies cannot be read"),
+            ("iam:ListGroupsForUser", "policies from the user's groups cannot be read"),
+            ("iam:ListAttachedGroupPolicies", "group managed policies cannot be read"),
+            ("iam:ListGroupPolicies", "group inline policies cannot be listed"),
+            ("iam:GetGroupPolicy", "group inline policies cannot be read"),
+            ("iam:GetRolePolicy", "an assumed role's inline policies cannot be read"),
+            ("iam:GetPolicy", "managed policies cannot be read"),
+            ("iam:GetPolicyVersion", "managed policy documents cannot be read"),
+        ),
+        scoping="Account; could be narrowed to the principal itself (user/${aws:username}).",
+    ),
+    Section(
+        sid="OptionalExtraS3ObjectCleanup",
+        title="Delete objects and abort uploads in Data Explorer buckets (not in the seed)",
+        extra=True,
+        optional=True,
+        actions=("s3:DeleteObject", "s3:AbortMultipartUpload"),
+        resources=(DATA_OBJECTS,),
+        touches=(DATA_OBJECTS,),
+        needs=needs(
+            "data-explorer",
+            False,
+            ("s3:DeleteObject", "objects cannot be deleted from Data Explorer"),
+            ("s3:AbortMultipartUpload", "failed uploads leave parts behind"),
+        ),
+        scoping="The Data Explorer buckets.",
+    ),
+    Section(
+        sid="OptionalExtraS3WorkDirRetention",
+        title="Set a retention rule on the work directory bucket (not in the seed)",
+        extra=True,
+        optional=True,
+        actions=("s3:PutLifecycleConfiguration",),
+        resources=(WORK_BUCKET,),
+        touches=(WORK_BUCKET,),
+        needs=needs(
+            "work-dir",
+            False,
+            ("s3:PutLifecycleConfiguration", "intermediate files are never expired automatically"),
+        ),
+        scoping="The work directory bucket.",
+    ),
+)
