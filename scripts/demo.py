@@ -6,6 +6,10 @@ seed's policy in the emulator (standing in for the one a user creates in their A
 adds its keys as credentials with the CLI (secret key on stdin), lists and validates them,
 then stops the server with Ctrl-C and checks that everything stopped cleanly.
 
+It then forges an AWS Batch compute environment on the emulator (roles, launch template,
+compute environments, queues), shows it AVAILABLE with its resources, deletes it, and shows
+that nothing it created is left in the emulator.
+
 Exit status 0 when every step did what it should.
 """
 
@@ -22,7 +26,7 @@ from pathlib import Path
 
 import httpx
 
-from batchforge.local_aws import create_demo_user, free_port
+from batchforge.local_aws import WORK_BUCKET, create_demo_user, emulator_client, free_port
 
 VENV_BIN = Path(sys.executable).parent
 CLI = str(VENV_BIN / "batchforge")
@@ -67,6 +71,75 @@ def seed_policy() -> str | None:
     return seed_full_policy_json()
 
 
+def forged_leftovers(endpoint: str) -> dict[str, int]:
+    """Count what carries the Forge prefix in the emulator (as a user would in the console)."""
+    batch, iam, ec2 = (emulator_client(endpoint, s) for s in ("batch", "iam", "ec2"))
+    prefix = "TowerForge-"
+    return {
+        "compute environments": sum(
+            c["computeEnvironmentName"].startswith(prefix)
+            for c in batch.describe_compute_environments()["computeEnvironments"]
+        ),
+        "job queues": sum(
+            q["jobQueueName"].startswith(prefix) for q in batch.describe_job_queues()["jobQueues"]
+        ),
+        "IAM roles": sum(r["RoleName"].startswith(prefix) for r in iam.list_roles()["Roles"]),
+        "instance profiles": sum(
+            p["InstanceProfileName"].startswith(prefix)
+            for p in iam.list_instance_profiles()["InstanceProfiles"]
+        ),
+        "launch templates": sum(
+            t["LaunchTemplateName"].startswith(prefix)
+            for t in ec2.describe_launch_templates()["LaunchTemplates"]
+        ),
+    }
+
+
+def forge_and_dispose(env: dict[str, str], endpoint: str) -> None:
+    ec2 = emulator_client(endpoint, "ec2")
+    vpc = next(v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"] if v["IsDefault"])
+    subnets = [s["SubnetId"] for s in ec2.describe_subnets()["Subnets"] if s["VpcId"] == vpc][:2]
+
+    step("Forging an AWS Batch compute environment (SPOT, 0-64 CPUs)")
+    run_cli(
+        env,
+        "compute-envs",
+        "add",
+        "aws-batch",
+        "forge",
+        "--name",
+        "demo-forge",
+        "--credentials",
+        "demo-aws",
+        "--region",
+        "us-east-1",
+        "--work-dir",
+        f"s3://{WORK_BUCKET}/work",
+        "--max-cpus",
+        "64",
+        "--vpc-id",
+        vpc,
+        "--subnets",
+        ",".join(subnets),
+        "--labels",
+        "project=demo",
+        "--wait",
+    )
+    run_cli(env, "compute-envs", "view", "demo-forge")
+    made = forged_leftovers(endpoint)
+    print("In the emulator now: " + ", ".join(f"{n} {kind}" for kind, n in made.items()))
+    if made["compute environments"] != 2 or made["job queues"] != 2:
+        raise SystemExit("demo failed: Forge did not create two compute environments and queues")
+
+    step("Deleting it: Forge disposes of everything it created")
+    run_cli(env, "compute-envs", "delete", "demo-forge", "--wait")
+    left = forged_leftovers(endpoint)
+    print("Left in the emulator: " + ", ".join(f"{n} {kind}" for kind, n in left.items()))
+    if any(left.values()):
+        raise SystemExit("demo failed: resources were left behind")
+    print("Nothing left behind: checked.")
+
+
 def main() -> int:
     data_dir = Path(tempfile.mkdtemp(prefix="batchforge-demo-"))
     port = free_port()
@@ -94,15 +167,25 @@ def main() -> int:
         print(f"IAM user {user.arn}, access key {user.access_key}")
 
         step("Adding the user's keys as AWS credentials (secret key on stdin)")
-        run_cli(env, "credentials", "add", "aws", "--name", "demo-aws",
-                "--access-key", user.access_key, "--secret-key-stdin",
-                stdin=user.secret_key + "\n")
+        run_cli(
+            env,
+            "credentials",
+            "add",
+            "aws",
+            "--name",
+            "demo-aws",
+            "--access-key",
+            user.access_key,
+            "--secret-key-stdin",
+            stdin=user.secret_key + "\n",
+        )
         run_cli(env, "credentials", "list")
         run_cli(env, "credentials", "validate", "demo-aws")
         listed = json.loads(run_cli(env, "-o", "json", "credentials", "view", "demo-aws"))
         if user.secret_key in json.dumps(listed):
             raise SystemExit("demo failed: the API returned the secret key")
         print("The API never returns the secret key: checked.")
+        forge_and_dispose(env, info["awsEndpoint"])
     finally:
         step("Stopping the server (Ctrl-C)")
         server.send_signal(signal.SIGINT)

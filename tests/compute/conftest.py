@@ -32,7 +32,10 @@ def rules(app_ctx: AppContext) -> AwsRules:
 
 
 @pytest.fixture
-def network(aws: LocalAws) -> Network:
+def network(request: pytest.FixtureRequest, local_aws: LocalAws) -> Network:
+    """The default VPC's network.  A test that also asks for ``aws`` (a fresh account) gets
+    the network of the fresh account; others skip the ~1 s reset."""
+    aws = request.getfixturevalue("aws") if "aws" in request.fixturenames else local_aws
     ec2 = aws.boto_client("ec2")
     vpc = next(v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"] if v["IsDefault"])
     subnets = sorted(s["SubnetId"] for s in ec2.describe_subnets()["Subnets"] if s["VpcId"] == vpc)

@@ -136,6 +136,7 @@ def test_real_aws_rules_are_enforced_by_the_layer(
     batch.create_job_queue(
         jobQueueName="queue-q",
         priority=1,
+        state="ENABLED",
         computeEnvironmentOrder=[{"order": 1, "computeEnvironment": ce["computeEnvironmentArn"]}],
     )
     assert batch.describe_job_queues(jobQueues=["queue-q"])["jobQueues"][0]["status"] == "CREATING"

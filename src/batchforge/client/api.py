@@ -7,6 +7,8 @@ from typing import Any
 
 import httpx
 
+from batchforge.client.compute_envs import ComputeEnvsClientMixin
+from batchforge.client.data_links import DataLinksClientMixin
 from batchforge.errors import BatchforgeError
 from batchforge.schemas.common import DescribeUserResponse, ServiceInfo, ServiceInfoResponse
 from batchforge.schemas.credentials import (
@@ -39,7 +41,7 @@ class ApiError(BatchforgeError):
         self.body = body or {}
 
 
-class BatchforgeClient:
+class BatchforgeClient(ComputeEnvsClientMixin, DataLinksClientMixin):
     """Client of one server, as one user, in one workspace (None = the user's default)."""
 
     def __init__(

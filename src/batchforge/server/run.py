@@ -18,6 +18,7 @@ def serve(settings: Settings, say: Callable[[str], None] = print) -> None:
     from batchforge.runtime import build_context, prepare_data_dir
     from batchforge.server.app import create_app
     from batchforge.services.accounts import bootstrap_admin
+    from batchforge.services.forge_runner import ForgeWorker
 
     prepare_data_dir(settings)
     emulator = None
@@ -37,9 +38,15 @@ def serve(settings: Settings, say: Callable[[str], None] = print) -> None:
         say(f"Database: {_describe_db(settings)}")
         say(f"batchforge API on {settings.effective_public_url} (OpenAPI: /openapi.json)")
         app = create_app(ctx)
-        uvicorn.run(
-            app, host=settings.host, port=settings.port, log_level="warning", access_log=False
-        )
+        worker = ForgeWorker(ctx)
+        app.state.forge_worker = worker
+        worker.start()
+        try:
+            uvicorn.run(
+                app, host=settings.host, port=settings.port, log_level="warning", access_log=False
+            )
+        finally:
+            worker.stop()
     finally:
         if emulator is not None:
             emulator.stop()

@@ -120,6 +120,8 @@ def create(ctx: AppContext, workspace_id: int, body: ComputeEnvIn, label_ids: li
     _ensure_name_free(ctx, workspace_id, body.name)
     aws = aws_session(ctx, workspace_id, body.credentialsId or "", config.region or "")
     checked = compute_preflight.run_preflight(aws, config)
+    if checked.forge is not None:
+        config = config.model_copy(update={"forge": checked.forge})
     warnings = checked.warnings + compute_validation.warnings_for(config, config.forge)
     ce_id = new_id()
     tags = labels.tags_of(chosen)

@@ -25,10 +25,12 @@ F = f"{C}.forge"
 
 @dataclass
 class Preflight:
-    """What the checks learned: subnet → availability zone, and warnings."""
+    """What the checks learned: subnet → availability zone, the network chosen when the
+    request left it open, and warnings."""
 
     subnet_zones: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    forge: ForgeConfig | None = None
 
     def optional(self, what: str, check: Callable[[], None]) -> None:
         """Run a check whose permission is optional; AccessDenied becomes a warning."""
@@ -187,6 +189,51 @@ def check_manual_queues(aws: AwsSession, config: AwsBatchConfig) -> None:
             )
 
 
+def resolve_network(aws: AwsSession, forge: ForgeConfig, result: Preflight) -> ForgeConfig:
+    """Fill what the request left open, as the console does: the default VPC, its subnets and
+    its default security group (AWS Batch needs subnets and at least one security group)."""
+    if forge.subnets and forge.securityGroups:
+        return forge
+    ec2 = aws.client("ec2")
+    try:
+        vpc_id = forge.vpcId
+        if vpc_id is None:
+            defaults = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])
+            if not defaults["Vpcs"]:
+                raise _bad(
+                    f"{F}.vpcId",
+                    "the region has no default VPC: choose a VPC, subnets and security groups.",
+                )
+            vpc_id = defaults["Vpcs"][0]["VpcId"]
+        chosen: dict[str, object] = {"vpcId": vpc_id}
+        if not forge.subnets:
+            subnets = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])
+            chosen["subnets"] = sorted(s["SubnetId"] for s in subnets["Subnets"])
+        if not forge.securityGroups:
+            groups = ec2.describe_security_groups(
+                Filters=[
+                    {"Name": "vpc-id", "Values": [vpc_id]},
+                    {"Name": "group-name", "Values": ["default"]},
+                ]
+            )["SecurityGroups"]
+            if not groups:
+                raise _bad(
+                    f"{F}.securityGroups", f"{vpc_id} has no default security group: choose one."
+                )
+            chosen["securityGroups"] = [groups[0]["GroupId"]]
+    except AwsAccessDenied:
+        raise _bad(
+            f"{F}.subnets",
+            "give subnets and security groups: the credentials may not "
+            "look them up (ec2:DescribeVpcs/DescribeSubnets/DescribeSecurityGroups).",
+        ) from None
+    result.warnings.append(
+        f"Network chosen automatically: {vpc_id} with its default security "
+        "group" + (" and all its subnets." if not forge.subnets else ".")
+    )
+    return forge.model_copy(update=chosen)
+
+
 def run_preflight(aws: AwsSession, config: AwsBatchConfig) -> Preflight:
     """Every check for ``config`` (Forge or manual).  Raises on the first blocking problem."""
     result = Preflight()
@@ -196,6 +243,7 @@ def run_preflight(aws: AwsSession, config: AwsBatchConfig) -> Preflight:
         check_manual_queues(aws, config)
         return result
     check_quotas(aws)
+    forge = result.forge = resolve_network(aws, forge, result)
     result.optional("subnets and security groups", lambda: check_network(aws, forge, result))
     result.optional("instance types", lambda: check_instance_types(aws, forge, config.region or ""))
     result.optional("the key pair", lambda: check_key_pair(aws, forge))
