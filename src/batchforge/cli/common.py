@@ -92,7 +92,9 @@ def emit_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
         table.add_column(column)
     for row in rows:
         table.add_row(*["" if value is None else str(value) for value in row])
-    Console().print(table)
+    # In a pipe there is no terminal width to respect: never cut ids or ARNs short.
+    console = Console() if sys.stdout.isatty() else Console(width=250)
+    console.print(table)
 
 
 def say(message: str) -> None:

@@ -209,6 +209,8 @@ def resolve_network(aws: AwsSession, forge: ForgeConfig, result: Preflight) -> F
         if not forge.subnets:
             subnets = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])
             chosen["subnets"] = sorted(s["SubnetId"] for s in subnets["Subnets"])
+            if not chosen["subnets"]:
+                raise _bad(f"{F}.subnets", f"{vpc_id} has no subnets: choose a VPC with subnets.")
         if not forge.securityGroups:
             groups = ec2.describe_security_groups(
                 Filters=[

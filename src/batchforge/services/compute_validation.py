@@ -149,8 +149,6 @@ def _validate_storage(config: AwsBatchConfig, forge: ForgeConfig) -> None:
         raise _bad(f"{F}.efsId", "must be an EFS id (fs-...).")
     if (forge.efsCreate or forge.efsId) and not forge.efsMount:
         raise _bad(f"{F}.efsMount", "a mount path is required with EFS.")
-    if (forge.efsCreate or forge.efsId) and not forge.subnets:
-        raise _bad(f"{F}.subnets", "EFS mount targets need at least one subnet.")
     fsx = forge.fsxSize is not None or bool(config.lustreId or forge.fsxName)
     if forge.fsxSize is not None and (
         forge.fsxSize < 1200 or (forge.fsxSize > 1200 and forge.fsxSize % 2400)
@@ -158,8 +156,6 @@ def _validate_storage(config: AwsBatchConfig, forge: ForgeConfig) -> None:
         raise _bad(f"{F}.fsxSize", "FSx for Lustre takes 1200 GiB or a multiple of 2400 GiB.")
     if fsx and not forge.fsxMount:
         raise _bad(f"{F}.fsxMount", "a mount path is required with FSx.")
-    if forge.fsxSize is not None and not forge.subnets:
-        raise _bad(f"{F}.subnets", "a new FSx file system needs a subnet.")
     for field in ("efsMount", "fsxMount"):
         value = getattr(forge, field)
         if value and not ABS_PATH.match(value):

@@ -8,6 +8,7 @@ view of that relationship is eventually consistent, so it is retried).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from batchforge.errors import AwsError
@@ -110,18 +111,17 @@ class ComputeEnvironmentHandler:
 
     def delete(self, ctx: ForgeContext, resource: Resource, physical_id: str | None) -> None:
         batch = ctx.aws.client("batch")
-        item = ctx.pacing.until(
-            f"compute environment {resource.name} to settle",
-            lambda: _settle_probe(_describe_ce(ctx, resource.name)),
-        )
-        if item.get("missing"):
-            return
-        if item.get("state") == "ENABLED":
+
+        def disable() -> None:
             batch.update_compute_environment(computeEnvironment=resource.name, state="DISABLED")
-            ctx.pacing.until(
-                f"compute environment {resource.name} to be disabled",
-                lambda: _settle_probe(_describe_ce(ctx, resource.name)),
-            )
+
+        if not _disable(
+            ctx,
+            f"compute environment {resource.name}",
+            disable,
+            lambda: _describe_ce(ctx, resource.name),
+        ):
+            return
 
         def delete() -> None:
             try:
@@ -173,18 +173,14 @@ class JobQueueHandler:
 
     def delete(self, ctx: ForgeContext, resource: Resource, physical_id: str | None) -> None:
         batch = ctx.aws.client("batch")
-        item = ctx.pacing.until(
-            f"job queue {resource.name} to settle",
-            lambda: _settle_probe(_describe_jq(ctx, resource.name)),
-        )
-        if item.get("missing"):
-            return
-        if item.get("state") == "ENABLED":
+
+        def disable() -> None:
             batch.update_job_queue(jobQueue=resource.name, state="DISABLED")
-            ctx.pacing.until(
-                f"job queue {resource.name} to be disabled",
-                lambda: _settle_probe(_describe_jq(ctx, resource.name)),
-            )
+
+        if not _disable(
+            ctx, f"job queue {resource.name}", disable, lambda: _describe_jq(ctx, resource.name)
+        ):
+            return
         try:
             batch.delete_job_queue(jobQueue=resource.name)
         except AwsError as error:
@@ -194,6 +190,31 @@ class JobQueueHandler:
             f"job queue {resource.name} to be deleted",
             lambda: _gone_probe(_describe_jq(ctx, resource.name)),
         )
+
+
+def _disable(
+    ctx: ForgeContext,
+    what: str,
+    disable: Callable[[], None],
+    describe: Callable[[], dict[str, Any] | None],
+) -> bool:
+    """Disable, then wait until the change has settled.  False when the resource is gone.
+
+    Optimistic: the update is tried first (no describe), and only when AWS says a change is
+    under way do we wait for it and try again — one call fewer in the usual case.
+    """
+    try:
+        disable()
+    except AwsError as error:
+        if says(error, *GONE):
+            return False
+        ctx.pacing.until(f"{what} to settle", lambda: _settle_probe(describe()))
+        item = _settle_probe(describe())
+        if item is None or item.get("missing"):
+            return False
+        disable()
+    item = ctx.pacing.until(f"{what} to be disabled", lambda: _settle_probe(describe()))
+    return not item.get("missing")
 
 
 def _settle_probe(item: dict[str, Any] | None) -> dict[str, Any] | None:
