@@ -202,3 +202,8 @@ class AwsClient:
             yield from self.raw.get_paginator(method).paginate(**kwargs)
         except (ClientError, BotoCoreError) as exc:
             raise translate(exc, self.service, operation) from None
+
+
+def available_regions(service: str) -> list[str]:
+    """Regions where ``service`` exists, from botocore's bundled endpoint data (no AWS call)."""
+    return sorted(boto3.session.Session().get_available_regions(service))

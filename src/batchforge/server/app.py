@@ -6,7 +6,15 @@ from fastapi import FastAPI
 
 from batchforge import __version__
 from batchforge.server import errors
-from batchforge.server.routers import compute_envs, credentials, info, labels
+from batchforge.server.routers import (
+    compute_envs,
+    credentials,
+    data_links,
+    info,
+    labels,
+    platforms,
+    policy,
+)
 from batchforge.services.context import AppContext
 
 
@@ -25,4 +33,7 @@ def create_app(ctx: AppContext) -> FastAPI:
     app.include_router(credentials.router)
     app.include_router(compute_envs.router)
     app.include_router(labels.router)
+    app.include_router(platforms.router)
+    app.include_router(policy.router)
+    app.include_router(data_links.router)
     return app
