@@ -1,7 +1,7 @@
 """data links
 
 Revision ID: 0002
-Revises: 0003
+Revises: 0001
 Create Date: 2026-11-25
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 from batchforge.db.models.base import UtcDateTime
 
 revision = "0002"
-down_revision = "0003"
+down_revision = "0001"
 branch_labels = None
 depends_on = None
 
