@@ -27,7 +27,7 @@ def fake_keys() -> Keys:
 
 def aws_user(aws: LocalAws) -> Keys:
     """An IAM user with real access keys in the emulator (for tests that turn auth on)."""
-    user = aws.create_demo_user()
+    user = aws.create_demo_user(user_name=f"user-{secrets.token_hex(4)}")
     return Keys(user.access_key, user.secret_key, user.user_name)
 
 

@@ -84,8 +84,10 @@ class LocalAws:
         with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
             s3.create_bucket(Bucket=WORK_BUCKET)
 
-    def create_demo_user(self, policy_document: str | None = None) -> DemoUser:
-        return create_demo_user(self.url, policy_document)
+    def create_demo_user(
+        self, policy_document: str | None = None, user_name: str = DEMO_USER
+    ) -> DemoUser:
+        return create_demo_user(self.url, policy_document, user_name)
 
     def boto_client(self, service: str, region: str = "us-east-1") -> Any:
         return emulator_client(self.url, service, region)
@@ -129,19 +131,21 @@ def emulator_client(url: str, service: str, region: str = "us-east-1") -> Any:
     )
 
 
-def create_demo_user(url: str, policy_document: str | None = None) -> DemoUser:
+def create_demo_user(
+    url: str, policy_document: str | None = None, user_name: str = DEMO_USER
+) -> DemoUser:
     """An IAM user with a new access key (and optionally an inline policy) in the emulator."""
     iam = emulator_client(url, "iam")
     try:
-        user = iam.create_user(UserName=DEMO_USER)["User"]
+        user = iam.create_user(UserName=user_name)["User"]
     except iam.exceptions.EntityAlreadyExistsException:
-        user = iam.get_user(UserName=DEMO_USER)["User"]
+        user = iam.get_user(UserName=user_name)["User"]
     if policy_document:
         iam.put_user_policy(
-            UserName=DEMO_USER, PolicyName="batchforge", PolicyDocument=policy_document
+            UserName=user_name, PolicyName="batchforge", PolicyDocument=policy_document
         )
-    key = iam.create_access_key(UserName=DEMO_USER)["AccessKey"]
-    return DemoUser(DEMO_USER, user["Arn"], key["AccessKeyId"], key["SecretAccessKey"])
+    key = iam.create_access_key(UserName=user_name)["AccessKey"]
+    return DemoUser(user_name, user["Arn"], key["AccessKeyId"], key["SecretAccessKey"])
 
 
 def _wait_ready(process: subprocess.Popen[bytes], url: str, timeout: float) -> bool:
