@@ -20,6 +20,8 @@ from typing import TypeVar
 
 import anyio
 
+from batchforge.aws.s3 import CLIENTS
+from batchforge.aws.session import AwsAuth
 from batchforge.errors import (
     AwsAccessDenied,
     AwsError,
@@ -30,7 +32,7 @@ from batchforge.errors import (
 from batchforge.explorer import limits, script, uploads
 from batchforge.explorer.discovery import bucket_region
 from batchforge.explorer.paths import S3Location, clean_name, clean_path
-from batchforge.explorer.target import Download, LinkTarget, Preview, check_search
+from batchforge.explorer.target import Download, LinkTarget, Preview, check_search, failure
 from batchforge.schemas import data_links as schemas
 from batchforge.services import data_links as links
 from batchforge.services.context import AppContext
@@ -68,13 +70,18 @@ def resolve(
         )
     auth = links.auth_for(ctx, workspace_id, credentials_id or creds[0])
     if region is None:
-        probe = LinkTarget(links.s3_client(ctx, auth), location, name)
-        try:
-            region = bucket_region(probe.s3, location.bucket)
-        except AwsError as error:
-            raise probe.fail(error) from None
+        region = _find_region(ctx, auth, location, name)
         links.record_region(ctx, link_id, region)
-    return Resolved(link_id, status, LinkTarget(links.s3_client(ctx, auth, region), location, name))
+    s3 = links.s3_client(ctx, auth, region)
+    presigner = CLIENTS.presigner(ctx.aws, auth, region)
+    return Resolved(link_id, status, LinkTarget(s3, presigner, location, name))
+
+
+def _find_region(ctx: AppContext, auth: AwsAuth, location: S3Location, name: str) -> str:
+    try:
+        return bucket_region(links.s3_client(ctx, auth), location.bucket)
+    except AwsError as error:
+        raise failure(error, location, name) from None
 
 
 # --- browse ---------------------------------------------------------------------------------
@@ -300,6 +307,8 @@ async def upload_stream(
     visible only once complete (PutObject when it fits in one part)."""
     clean = clean_name(path, "filePath")
     part_size = uploads.stream_part_size(length)
+    if content_type and content_type.startswith("application/octet-stream"):
+        content_type = None  # say nothing rather than "binary": the name tells more
     resolved = await anyio.to_thread.run_sync(
         lambda: resolve(ctx, workspace_id, link_id, credentials_id)
     )

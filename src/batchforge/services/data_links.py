@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import false, func, or_, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -118,7 +118,7 @@ def _search_filters(search: str | None) -> list[Any]:
         if sep and key.lower() == "region":
             filters.append(models.DataLink.region == value)
         elif sep and key.lower() == "provider":
-            filters.append(models.DataLink.id.is_not(None) if value in ("aws", "s3") else False)
+            filters.append(true() if value.lower() in ("aws", "s3") else false())
         else:
             escaped = word.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             filters.append(func.lower(models.DataLink.name).like(f"%{escaped}%", escape="\\"))
