@@ -50,6 +50,9 @@ def build_context(
     """
     prepare_data_dir(settings)
     silence_wire_logs()
+    from batchforge.iam.explain import install as install_access_denied_explainer
+
+    install_access_denied_explainer()  # every AccessDenied names the permission to add
     key_text = settings.encryption_key.get_secret_value() if settings.encryption_key else None
     box = SecretBox(load_or_create_key(settings.data_dir, key_text))
     if run_migrations:

@@ -137,3 +137,13 @@ def test_redact_nested() -> None:
         "Tags": [{"Key": "k"}],
         "Nested": {"SessionToken": REDACTED, "Password": REDACTED},
     }
+
+
+def test_unreadable_response_is_transient() -> None:
+    from botocore.parsers import ResponseParserError
+
+    error = translate(
+        ResponseParserError("<html>500</html>"), "iam", "RemoveRoleFromInstanceProfile"
+    )
+    assert error.transient and error.aws_code == "UnreadableResponse"
+    assert "iam:RemoveRoleFromInstanceProfile" in error.message

@@ -20,6 +20,7 @@ from botocore.exceptions import (
 from botocore.exceptions import (
     ConnectionError as BotoConnectionError,
 )
+from botocore.parsers import ResponseParserError
 
 from batchforge.errors import AwsAccessDenied, AwsError
 
@@ -147,6 +148,17 @@ def translate(exc: Exception, service: str, operation: str) -> AwsError:
             aws_code="EndpointUnreachable",
             transient=True,
             hint="Check the network, the region and the endpoint URL; then retry.",
+        )
+    if isinstance(exc, ResponseParserError):
+        # An answer botocore could not read (e.g. an HTML error page from a proxy or the
+        # emulator): treat it as a passing server fault.
+        return AwsError(
+            f"AWS {call} failed: the endpoint answered something that is not an AWS response.",
+            service=service,
+            operation=operation,
+            aws_code="UnreadableResponse",
+            transient=True,
+            hint="Retry; if it persists, check the endpoint URL.",
         )
     if isinstance(exc, BotoCoreError):
         return AwsError(

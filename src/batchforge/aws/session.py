@@ -23,6 +23,7 @@ from botocore.config import Config
 from botocore.credentials import RefreshableCredentials
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.loaders import Loader, create_loader
+from botocore.parsers import ResponseParserError
 from botocore.session import Session as BotocoreSession
 from botocore.session import get_session
 
@@ -190,7 +191,7 @@ class AwsClient:
         def call(*args: Any, **kwargs: Any) -> Any:
             try:
                 return attr(*args, **kwargs)
-            except (ClientError, BotoCoreError) as exc:
+            except (ClientError, BotoCoreError, ResponseParserError) as exc:
                 raise translate(exc, self.service, operation) from None
 
         return call
@@ -200,7 +201,7 @@ class AwsClient:
         operation = self.raw.meta.method_to_api_mapping[method]
         try:
             yield from self.raw.get_paginator(method).paginate(**kwargs)
-        except (ClientError, BotoCoreError) as exc:
+        except (ClientError, BotoCoreError, ResponseParserError) as exc:
             raise translate(exc, self.service, operation) from None
 
 

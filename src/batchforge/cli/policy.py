@@ -1,14 +1,16 @@
-"""``batchforge policy``: generate least-privilege IAM policies and check pasted ones, offline.
+"""``batchforge policy``: generate least-privilege IAM policies and check pasted ones, offline;
+check stored credentials live (``preflight``, through the server).
 
-Nothing here calls AWS.  The IAM modules (and the IAM dataset they load) are imported inside the
-command functions, so importing this module -- and starting the CLI -- stays cheap.
+``generate`` and ``check`` call neither AWS nor the server.  The IAM modules (and the IAM
+dataset they load) are imported inside the command functions, so importing this module -- and
+starting the CLI -- stays cheap.
 """
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -20,8 +22,8 @@ if TYPE_CHECKING:
     from batchforge.iam.scope import Scope
 
 app = typer.Typer(
-    help="Generate least-privilege IAM policies for batchforge, and check existing ones "
-    "(offline: no AWS call).",
+    help="Generate least-privilege IAM policies for batchforge and check existing ones "
+    "(offline), or check stored credentials live (preflight).",
     no_args_is_help=True,
 )
 
@@ -368,3 +370,108 @@ def _print_report(report: Report, verbose: bool) -> None:
     console.print(table)
     for finding in report.findings:
         console.print(format_finding(finding), markup=False, highlight=False)
+
+
+@app.command()
+def preflight(
+    ctx: typer.Context,
+    credentials: Annotated[
+        str,
+        typer.Option("--credentials", "-c", help="Credentials name or id.", show_default=False),
+    ],
+    region: Region = None,
+    features: Features = None,
+    mode: Mode = None,
+    exclude: Exclude = None,
+    work_dir: WorkDir = None,
+    data_bucket: DataBucket = None,
+    tag: Tag = None,
+    queue: Queue = None,
+    prefix: Prefix = "TowerForge-",
+    secrets_prefix: SecretsPrefix = "tower-",
+    log_group: LogGroup = "/aws/batch/job",
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="List every permission checked.")
+    ] = False,
+    output: Output = None,
+) -> None:
+    """Check stored credentials live (through the server): may they do what the features need?
+
+    The server asks AWS who the credentials are, then simulates or reads their policies.
+    Exit code 0 when no required permission is missing (some may be unknown: see the notes),
+    1 when one is.
+    """
+    from batchforge.iam.scope import parse_tags
+
+    try:
+        tags = dict(parse_tags(tag or ()))
+    except Exception as error:  # every failure must print as a message, never a traceback
+        raise _failure(error) from None
+    with state(ctx).client() as client:
+        target = client.find_credentials(credentials)
+        report = client.preflight(
+            target.id,
+            region,
+            features=list(features or ()),
+            mode=mode,
+            exclude=list(exclude or ()),
+            workDir=work_dir,
+            dataBuckets=list(data_bucket or ()),
+            tags=tags,
+            queues=list(queue or ()),
+            prefix=prefix,
+            secretsPrefix=secrets_prefix,
+            logGroup=log_group,
+        )
+    if _output(ctx, output) is OutputFormat.json:
+        emit_json(report)
+    else:
+        _print_preflight(report, target.name, verbose)
+    raise typer.Exit(0 if report.get("ok") else 1)
+
+
+def _preflight_headline(report: dict[str, Any]) -> str:
+    summary = report.get("summary", {})
+    if report.get("principal") is None:
+        return "UNCHECKED: the credentials' identity could not be read"
+    if not report.get("ok"):
+        missing = summary.get("requiredMissing", 0)
+        return f"FAILED: {missing} required permission{'s' if missing != 1 else ''} missing"
+    if not report.get("complete"):
+        return f"INCOMPLETE: {summary.get('unknown', 0)} permission(s) could not be checked"
+    return "PASSED: every required permission is allowed"
+
+
+def _print_preflight(report: dict[str, Any], name: str, verbose: bool) -> None:
+    from rich.console import Console
+
+    console = Console()
+    colour = (
+        "green"
+        if report.get("ok") and report.get("complete")
+        else ("yellow" if report.get("ok") else "red")
+    )
+    console.print(f"[{colour}]Preflight of '{name}' {_preflight_headline(report)}[/]")
+    principal = report.get("principal") or {}
+    summary = report.get("summary", {})
+    lines = [
+        f"Principal: {principal.get('callerArn', '?')} ({principal.get('type', '?')})",
+        f"Region:    {report.get('region')}; features: {', '.join(report.get('features', []))}",
+        f"Method:    {report.get('method')}; {report.get('awsCalls', 0)} AWS call(s)",
+        f"Permissions: {summary.get('allowed', 0)} allowed, {summary.get('requiredMissing', 0)} "
+        f"required missing, {summary.get('optionalMissing', 0)} optional missing, "
+        f"{summary.get('unknown', 0)} unknown",
+    ]
+    lines += [f"BLOCKING: {m}" for m in report.get("blocking", [])]
+    lines += [f"WARNING:  {m}" for m in report.get("warnings", [])]
+    lines += [f"Note:     {m}" for m in report.get("notes", [])]
+    if verbose:
+        for p in report.get("permissions", []):
+            context = ",".join(f"{k}={v}" for k, v in (p.get("context") or {}).items())
+            shown = f" [{context}]" if context else ""
+            lines.append(
+                f"{p['verdict']:<8} {p['feature']:<13} {p['action']} on {p['resource']}{shown}"
+                f" -- {p['reason']}"
+            )
+    for line in lines:
+        console.print(line, markup=False, highlight=False)

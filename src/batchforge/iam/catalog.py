@@ -238,12 +238,13 @@ def dependent_permissions(
                     "dependent",
                     parent.name,
                 )
-                for resource in _dependent_resources(info.name, parent.name, scope)
+                for resource in dependent_resources(info.name, parent.name, scope)
             )
     return out
 
 
-def _dependent_resources(action: str, parent: str, scope: Scope) -> list[str]:
+def dependent_resources(action: str, parent: str, scope: Scope) -> list[str]:
+    """Resource patterns to grant a dependent ``action`` of ``parent`` on, for ``scope``."""
     info, parent_info = dataset().action(action), dataset().action(parent)
     assert info is not None and parent_info is not None
     if not info.supports_resource_level:
@@ -357,6 +358,7 @@ __all__ = [
     "Permission",
     "catalog_actions",
     "dependent_permissions",
+    "dependent_resources",
     "describe_catalog",
     "entry_features",
     "lookup_action",

@@ -117,14 +117,24 @@ BATCH_JOBS = Section(
     resources=(JD, JQ, JOB),
     touches=(JD, JQ, JOB),
     tag_condition=True,
-    needs=needs(
-        "launch",
-        True,
-        ("batch:CancelJob", "queued runs cannot be cancelled"),
-        ("batch:RegisterJobDefinition", "the head job definition cannot be created"),
-        ("batch:SubmitJob", "pipelines cannot be launched"),
-        ("batch:TagResource", "jobs cannot carry the run's resource labels"),
-        ("batch:TerminateJob", "running runs cannot be cancelled"),
+    needs=(
+        *needs(
+            "launch",
+            True,
+            ("batch:CancelJob", "queued runs cannot be cancelled"),
+            ("batch:RegisterJobDefinition", "the head job definition cannot be created"),
+            ("batch:SubmitJob", "pipelines cannot be launched"),
+            ("batch:TagResource", "jobs cannot carry the run's resource labels"),
+            ("batch:TerminateJob", "running runs cannot be cancelled"),
+        ),
+        Need(
+            "batch:TagResource",
+            "forge",
+            True,
+            "Forge cannot create its job queues: they are created with tags, which AWS "
+            "authorises as batch:TagResource",
+            touches=(JQ_FORGE,),
+        ),
     ),
     scoping="Account, region and job queue names; optionally resource tags "
     "(StringEqualsIfExists on aws:ResourceTag/KEY). Job and job definition names are "

@@ -25,7 +25,8 @@ class LaunchTemplateHandler:
                 LaunchTemplateName=resource.name,
                 LaunchTemplateData=data,
                 ClientToken=resource.name,
-                TagSpecifications=[{"ResourceType": "launch-template", "Tags": tag_list(ctx.tags)}],
+                # No TagSpecifications for the template itself: tagging on create is
+                # authorised as ec2:CreateTags, which the seed's policy does not grant.
             )["LaunchTemplate"]
         except AwsError as error:
             if aws_code(error) != "InvalidLaunchTemplateName.AlreadyExistsException":

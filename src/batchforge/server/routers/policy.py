@@ -1,0 +1,32 @@
+"""``/policy``: generate and check IAM policies, and check credentials live (batchforge
+extensions; Seqera's API has no equivalent)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from batchforge.schemas.policy import CheckPolicyRequest, GeneratePolicyRequest, PreflightRequest
+from batchforge.server.deps import Ctx, CurrentPrincipal, WorkspaceId
+from batchforge.services import policies as service
+
+router = APIRouter(prefix="/policy", tags=["policy"])
+
+
+@router.post("/generate")
+def generate_policy(_: CurrentPrincipal, body: GeneratePolicyRequest) -> dict[str, Any]:
+    """A least-privilege policy for the features and scope: ``{policies, notes, sizes, ...}``."""
+    return service.generate(body)
+
+
+@router.post("/check")
+def check_policy(_: CurrentPrincipal, body: CheckPolicyRequest) -> dict[str, Any]:
+    """Check a pasted policy offline; findings carry line and column."""
+    return service.check(body)
+
+
+@router.post("/preflight")
+def preflight(ctx: Ctx, workspace_id: WorkspaceId, body: PreflightRequest) -> dict[str, Any]:
+    """Check stored credentials live: per permission allowed / denied / unknown."""
+    return service.preflight(ctx, workspace_id, body)
