@@ -78,6 +78,44 @@ def _forge_spec(
     )
 
 
+def features_for(config: AwsBatchConfig) -> tuple[str, ...]:
+    """The permission-catalog features an environment with ``config`` uses."""
+    from batchforge.iam import resolve_features
+
+    forge = config.forge
+    extra = []
+    if forge is not None and (forge.efsCreate or forge.efsId):
+        extra.append("efs")
+    if forge is not None and (forge.fsxSize or forge.fsxName or config.lustreId):
+        extra.append("fsx")
+    return resolve_features(extra, mode="forge" if forge is not None else "manual")
+
+
+def check_permissions(ctx: AppContext, aws: AwsSession, config: AwsBatchConfig) -> list[str]:
+    """The live permission check (see :mod:`batchforge.services.permissions`): missing
+    required permissions block (400 naming the credentials); the rest become warnings."""
+    from batchforge.iam.scope import Scope
+    from batchforge.services import permissions
+
+    queues = tuple(q for q in (config.headQueue, config.computeQueue) if q and "/" not in q)
+    scope = Scope(
+        region=config.region,
+        prefix=ctx.settings.forge_prefix,
+        work_dir=config.workDir if (config.workDir or "").startswith("s3://") else None,
+        queues=queues if config.forge is None else (),
+    )
+    report = permissions.check_session(aws, features_for(config), scope)
+    if report.principal is not None and report.missing_required:
+        raise InvalidInput(
+            "computeEnv.credentialsId: the credentials lack permissions this compute "
+            "environment needs: " + " ".join(report.blocking),
+            field="computeEnv.credentialsId",
+            hint="Add the statements named above to the IAM policy (`batchforge policy "
+            "generate` writes one), or use other credentials.",
+        )
+    return list(report.warnings)
+
+
 def spec_from_state(state: dict[str, Any]) -> ForgeSpec:
     data = dict(state["spec"])
     for key in ("instance_types", "subnets", "security_groups", "allow_buckets"):
@@ -122,7 +160,10 @@ def create(ctx: AppContext, workspace_id: int, body: ComputeEnvIn, label_ids: li
     checked = compute_preflight.run_preflight(aws, config)
     if checked.forge is not None:
         config = config.model_copy(update={"forge": checked.forge})
-    warnings = checked.warnings + compute_validation.warnings_for(config, config.forge)
+    permission_notes = check_permissions(ctx, aws, config)
+    warnings = (
+        checked.warnings + permission_notes + compute_validation.warnings_for(config, config.forge)
+    )
     ce_id = new_id()
     tags = labels.tags_of(chosen)
     state: dict[str, Any] = {"warnings": warnings, "labels": [label.id for label in chosen]}

@@ -1,0 +1,43 @@
+"""The live permission check runs before a compute environment is created."""
+
+from __future__ import annotations
+
+import pytest
+
+from batchforge.client import ApiError, BatchforgeClient
+from batchforge.local_aws import LocalAws
+from batchforge.services.context import AppContext
+from tests.factories import Keys, keys_credentials
+from tests.iam.users import SEED, make_user, without
+
+
+def _credentials(api: BatchforgeClient, aws: LocalAws, name: str, policy: dict) -> str:
+    auth = make_user(aws, name, inline=policy)
+    keys = Keys(auth.access_key or "", auth.secret_key or "")
+    return api.create_credentials(keys_credentials(name, keys))
+
+
+def test_missing_required_permission_blocks_and_names_it(
+    api: BatchforgeClient, app_ctx: AppContext, aws: LocalAws, forge_body
+) -> None:
+    credentials_id = _credentials(api, aws, "no-create-role", without(SEED, "iam:CreateRole"))
+    body = forge_body()
+    body["computeEnv"]["credentialsId"] = credentials_id
+    with pytest.raises(ApiError) as caught:
+        api.request("POST", "/compute-envs", json=body)
+    assert caught.value.status == 400
+    assert caught.value.field == "computeEnv.credentialsId"
+    assert "iam:CreateRole" in caught.value.message
+    assert app_ctx.recorder.count("iam:CreateRole") == 0  # nothing was created
+    assert api.request("GET", "/compute-envs").json()["computeEnvs"] == []
+
+
+def test_the_seed_policy_is_enough(
+    api: BatchforgeClient, app_ctx: AppContext, aws: LocalAws, forge_body
+) -> None:
+    credentials_id = _credentials(api, aws, "seed", SEED)
+    body = forge_body()
+    body["computeEnv"]["credentialsId"] = credentials_id
+    ce_id = api.request("POST", "/compute-envs", json=body).json()["computeEnvId"]
+    env = api.request("GET", f"/compute-envs/{ce_id}").json()["computeEnv"]
+    assert env["status"] == "CREATING"
