@@ -7,8 +7,9 @@ adds its keys as credentials with the CLI (secret key on stdin), lists and valid
 then stops the server with Ctrl-C and checks that everything stopped cleanly.
 
 It then forges an AWS Batch compute environment on the emulator (roles, launch template,
-compute environments, queues), shows it AVAILABLE with its resources, deletes it, and shows
-that nothing it created is left in the emulator.
+compute environments, queues), shows it AVAILABLE with its resources, launches a pipeline on
+it and waits for the run, deletes it, and shows that nothing it created is left in the
+emulator.
 
 Exit status 0 when every step did what it should.
 """
@@ -95,6 +96,34 @@ def forged_leftovers(endpoint: str) -> dict[str, int]:
     }
 
 
+def launch_and_show(env: dict[str, str]) -> None:
+    """Launch a pipeline's head job on the forged environment, wait for it, show it."""
+    step("Launching nextflow-io/hello on it (the head job goes to the forged head queue)")
+    out = run_cli(
+        env,
+        "launch",
+        "https://github.com/nextflow-io/hello",
+        "--compute-env",
+        "demo-forge",
+        "--name",
+        "demo-hello",
+        "--labels",
+        "project=demo",
+        "--wait",
+        "SUCCEEDED",
+        "--timeout",
+        "60",
+    )
+    run_id = out.split("Workflow ", 1)[1].split(" ", 1)[0]
+    run_cli(env, "runs", "list")
+    run_cli(env, "runs", "view", run_id)
+    run_cli(env, "runs", "logs", run_id)
+    print(
+        "(The emulator does not run containers: it marks the head job SUCCEEDED at once and "
+        "writes no log stream, so there is no Nextflow output to show.)"
+    )
+
+
 def forge_and_dispose(env: dict[str, str], endpoint: str) -> None:
     ec2 = emulator_client(endpoint, "ec2")
     vpc = next(v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"] if v["IsDefault"])
@@ -130,6 +159,8 @@ def forge_and_dispose(env: dict[str, str], endpoint: str) -> None:
     print("In the emulator now: " + ", ".join(f"{n} {kind}" for kind, n in made.items()))
     if made["compute environments"] != 2 or made["job queues"] != 2:
         raise SystemExit("demo failed: Forge did not create two compute environments and queues")
+
+    launch_and_show(env)
 
     step("Deleting it: Forge disposes of everything it created")
     run_cli(env, "compute-envs", "delete", "demo-forge", "--wait")

@@ -63,6 +63,16 @@ class Settings(BaseSettings):
     default_region: str = Field(default="us-east-1", description="Region used when none is given.")
     trace_aws: bool = Field(default=False, description="Log every AWS call (secrets redacted).")
     forge_prefix: str = Field(default="TowerForge-", description="Name prefix of forged resources.")
+    launcher_image: str = Field(
+        default="nextflow/nextflow:24.10.5",
+        description="Container image of the Nextflow head job (the launcher).",
+    )
+    submit_jobs_per_second: float = Field(
+        default=50.0, gt=0, description="SubmitJob calls per second at most (AWS: 50 per account)."
+    )
+    tracker_interval: float = Field(
+        default=10.0, gt=0, description="Seconds between two polls of active runs in AWS Batch."
+    )
 
     @field_validator("data_dir")
     @classmethod

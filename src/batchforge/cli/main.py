@@ -12,7 +12,16 @@ os.environ.setdefault("TYPER_USE_RICH", "0")
 
 import typer
 
-from batchforge.cli import compute_envs, credentials, data_links, policy, server
+from batchforge.cli import (
+    compute_envs,
+    credentials,
+    data_links,
+    launch,
+    pipelines,
+    policy,
+    runs,
+    server,
+)
 from batchforge.cli.common import OutputFormat, State
 
 app = typer.Typer(
@@ -26,6 +35,9 @@ app.add_typer(credentials.app, name="credentials")
 app.add_typer(data_links.app, name="data-links")
 app.add_typer(compute_envs.app, name="compute-envs")
 app.add_typer(policy.app, name="policy")
+app.add_typer(pipelines.app, name="pipelines")
+app.add_typer(runs.app, name="runs")
+launch.register(app)
 server.register(app)
 
 

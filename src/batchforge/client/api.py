@@ -9,6 +9,8 @@ import httpx
 
 from batchforge.client.compute_envs import ComputeEnvsClientMixin
 from batchforge.client.data_links import DataLinksClientMixin
+from batchforge.client.policy import PolicyClientMixin
+from batchforge.client.runs import RunsClientMixin
 from batchforge.errors import BatchforgeError
 from batchforge.schemas.common import DescribeUserResponse, ServiceInfo, ServiceInfoResponse
 from batchforge.schemas.credentials import (
@@ -41,7 +43,9 @@ class ApiError(BatchforgeError):
         self.body = body or {}
 
 
-class BatchforgeClient(ComputeEnvsClientMixin, DataLinksClientMixin):
+class BatchforgeClient(
+    ComputeEnvsClientMixin, DataLinksClientMixin, PolicyClientMixin, RunsClientMixin
+):
     """Client of one server, as one user, in one workspace (None = the user's default)."""
 
     def __init__(

@@ -12,8 +12,10 @@ from batchforge.server.routers import (
     data_links,
     info,
     labels,
+    pipelines,
     platforms,
     policy,
+    workflows,
 )
 from batchforge.services.context import AppContext
 
@@ -36,4 +38,6 @@ def create_app(ctx: AppContext) -> FastAPI:
     app.include_router(platforms.router)
     app.include_router(policy.router)
     app.include_router(data_links.router)
+    app.include_router(pipelines.router)
+    app.include_router(workflows.router)
     return app

@@ -19,6 +19,7 @@ def serve(settings: Settings, say: Callable[[str], None] = print) -> None:
     from batchforge.server.app import create_app
     from batchforge.services.accounts import bootstrap_admin
     from batchforge.services.forge_runner import ForgeWorker
+    from batchforge.services.run_tracker import RunTracker
 
     prepare_data_dir(settings)
     emulator = None
@@ -41,11 +42,15 @@ def serve(settings: Settings, say: Callable[[str], None] = print) -> None:
         worker = ForgeWorker(ctx)
         app.state.forge_worker = worker
         worker.start()
+        tracker = RunTracker(ctx)
+        app.state.run_tracker = tracker
+        tracker.start()
         try:
             uvicorn.run(
                 app, host=settings.host, port=settings.port, log_level="warning", access_log=False
             )
         finally:
+            tracker.stop()
             worker.stop()
     finally:
         if emulator is not None:

@@ -19,6 +19,7 @@ from batchforge.db.models.compute import ComputeEnv, ForgeResource
 from batchforge.db.models.credentials import Credentials
 from batchforge.db.models.data_links import DataLink, DataLinkCredentials, DataLinkDiscovery
 from batchforge.db.models.labels import Label
+from batchforge.db.models.runs import Pipeline, Run
 
 __all__ = [
     "ApiToken",
@@ -32,6 +33,8 @@ __all__ = [
     "IdType",
     "Label",
     "Organization",
+    "Pipeline",
+    "Run",
     "User",
     "UtcDateTime",
     "Workspace",
