@@ -103,3 +103,24 @@ def test_preflight_of_unknown_credentials(api: BatchforgeClient) -> None:
     with pytest.raises(ApiError) as caught:
         api.preflight("nope", "us-east-1")
     assert caught.value.status == 404
+
+
+def test_policy_for_a_compute_env_config(api: BatchforgeClient) -> None:
+    config = {
+        "region": "eu-west-1",
+        "workDir": "s3://my-work/run",
+        "forge": {"type": "SPOT", "maxCpus": 8, "efsCreate": True, "efsMount": "/efs"},
+    }
+    body = api.request(
+        "POST", "/policy/compute-env", json={"config": config, "account": "123456789012"}
+    ).json()
+    text = json.dumps(body["policies"])
+    assert "batch:CreateComputeEnvironment" in text
+    assert "elasticfilesystem:CreateMountTarget" in text
+    assert "arn:aws:s3:::my-work" in text
+    assert "eu-west-1" in text
+    manual = {"region": "eu-west-1", "workDir": "s3://my-work/run", "headQueue": "q1"}
+    text = json.dumps(
+        api.request("POST", "/policy/compute-env", json={"config": manual}).json()["policies"]
+    )
+    assert "batch:CreateComputeEnvironment" not in text and "job-queue/q1" in text

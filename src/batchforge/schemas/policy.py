@@ -11,6 +11,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from batchforge.schemas.common import ApiModel
+from batchforge.schemas.compute_envs import AwsBatchConfig
 
 
 class PolicyScopeIn(ApiModel):
@@ -55,3 +56,10 @@ class PreflightRequest(FeaturesIn):
     server's default region); the account comes from the credentials."""
 
     credentialsId: str = Field(min_length=1, max_length=64)
+
+
+class ComputeEnvPolicyRequest(ApiModel):
+    """A compute environment's ``config`` (AwsBatchConfig), and optionally the account."""
+
+    config: AwsBatchConfig
+    account: str | None = None

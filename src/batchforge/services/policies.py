@@ -76,3 +76,21 @@ def preflight(ctx: AppContext, workspace_id: int, body: PreflightRequest) -> dic
         scope_of(body, region=False),
     )
     return report.to_dict()
+
+
+def for_compute_env(ctx: AppContext, config: Any, account: str | None = None) -> dict[str, Any]:
+    """The least-privilege policy a compute environment with ``config`` (an AwsBatchConfig)
+    needs: its features, scoped to its region, work dir, queues and the Forge prefix."""
+    from batchforge.iam.generator import generate_policy
+    from batchforge.services.compute_envs import features_for
+
+    work_dir = config.workDir if (config.workDir or "").startswith("s3://") else None
+    queues = tuple(q for q in (config.headQueue, config.computeQueue) if q and "/" not in q)
+    scope = Scope(
+        account=account,
+        region=config.region,
+        prefix=ctx.settings.forge_prefix,
+        work_dir=work_dir,
+        queues=queues if config.forge is None else (),
+    )
+    return generate_policy(features_for(config), scope).to_dict()

@@ -7,7 +7,12 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from batchforge.schemas.policy import CheckPolicyRequest, GeneratePolicyRequest, PreflightRequest
+from batchforge.schemas.policy import (
+    CheckPolicyRequest,
+    ComputeEnvPolicyRequest,
+    GeneratePolicyRequest,
+    PreflightRequest,
+)
 from batchforge.server.deps import Ctx, CurrentPrincipal, WorkspaceId
 from batchforge.services import policies as service
 
@@ -30,3 +35,11 @@ def check_policy(_: CurrentPrincipal, body: CheckPolicyRequest) -> dict[str, Any
 def preflight(ctx: Ctx, workspace_id: WorkspaceId, body: PreflightRequest) -> dict[str, Any]:
     """Check stored credentials live: per permission allowed / denied / unknown."""
     return service.preflight(ctx, workspace_id, body)
+
+
+@router.post("/compute-env")
+def compute_env_policy(
+    ctx: Ctx, _: CurrentPrincipal, body: ComputeEnvPolicyRequest
+) -> dict[str, Any]:
+    """The least-privilege policy a compute environment configuration needs."""
+    return service.for_compute_env(ctx, body.config, body.account)
