@@ -63,13 +63,13 @@ def wait_for_server(url: str, server: subprocess.Popen[str], timeout: float = 60
     raise SystemExit("demo failed: the server did not answer /service-info")
 
 
-def seed_policy() -> str | None:
-    """The seed document's full IAM policy, from the permission catalog when it is there."""
-    try:
-        from batchforge.iam.generator import seed_full_policy_json  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    return seed_full_policy_json()
+def seed_policy() -> str:
+    """The seed document's full IAM policy: what the catalog generates for every feature,
+    unscoped (a test checks it equals the seed, statement for statement)."""
+    from batchforge.iam.catalog_model import resolve_features
+    from batchforge.iam.generator import generate_policy
+
+    return json.dumps(generate_policy(resolve_features(())).document)
 
 
 def forged_leftovers(endpoint: str) -> dict[str, int]:
