@@ -17,7 +17,6 @@ from batchforge.local_aws import EMULATOR_KEYS
 from batchforge.services.context import AppContext
 from batchforge.settings import Settings
 
-
 # botocore and urllib3 log request and response bodies at DEBUG: secret values would reach
 # the log.  Whatever the root level, they never log below INFO in a batchforge process.
 QUIET_LOGGERS = ("botocore", "boto3", "urllib3", "s3transfer")

@@ -1,0 +1,117 @@
+"""``batchforge runs``: list, view, cancel, logs and delete runs (after ``tw runs``)."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+import typer
+
+from batchforge.cli.common import OutputFormat, emit_json, emit_table, say, state
+
+app = typer.Typer(help="Runs (workflows): list, view, cancel, logs, delete.", no_args_is_help=True)
+RunId = Annotated[str, typer.Argument(help="Workflow (run) id.")]
+
+
+@app.command("list")
+def list_runs(
+    ctx: typer.Context,
+    status: Annotated[str | None, typer.Option(help="Only runs in this status.")] = None,
+    search: Annotated[str | None, typer.Option(help="Text in the run name or pipeline.")] = None,
+    max_results: Annotated[int, typer.Option("--max", help="At most this many.")] = 50,
+) -> None:
+    st = state(ctx)
+    with st.client() as client:
+        page = client.list_workflows(status=status, search=search, max_results=max_results)
+    if st.output == OutputFormat.json:
+        emit_json(page.model_dump(mode="json"))
+        return
+    rows = [
+        (
+            w.workflow.id,
+            w.workflow.runName,
+            w.workflow.projectName,
+            w.workflow.status,
+            w.workflow.submit.isoformat(timespec="seconds"),
+        )
+        for w in page.workflows
+    ]
+    emit_table("Runs", ["ID", "Name", "Pipeline", "Status", "Submitted"], rows)
+
+
+@app.command("view")
+def view(ctx: typer.Context, run_id: RunId) -> None:
+    st = state(ctx)
+    with st.client() as client:
+        described = client.describe_workflow(run_id)
+    if st.output == OutputFormat.json:
+        emit_json(described.model_dump(mode="json"))
+        return
+    w = described.workflow
+    job = described.jobInfo
+    rows = [
+        ("ID", w.id),
+        ("Name", w.runName),
+        ("Pipeline", w.repository),
+        ("Revision", w.revision),
+        ("Status", w.status),
+        ("Work dir", w.workDir),
+        ("Command", w.commandLine),
+        ("Submitted", w.submit),
+        ("Started", w.start),
+        ("Completed", w.complete),
+        ("Duration (ms)", w.duration),
+        ("Exit status", w.exitStatus),
+        ("Head job", job.operationId if job else None),
+        ("Error", w.errorMessage),
+    ]
+    emit_table(f"Run {w.id}", ["Field", "Value"], rows)
+
+
+@app.command("cancel")
+def cancel(
+    ctx: typer.Context,
+    run_id: RunId,
+    force: Annotated[bool, typer.Option(help="Cancel even if AWS refuses.")] = False,
+) -> None:
+    with state(ctx).client() as client:
+        client.cancel_workflow(run_id, force)
+        say(f"Workflow {run_id}: {client.describe_workflow(run_id).workflow.status}")
+
+
+@app.command("delete")
+def delete(
+    ctx: typer.Context,
+    run_id: RunId,
+    force: Annotated[bool, typer.Option(help="Cancel an active run first.")] = False,
+) -> None:
+    with state(ctx).client() as client:
+        client.delete_workflow(run_id, force)
+    say(f"Workflow {run_id} deleted.")
+
+
+@app.command("logs")
+def logs(
+    ctx: typer.Context,
+    run_id: RunId,
+    follow: Annotated[
+        bool, typer.Option("--follow", "-f", help="Keep printing new lines.")
+    ] = False,
+    interval: Annotated[float, typer.Option(help="Seconds between polls with --follow.")] = 3.0,
+) -> None:
+    """The head job's log (Nextflow's output) from CloudWatch."""
+    with state(ctx).client() as client:
+        token = None
+        while True:
+            page = client.workflow_log(run_id, token)
+            for line in page.entries:
+                typer.echo(line)
+            if not page.entries and page.message:
+                typer.echo(f"({page.message})", err=True)
+            if page.entries and page.forwardToken != token:
+                token = page.forwardToken
+                continue
+            token = page.forwardToken or token
+            if not follow or not page.pending:
+                return
+            time.sleep(interval)

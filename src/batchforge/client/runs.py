@@ -1,0 +1,116 @@
+"""Client methods for pipelines and runs (workflows)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+
+from batchforge.schemas.pipelines import (
+    CreatePipelineResponse,
+    DescribeLaunchResponse,
+    LaunchDbDto,
+    ListPipelinesResponse,
+    PipelineDbDto,
+)
+from batchforge.schemas.workflows import (
+    DescribeWorkflowResponse,
+    ListWorkflowsResponse,
+    LogPage,
+    WorkflowLogResponse,
+)
+
+
+class RunsClientMixin:
+    """Mixed into :class:`batchforge.client.BatchforgeClient` (uses its ``request``)."""
+
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        raise NotImplementedError
+
+    # --- pipelines -----------------------------------------------------------------------
+
+    def create_pipeline(
+        self,
+        name: str,
+        launch: dict[str, Any],
+        description: str | None = None,
+        label_ids: list[int] | None = None,
+    ) -> PipelineDbDto:
+        body = {"name": name, "description": description, "launch": launch}
+        body["labelIds"] = label_ids or []
+        response = self.request("POST", "/pipelines", json=body)
+        return CreatePipelineResponse.model_validate(response.json()).pipeline
+
+    def list_pipelines(self, search: str | None = None) -> list[PipelineDbDto]:
+        response = self.request("GET", "/pipelines", params={"search": search, "max": 100})
+        return ListPipelinesResponse.model_validate(response.json()).pipelines
+
+    def describe_pipeline(self, pipeline_id: int) -> PipelineDbDto:
+        response = self.request("GET", f"/pipelines/{pipeline_id}")
+        return CreatePipelineResponse.model_validate(response.json()).pipeline
+
+    def describe_pipeline_launch(self, pipeline_id: int) -> LaunchDbDto:
+        response = self.request("GET", f"/pipelines/{pipeline_id}/launch")
+        return DescribeLaunchResponse.model_validate(response.json()).launch
+
+    def update_pipeline(self, pipeline_id: int, **fields: Any) -> PipelineDbDto:
+        response = self.request("PUT", f"/pipelines/{pipeline_id}", json=fields)
+        return CreatePipelineResponse.model_validate(response.json()).pipeline
+
+    def delete_pipeline(self, pipeline_id: int) -> None:
+        self.request("DELETE", f"/pipelines/{pipeline_id}")
+
+    def launch_pipeline(self, pipeline_id: int, overrides: dict[str, Any] | None = None) -> str:
+        body = {"launch": overrides or {}}
+        response = self.request("POST", f"/pipelines/{pipeline_id}/launch", json=body)
+        return str(response.json()["workflowId"])
+
+    def find_pipeline(self, name_or_id: str) -> PipelineDbDto | None:
+        for item in self.list_pipelines():
+            if name_or_id in (str(item.pipelineId), item.name):
+                return item
+        return None
+
+    # --- runs ----------------------------------------------------------------------------
+
+    def launch_workflow(self, launch: dict[str, Any]) -> str:
+        response = self.request("POST", "/workflow/launch", json={"launch": launch})
+        return str(response.json()["workflowId"])
+
+    def list_workflows(
+        self,
+        status: str | None = None,
+        search: str | None = None,
+        max_results: int = 50,
+        after: str | None = None,
+    ) -> ListWorkflowsResponse:
+        params = {"status": status, "search": search, "max": max_results, "after": after}
+        response = self.request("GET", "/workflow", params=params)
+        return ListWorkflowsResponse.model_validate(response.json())
+
+    def describe_workflow(self, workflow_id: str) -> DescribeWorkflowResponse:
+        response = self.request("GET", f"/workflow/{workflow_id}")
+        return DescribeWorkflowResponse.model_validate(response.json())
+
+    def cancel_workflow(self, workflow_id: str, force: bool = False) -> None:
+        params = {"force": "true" if force else None}
+        self.request("POST", f"/workflow/{workflow_id}/cancel", json={}, params=params)
+
+    def delete_workflow(self, workflow_id: str, force: bool = False) -> None:
+        params = {"force": "true" if force else None}
+        self.request("DELETE", f"/workflow/{workflow_id}", params=params)
+
+    def workflow_log(self, workflow_id: str, next_token: str | None = None) -> LogPage:
+        response = self.request("GET", f"/workflow/{workflow_id}/log", params={"next": next_token})
+        return WorkflowLogResponse.model_validate(response.json()).log
+
+    def iter_workflow_log(self, workflow_id: str) -> Iterator[LogPage]:
+        """Pages until the stream has no new line (one pass; callers loop to follow)."""
+        token = None
+        while True:
+            page = self.workflow_log(workflow_id, token)
+            yield page
+            if not page.entries or page.forwardToken == token:
+                return
+            token = page.forwardToken

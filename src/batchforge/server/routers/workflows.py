@@ -1,0 +1,94 @@
+"""``/workflow``: Seqera's workflow (run) API — launch, list, describe, cancel, delete, log."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from batchforge.schemas.workflows import (
+    DescribeWorkflowResponse,
+    ListWorkflowsResponse,
+    SubmitWorkflowLaunchRequest,
+    SubmitWorkflowLaunchResponse,
+    WorkflowLogResponse,
+)
+from batchforge.server.deps import Ctx, CurrentPrincipal, WorkspaceId
+from batchforge.services import launches, runs
+
+router = APIRouter(prefix="/workflow", tags=["workflows"])
+
+
+def wake_tracker(request: Request) -> None:
+    tracker = getattr(request.app.state, "run_tracker", None)
+    if tracker is not None:
+        tracker.wake()
+
+
+@router.get("", response_model=ListWorkflowsResponse)
+def list_workflows(
+    ctx: Ctx,
+    workspace_id: WorkspaceId,
+    max: int = 50,
+    offset: int = 0,
+    search: str | None = None,
+    status: str | None = None,
+    after: str | None = None,
+    includeTotalSize: bool = False,
+) -> ListWorkflowsResponse:
+    return runs.list_runs(
+        ctx,
+        workspace_id,
+        status=status,
+        search=search,
+        max_results=max,
+        offset=offset,
+        after=after,
+        include_total=includeTotalSize,
+    )
+
+
+@router.post("/launch", response_model=SubmitWorkflowLaunchResponse)
+def launch_workflow(
+    request: Request,
+    ctx: Ctx,
+    principal: CurrentPrincipal,
+    workspace_id: WorkspaceId,
+    body: SubmitWorkflowLaunchRequest,
+) -> SubmitWorkflowLaunchResponse:
+    run_id = launches.launch(ctx, workspace_id, body.launch, user=principal.user_name)
+    wake_tracker(request)
+    return SubmitWorkflowLaunchResponse(workflowId=run_id)
+
+
+@router.get("/{workflowId}", response_model=DescribeWorkflowResponse)
+def describe_workflow(
+    ctx: Ctx, workspace_id: WorkspaceId, workflowId: str
+) -> DescribeWorkflowResponse:
+    return runs.describe(ctx, workspace_id, workflowId)
+
+
+@router.delete("/{workflowId}", status_code=204, response_class=Response)
+def delete_workflow(
+    ctx: Ctx, workspace_id: WorkspaceId, workflowId: str, force: bool = False
+) -> Response:
+    runs.delete(ctx, workspace_id, workflowId, force)
+    return Response(status_code=204)
+
+
+@router.post("/{workflowId}/cancel", status_code=204, response_class=Response)
+def cancel_workflow(
+    ctx: Ctx, workspace_id: WorkspaceId, workflowId: str, force: bool = False
+) -> Response:
+    runs.cancel(ctx, workspace_id, workflowId, force)
+    return Response(status_code=204)
+
+
+@router.get("/{workflowId}/log", response_model=WorkflowLogResponse)
+def workflow_log(
+    ctx: Ctx,
+    workspace_id: WorkspaceId,
+    workflowId: str,
+    next: str | None = None,
+    maxLength: int | None = None,
+) -> WorkflowLogResponse:
+    """``maxLength`` caps the number of lines of the page (CloudWatch pages by events)."""
+    return WorkflowLogResponse(log=runs.log_page(ctx, workspace_id, workflowId, next, maxLength))

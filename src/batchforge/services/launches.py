@@ -1,0 +1,315 @@
+"""Launching a run: validate, record the intent, submit the head job exactly once.
+
+Order of work (never a DB transaction across an AWS call):
+
+1. validate the request against the environment (400 naming the field);
+2. store the run (status SUBMITTED, ``submit_state="intent"``, a deterministic job name, a
+   lease held by this process);
+3. find or register the job definition, then SubmitJob;
+4. record the job id (``submit_state="submitted"``), releasing the lease.
+
+An AWS rejection at step 3 makes the run FAILED with the call and AWS's reason, and the
+request fails with that error.  A crash or an ambiguous failure (network, throttling after
+retries) *during SubmitJob* leaves the intent: once its lease expires the tracker looks the job
+up by name (:func:`batchforge.services.run_tracker.reconcile_intents`) — it never submits twice.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import update
+
+from batchforge.aws.session import AwsAuth, AwsEnvironment, AwsSession
+from batchforge.db import models
+from batchforge.db.models import utcnow
+from batchforge.errors import AwsError, BatchforgeError, Conflict, InvalidInput
+from batchforge.launch import headjob, jobdefs, ratelimit
+from batchforge.launch.params import parse_params
+from batchforge.schemas.compute_envs import ComputeEnvOut
+from batchforge.schemas.workflows import WorkflowLaunchRequest
+from batchforge.services import compute_envs, credentials, labels
+from batchforge.services.context import AppContext
+from batchforge.services.ids import new_id
+
+INTENT_LEASE_SECONDS = 120
+F = "launch"
+
+
+class LaunchFailed(AwsError):
+    """AWS refused the head job; the run is recorded FAILED (its id is in the body)."""
+
+    code = "launch-failed"
+
+    def __init__(self, error: AwsError, workflow_id: str):
+        super().__init__(
+            f"Launch failed: {error.service}:{error.operation}: {error.message}",
+            service=error.service,
+            operation=error.operation,
+            aws_code=error.aws_code,
+            aws_message=error.aws_message,
+            transient=error.transient,
+            hint=error.hint,
+        )
+        self.workflow_id = workflow_id
+
+    def to_dict(self) -> dict[str, Any]:
+        body = super().to_dict()
+        body["workflowId"] = self.workflow_id
+        return body
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A validated launch: the head job and what the run row records."""
+
+    job: headjob.HeadJob
+    definition: jobdefs.HeadJobDefinition
+    env: ComputeEnvOut
+    request: WorkflowLaunchRequest
+
+
+def _bad(field: str, message: str) -> InvalidInput:
+    return InvalidInput(f"{F}.{field}: {message}", field=f"{F}.{field}")
+
+
+def _forged_role(env: ComputeEnvOut, suffix: str) -> str | None:
+    for item in env.config.forgedResources:
+        if item.get("type") == "iam-role" and str(item.get("name", "")).endswith(suffix):
+            return item.get("arn")
+    return None
+
+
+def _first(*values: int | None) -> int:
+    return next(v for v in values if v is not None)
+
+
+def _resources(body: WorkflowLaunchRequest, env: ComputeEnvOut) -> tuple[int, int]:
+    cpus = _first(body.headJobCpus, env.config.headJobCpus, headjob.DEFAULT_HEAD_CPUS)
+    memory = _first(
+        body.headJobMemoryMb, env.config.headJobMemoryMb, headjob.DEFAULT_HEAD_MEMORY_MB
+    )
+    if cpus < 1:
+        raise _bad("headJobCpus", "must be at least 1.")
+    if memory < headjob.MIN_HEAD_MEMORY_MB:
+        raise _bad(
+            "headJobMemoryMb",
+            f"{memory} MiB is below the minimum of {headjob.MIN_HEAD_MEMORY_MB} MiB.",
+        )
+    return cpus, memory
+
+
+def prepare(
+    ctx: AppContext, workspace_id: int, body: WorkflowLaunchRequest, run_id: str
+) -> Prepared:
+    """Validate ``body`` against its compute environment; raises 400/404/409 errors."""
+    if not body.computeEnvId:
+        raise _bad("computeEnvId", "a compute environment is required.")
+    if not body.pipeline or not body.pipeline.strip():
+        raise _bad("pipeline", "a pipeline repository URL or name is required.")
+    env = compute_envs.describe(ctx, workspace_id, body.computeEnvId)
+    if env.status != "AVAILABLE":
+        raise Conflict(
+            f"{F}.computeEnvId: compute environment '{env.name}' is {env.status}; "
+            "it must be AVAILABLE to launch.",
+            field=f"{F}.computeEnvId",
+        )
+    config = env.config
+    if not config.headQueue:
+        raise _bad("computeEnvId", f"compute environment '{env.name}' has no head queue.")
+    work_dir = body.workDir or config.workDir
+    if not work_dir:
+        raise _bad("workDir", "a work directory is required (none in the environment).")
+    if body.resume and not body.sessionId:
+        raise _bad("sessionId", "resuming needs the session id of the run to resume.")
+    params = parse_params(body.paramsText, f"{F}.paramsText")
+    cpus, memory = _resources(body, env)
+    chosen = labels.resolve(ctx, workspace_id, body.labelIds, f"{F}.labelIds")
+    prefix = ctx.settings.forge_prefix + env.id
+    job_role = config.headJobRole or _forged_role(env, f"{prefix}-HeadJobRole")
+    execution_role = config.executionRole or _forged_role(env, f"{prefix}-ExecutionRole")
+    run_name = body.runName or f"run-{run_id[:8].lower()}"
+    image = body.launchContainer or ctx.settings.launcher_image
+    job = headjob.HeadJob(
+        run_id=run_id,
+        run_name=run_name,
+        workspace_id=workspace_id,
+        pipeline=body.pipeline.strip(),
+        revision=body.revision,
+        work_dir=work_dir,
+        region=config.region or ctx.settings.default_region,
+        head_queue=config.headQueue,
+        compute_queue=config.computeQueue or config.headQueue,
+        cli_path=config.cliPath or ("/home/ec2-user/miniconda/bin/aws" if config.forge else None),
+        session_id=body.sessionId or str(uuid.uuid4()),
+        resume=body.resume,
+        execution_role=execution_role,
+        compute_job_role=config.computeJobRole,
+        env_config=config.nextflowConfig,
+        launch_config=body.configText,
+        params=params,
+        profiles=tuple(body.configProfiles),
+        pre_run=body.preRunScript or config.preRunScript,
+        post_run=body.postRunScript or config.postRunScript,
+        pull_latest=body.pullLatest,
+        stub_run=body.stubRun,
+        main_script=body.mainScript,
+        entry_name=body.entryName,
+        cpus=cpus,
+        memory_mb=memory,
+        environment=tuple((v.name, v.value or "") for v in config.environment if v.head),
+        tags=tuple(labels.tags_of(chosen).items()),
+        spot_retry=body.spotRetry,
+        nextflow_version=body.nextflowVersion,
+        api_endpoint=ctx.settings.effective_public_url,
+    )
+    definition = jobdefs.HeadJobDefinition(image, job_role, execution_role)
+    return Prepared(job, definition, env, body)
+
+
+# (id of the AwsEnvironment, auth, region) -> (that environment, session).  Holding the
+# environment keeps its id from being reused by another one while the entry exists.
+_sessions: dict[tuple[int, AwsAuth, str], tuple[AwsEnvironment, AwsSession]] = {}
+_sessions_lock = threading.Lock()
+
+
+def _session(ctx: AppContext, workspace_id: int, credentials_id: str, region: str) -> AwsSession:
+    """An AWS session reused across launches with the same keys (building boto3 clients
+    costs more than a launch's own work).  Keyed by the keys themselves: rotated keys get a
+    new session."""
+    auth = credentials.stored_keys(ctx, workspace_id, credentials_id).auth()
+    key = (id(ctx.aws), auth, region)
+    with _sessions_lock:
+        found = _sessions.get(key)
+        if found is None or found[0] is not ctx.aws:
+            if len(_sessions) > 256:
+                _sessions.clear()
+            found = _sessions[key] = (ctx.aws, ctx.aws.session(auth, region))
+        return found[1]
+
+
+def _record_intent(
+    ctx: AppContext,
+    workspace_id: int,
+    prepared: Prepared,
+    user: str | None,
+    pipeline_id: int | None,
+) -> None:
+    job, env = prepared.job, prepared.env
+    now = utcnow()
+    row = models.Run(
+        id=job.run_id,
+        workspace_id=workspace_id,
+        pipeline_id=pipeline_id,
+        compute_env_id=env.id,
+        credentials_id=env.credentialsId,
+        region=job.region,
+        run_name=job.run_name,
+        repository=job.pipeline,
+        revision=job.revision,
+        work_dir=job.work_dir,
+        session_id=job.session_id,
+        resume=job.resume,
+        user_name=user,
+        launch=prepared.request.model_dump(mode="json", exclude_none=True),
+        command_line=headjob.command_line(job),
+        status="SUBMITTED",
+        active=True,
+        submit_state="intent",
+        job_name=headjob.job_name(job.run_name, job.run_id),
+        job_queue=job.head_queue,
+        log_group=env.config.logGroup or "/aws/batch/job",
+        lease_owner=ctx.worker_id,
+        lease_until=now + timedelta(seconds=INTENT_LEASE_SECONDS),
+        submit=now,
+        updated_at=now,
+    )
+    with ctx.db.transaction() as session:
+        session.add(row)
+        env_row = session.get(models.ComputeEnv, env.id)
+        if env_row is not None:
+            env_row.last_used = now
+
+
+def _set(ctx: AppContext, run_id: str, guard_intent: bool = True, **values: Any) -> bool:
+    query = update(models.Run).where(models.Run.id == run_id)
+    if guard_intent:
+        query = query.where(models.Run.submit_state == "intent")
+    with ctx.db.transaction() as session:
+        result = session.execute(query.values(updated_at=utcnow(), **values))
+        return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def _fail(ctx: AppContext, run_id: str, error: BatchforgeError) -> None:
+    if isinstance(error, AwsError):
+        message = f"{error.service}:{error.operation} failed: {error.message}"
+    else:
+        message = str(error)
+    _set(
+        ctx,
+        run_id,
+        status="FAILED",
+        active=False,
+        submit_state="failed",
+        error_message=message,
+        complete=utcnow(),
+        lease_owner=None,
+        lease_until=None,
+    )
+
+
+def launch(
+    ctx: AppContext,
+    workspace_id: int,
+    body: WorkflowLaunchRequest,
+    user: str | None = None,
+    pipeline_id: int | None = None,
+) -> str:
+    """Launch a run; its id.  See the module docstring for the exactly-once protocol."""
+    run_id = new_id()
+    prepared = prepare(ctx, workspace_id, body, run_id)
+    _record_intent(ctx, workspace_id, prepared, user, pipeline_id)
+    aws = _session(ctx, workspace_id, prepared.env.credentialsId or "", prepared.job.region)
+    try:
+        arn = jobdefs.ensure(aws, prepared.definition)
+    except BatchforgeError as error:  # SubmitJob not called yet: certainly not submitted
+        _fail(ctx, run_id, error)
+        raise _launch_error(error, run_id) from None
+    request = headjob.submit_request(prepared.job, arn)
+    ratelimit.submit_bucket(aws, ctx.settings.submit_jobs_per_second).acquire()
+    try:
+        answer = aws.client("batch").submit_job(**request)
+    except AwsError as error:
+        if error.transient:  # may have reached AWS: leave the intent for reconciliation
+            _set(ctx, run_id, error_message=f"Launch outcome unknown, reconciling: {error}")
+        else:
+            jobdefs.forget(aws, prepared.definition)  # in case it was deregistered
+            _fail(ctx, run_id, error)
+        raise _launch_error(error, run_id) from None
+    recorded = _set(
+        ctx,
+        run_id,
+        submit_state="submitted",
+        job_id=answer["jobId"],
+        job_definition=arn,
+        lease_owner=None,
+        lease_until=None,
+    )
+    if not recorded:  # reconciled meanwhile (took too long): record the id all the same
+        _set(ctx, run_id, guard_intent=False, job_id=answer["jobId"], job_definition=arn)
+    with ctx.db.transaction() as session:
+        row = session.get(models.Run, run_id)
+        cancelled = row is not None and row.status == "CANCELLED"
+    if cancelled:  # cancelled while SubmitJob was in flight: the job must not run
+        aws.client("batch").terminate_job(jobId=answer["jobId"], reason="Cancelled in batchforge")
+    return run_id
+
+
+def _launch_error(error: BatchforgeError, run_id: str) -> BatchforgeError:
+    if isinstance(error, AwsError):
+        return LaunchFailed(error, run_id)
+    return error

@@ -1,0 +1,282 @@
+"""Run use cases: list (filter, keyset pages), describe, cancel, delete, logs."""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+
+from batchforge.db import models
+from batchforge.db.models import utcnow
+from batchforge.errors import AwsError, Conflict, InvalidInput, NotFound
+from batchforge.runs import logs as run_logs
+from batchforge.schemas.workflows import (
+    ACTIVE_STATUSES,
+    DescribeWorkflowResponse,
+    JobInfoDto,
+    ListWorkflowsElement,
+    ListWorkflowsResponse,
+    LogPage,
+    WorkflowDbDto,
+)
+from batchforge.services import compute_envs, labels
+from batchforge.services.context import AppContext
+
+STATUSES = ("SUBMITTED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED", "UNKNOWN")
+CANCEL_REASON = "Cancelled in batchforge"
+MAX_PAGE = 100
+
+
+def _load(session: Any, workspace_id: int, run_id: str) -> models.Run:
+    row = session.get(models.Run, run_id)
+    if row is None or row.workspace_id != workspace_id or row.deleted:
+        raise NotFound(f"Workflow '{run_id}' not found in this workspace.")
+    return row
+
+
+def _duration(row: models.Run) -> int | None:
+    if row.start and row.complete:
+        return int((row.complete - row.start).total_seconds() * 1000)
+    return None
+
+
+def to_dto(row: models.Run) -> WorkflowDbDto:
+    launch = row.launch or {}
+    return WorkflowDbDto(
+        id=row.id,
+        runName=row.run_name,
+        sessionId=row.session_id,
+        projectName=row.repository.rstrip("/").rsplit("/", 1)[-1].removesuffix(".git"),
+        repository=row.repository,
+        revision=row.revision,
+        commandLine=row.command_line,
+        workDir=row.work_dir,
+        userName=row.user_name,
+        status=row.status,  # type: ignore[arg-type]
+        submit=row.submit,
+        start=row.start,
+        complete=row.complete,
+        dateCreated=row.submit,
+        lastUpdated=row.updated_at,
+        duration=_duration(row),
+        exitStatus=row.exit_status,
+        errorMessage=row.error_message,
+        success=(row.status == "SUCCEEDED") if row.status not in ACTIVE_STATUSES else None,
+        resume=row.resume,
+        deleted=row.deleted,
+        launchId=row.id,
+        configText=launch.get("configText"),
+        configProfiles=launch.get("configProfiles"),
+        preRunScript=launch.get("preRunScript"),
+        postRunScript=launch.get("postRunScript"),
+        logFile=f"{row.work_dir.rstrip('/')}/batchforge/{row.id}/nextflow.log",
+    )
+
+
+def _labels(ctx: AppContext, row: models.Run) -> list[Any]:
+    try:
+        return labels.resolve(ctx, row.workspace_id, list((row.launch or {}).get("labelIds", [])))
+    except InvalidInput:  # a label was deleted since
+        return []
+
+
+def _cursor(row: models.Run) -> str:
+    return base64.urlsafe_b64encode(f"{row.submit.isoformat()}|{row.id}".encode()).decode()
+
+
+def _after(cursor: str) -> tuple[datetime, str]:
+    try:
+        stamp, _, run_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
+        return datetime.fromisoformat(stamp), run_id
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidInput("after: not a cursor returned by this API.", field="after") from None
+
+
+def list_runs(
+    ctx: AppContext,
+    workspace_id: int,
+    *,
+    status: str | None = None,
+    search: str | None = None,
+    max_results: int = 50,
+    offset: int = 0,
+    after: str | None = None,
+    include_total: bool = False,
+) -> ListWorkflowsResponse:
+    """Newest first.  ``after`` (the previous page's ``next``) pages by key; ``offset`` is
+    accepted for Seqera clients.  ``search`` matches run name, pipeline or id; Seqera's
+    ``status:<STATUS>`` inside the search text filters by status too."""
+    if search:
+        words = []
+        for word in search.split():
+            if word.lower().startswith("status:"):
+                status = word.split(":", 1)[1]
+            else:
+                words.append(word)
+        search = " ".join(words)
+    if status and status.upper() not in STATUSES:
+        raise InvalidInput(f"status: must be one of {', '.join(STATUSES)}.", field="status")
+    limit = max(1, min(max_results or 50, MAX_PAGE))
+    conditions: list[Any] = [models.Run.workspace_id == workspace_id, models.Run.deleted.is_(False)]
+    if status:
+        conditions.append(models.Run.status == status.upper())
+    if search:
+        pattern = f"%{search.lower()}%"
+        conditions.append(
+            or_(
+                func.lower(models.Run.run_name).like(pattern),
+                func.lower(models.Run.repository).like(pattern),
+                models.Run.id == search,
+            )
+        )
+    query = select(models.Run).where(*conditions)
+    if after:
+        stamp, run_id = _after(after)
+        query = query.where(
+            or_(models.Run.submit < stamp, and_(models.Run.submit == stamp, models.Run.id < run_id))
+        )
+    query = query.order_by(models.Run.submit.desc(), models.Run.id.desc())
+    if offset and not after:
+        query = query.offset(offset)
+    with ctx.db.transaction() as session:
+        rows = list(session.scalars(query.limit(limit + 1)).all())
+        total = None
+        if include_total:
+            total = session.scalar(select(func.count()).select_from(models.Run).where(*conditions))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return ListWorkflowsResponse(
+        workflows=[
+            ListWorkflowsElement(
+                workflow=to_dto(r), workspaceId=workspace_id, labels=_labels(ctx, r)
+            )
+            for r in rows
+        ],
+        totalSize=total,
+        hasMore=more,
+        next=_cursor(rows[-1]) if more and rows else None,
+    )
+
+
+def describe(ctx: AppContext, workspace_id: int, run_id: str) -> DescribeWorkflowResponse:
+    with ctx.db.transaction() as session:
+        row = _load(session, workspace_id, run_id)
+    params = None
+    launch = row.launch or {}
+    if launch.get("paramsText"):
+        from batchforge.launch.params import parse_params
+
+        params = parse_params(launch["paramsText"])
+    workflow = to_dto(row).model_copy(update={"params": params})
+    job = JobInfoDto(
+        operationId=row.job_id,
+        status=(row.batch_state or "").split("|", 1)[0] or None,
+        message=row.error_message,
+        exitCode=row.exit_status,
+    )
+    return DescribeWorkflowResponse(
+        workflow=workflow,
+        workspaceId=workspace_id,
+        jobInfo=job,
+        labels=_labels(ctx, row),
+        platform={"id": "aws-batch", "name": "AWS Batch"},
+        messages=[row.error_message] if row.error_message else [],
+    )
+
+
+def cancel(ctx: AppContext, workspace_id: int, run_id: str, force: bool = False) -> str:
+    """Terminate the head job and mark the run CANCELLED; idempotent.  A finished run keeps
+    its status.  ``force`` cancels in batchforge even if AWS refuses."""
+    with ctx.db.transaction() as session:
+        row = _load(session, workspace_id, run_id)
+        if not row.active:
+            return row.status
+        job_id, credentials_id, region = row.job_id, row.credentials_id, row.region
+    if job_id:
+        aws = compute_envs.aws_session(ctx, workspace_id, credentials_id or "", region)
+        try:
+            aws.client("batch").terminate_job(jobId=job_id, reason=CANCEL_REASON)
+        except AwsError:
+            if not force:
+                raise
+    with ctx.db.transaction() as session:
+        session.execute(
+            update(models.Run)
+            .where(models.Run.id == run_id, models.Run.active.is_(True))
+            .values(
+                status="CANCELLED",
+                active=False,
+                complete=utcnow(),
+                lease_owner=None,
+                lease_until=None,
+                updated_at=utcnow(),
+                error_message=None
+                if job_id
+                else "Cancelled before the head job's id was known; if the job reached "
+                "AWS Batch it is terminated when found.",
+            )
+        )
+    return "CANCELLED"
+
+
+def delete(ctx: AppContext, workspace_id: int, run_id: str, force: bool = False) -> None:
+    """Delete a finished run; an active one needs ``force`` (it is cancelled first)."""
+    with ctx.db.transaction() as session:
+        row = _load(session, workspace_id, run_id)
+        active = row.active
+    if active:
+        if not force:
+            raise Conflict(
+                f"Workflow '{run_id}' is still active; cancel it first or delete with force=true.",
+                field="force",
+            )
+        cancel(ctx, workspace_id, run_id, force=True)
+    with ctx.db.transaction() as session:
+        row = _load(session, workspace_id, run_id)
+        row.deleted, row.updated_at = True, utcnow()
+
+
+def _stream_of(ctx: AppContext, row: models.Run) -> str | None:
+    """The head job's log stream: recorded by the tracker, else asked of DescribeJobs."""
+    if row.log_stream or not row.job_id:
+        return row.log_stream
+    aws = compute_envs.aws_session(ctx, row.workspace_id, row.credentials_id or "", row.region)
+    jobs = aws.client("batch").describe_jobs(jobs=[row.job_id]).get("jobs", [])
+    stream = ((jobs[0].get("container") or {}).get("logStreamName")) if jobs else None
+    if stream:
+        with ctx.db.transaction() as session:
+            session.execute(
+                update(models.Run).where(models.Run.id == row.id).values(log_stream=stream)
+            )
+    return stream
+
+
+def log_page(
+    ctx: AppContext, workspace_id: int, run_id: str, next_token: str | None, max_lines: int | None
+) -> LogPage:
+    """A page of the head job's log after ``next_token``; ``pending`` while more may come."""
+    with ctx.db.transaction() as session:
+        row = _load(session, workspace_id, run_id)
+    if not row.job_id:
+        return LogPage(
+            pending=row.active, message="The head job has not been submitted to AWS Batch."
+        )
+    stream = _stream_of(ctx, row)
+    if not stream:
+        return LogPage(
+            pending=row.active, forwardToken=next_token, message="The head job has not started yet."
+        )
+    aws = compute_envs.aws_session(ctx, workspace_id, row.credentials_id or "", row.region)
+    page = run_logs.read_page(
+        aws.client("logs"), row.log_group, stream, next_token, max_lines or run_logs.MAX_EVENTS
+    )
+    if not page.exists:
+        return LogPage(
+            pending=row.active,
+            forwardToken=next_token,
+            message=f"The log stream {row.log_group}/{stream} does not exist"
+            + (" yet." if row.active else " (the head job wrote no log)."),
+        )
+    return LogPage(entries=page.lines, forwardToken=page.token, pending=row.active)
