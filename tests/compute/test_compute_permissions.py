@@ -41,3 +41,35 @@ def test_the_seed_policy_is_enough(
     ce_id = api.request("POST", "/compute-envs", json=body).json()["computeEnvId"]
     env = api.request("GET", f"/compute-envs/{ce_id}").json()["computeEnv"]
     assert env["status"] == "CREATING"
+
+
+def _tag_conditioned_seed() -> dict:
+    """The seed with its job-management statement restricted by a resource tag, as the
+    seed's own least-privilege example shows."""
+    import copy
+
+    policy = copy.deepcopy(SEED)
+    for statement in policy["Statement"]:
+        if statement["Sid"] == "BatchJobsManagementCanBeRestricted":
+            statement["Condition"] = {"StringEqualsIfExists": {"aws:ResourceTag/team": "lab"}}
+    return policy
+
+
+def test_tag_conditioned_policy_needs_the_labels(
+    api: BatchforgeClient, app_ctx: AppContext, aws: LocalAws, forge_body
+) -> None:
+    credentials_id = _credentials(api, aws, "tagged", _tag_conditioned_seed())
+    body = forge_body()
+    body["computeEnv"]["credentialsId"] = credentials_id
+    with pytest.raises(ApiError) as caught:
+        api.request("POST", "/compute-envs", json=body)
+    assert (caught.value.status, caught.value.field) == (400, "labelIds")
+    assert "team=lab" in caught.value.message
+    label = api.request(
+        "POST", "/labels", json={"name": "team", "value": "lab", "resource": True}
+    ).json()
+    body["labelIds"] = [label["id"]]
+    ce_id = api.request("POST", "/compute-envs", json=body).json()["computeEnvId"]
+    assert api.request("GET", f"/compute-envs/{ce_id}").json()["computeEnv"]["status"] == (
+        "CREATING"
+    )

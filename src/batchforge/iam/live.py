@@ -260,6 +260,9 @@ class PreflightReport:
     notes: list[str] = field(default_factory=list)
     calls: int = 0
     """AWS calls the check made."""
+    required_tags: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Resource tags the principal's policies demand on Batch job resources (seen only when
+    its policies were read): ``{tag key: allowed values}``."""
 
     def _select(self, verdict: Verdict, required: bool | None) -> list[Check]:
         return [
@@ -417,3 +420,26 @@ __all__ = [
     "simulation_batches",
     "simulator_verdict",
 ]
+
+
+def required_resource_tags(policies: Iterable[Any]) -> dict[str, tuple[str, ...]]:
+    """Tags an Allow for ``batch:SubmitJob`` is conditioned on (``aws:ResourceTag/KEY``), as
+    the seed's tag-restricted example does: a run's resources must carry them, so the compute
+    environment needs resource labels with these keys and one of these values."""
+    import fnmatch
+
+    found: dict[str, tuple[str, ...]] = {}
+    for policy in policies:
+        for statement in policy.statements:
+            actions = [a.lower() for a in statement.actions or ()]
+            if statement.effect != "Allow" or not any(
+                fnmatch.fnmatchcase("batch:submitjob", a) for a in actions
+            ):
+                continue
+            for clause in statement.conditions:
+                if clause.key.lower().startswith("aws:resourcetag/") and clause.operator in (
+                    "StringEquals",
+                    "StringLike",
+                ):
+                    found[clause.key.split("/", 1)[1]] = tuple(clause.values)
+    return found

@@ -91,9 +91,13 @@ def features_for(config: AwsBatchConfig) -> tuple[str, ...]:
     return resolve_features(extra, mode="forge" if forge is not None else "manual")
 
 
-def check_permissions(ctx: AppContext, aws: AwsSession, config: AwsBatchConfig) -> list[str]:
+def check_permissions(
+    ctx: AppContext, aws: AwsSession, config: AwsBatchConfig, tags: dict[str, str]
+) -> list[str]:
     """The live permission check (see :mod:`batchforge.services.permissions`): missing
-    required permissions block (400 naming the credentials); the rest become warnings."""
+    required permissions block (400 naming the credentials); a policy that allows Batch jobs
+    only on tagged resources blocks unless the labels carry those tags (400 naming
+    ``labelIds``); the rest become warnings."""
     from batchforge.iam.scope import Scope
     from batchforge.services import permissions
 
@@ -112,6 +116,16 @@ def check_permissions(ctx: AppContext, aws: AwsSession, config: AwsBatchConfig) 
             field="computeEnv.credentialsId",
             hint="Add the statements named above to the IAM policy (`batchforge policy "
             "generate` writes one), or use other credentials.",
+        )
+    missing_tags = {k: v for k, v in report.required_tags.items() if tags.get(k) not in v}
+    if missing_tags:
+        wanted = ", ".join(f"{k}={'|'.join(v)}" for k, v in sorted(missing_tags.items()))
+        raise InvalidInput(
+            f"labelIds: the credentials' policy allows batch:SubmitJob only on resources tagged "
+            f"{wanted}; without those resource labels no pipeline could run here.",
+            field="labelIds",
+            hint="Create the resource label(s) and pass their ids in labelIds "
+            "(CLI: --labels KEY=VALUE).",
         )
     return list(report.warnings)
 
@@ -160,7 +174,7 @@ def create(ctx: AppContext, workspace_id: int, body: ComputeEnvIn, label_ids: li
     checked = compute_preflight.run_preflight(aws, config)
     if checked.forge is not None:
         config = config.model_copy(update={"forge": checked.forge})
-    permission_notes = check_permissions(ctx, aws, config)
+    permission_notes = check_permissions(ctx, aws, config, labels.tags_of(chosen))
     warnings = (
         checked.warnings + permission_notes + compute_validation.warnings_for(config, config.forge)
     )

@@ -41,6 +41,7 @@ from batchforge.iam.live import (
     Verdict,
     parse_principal,
     read_simulation,
+    required_resource_tags,
     samples_for,
     simulation_batches,
     simulator_verdict,
@@ -89,6 +90,7 @@ class _Probe:
     notes: list[str] = field(default_factory=list)
     counted: int = 0
     recorded: int = 0
+    required_tags: dict[str, tuple[str, ...]] = field(default_factory=dict)
     _thread: int = field(default_factory=threading.get_ident)
 
     def call(self, client: AwsClient, method: str, **kwargs: Any) -> dict[str, Any]:
@@ -137,6 +139,7 @@ def check_session(
     with probe.counting():
         _check(probe, report)
     report.notes, report.calls = probe.notes, probe.calls
+    report.required_tags = probe.required_tags
     return report
 
 
@@ -294,6 +297,7 @@ def _evaluate_read_policies(
         f"Read {len(docs.policies)} polic{'y' if len(docs.policies) == 1 else 'ies'}"
         f"{': ' + ', '.join(docs.labels) if docs.labels else ''}. {LOCAL_LIMITS}"
     )
+    probe.required_tags = required_resource_tags(docs.policies)
     evaluator = PolicyEvaluator.for_policies(docs.policies)
     out = []
     for perm in perms:
