@@ -92,6 +92,19 @@ class LocalAws:
     def boto_client(self, service: str, region: str = "us-east-1") -> Any:
         return emulator_client(self.url, service, region)
 
+    def ready(self, timeout: float = 30.0) -> LocalAws:
+        """Wait until the emulator answers, then configure and seed it; stops it and raises
+        :class:`ConfigurationError` when it does not come up."""
+        if not _wait_ready(self.process, self.url, timeout):
+            self.stop()
+            raise ConfigurationError(
+                f"The local AWS emulator did not start on 127.0.0.1:{self.port}.",
+                hint="Is the port free? Choose another with --port / BATCHFORGE_LOCAL_AWS_PORT.",
+            )
+        self.configure()
+        self.seed()
+        return self
+
     def is_running(self) -> bool:
         return self.process.poll() is None
 
@@ -161,8 +174,10 @@ def _wait_ready(process: subprocess.Popen[bytes], url: str, timeout: float) -> b
     return False
 
 
-def start(port: int = 0, log_file: Path | None = None, timeout: float = 30.0) -> LocalAws:
-    """Start the emulator on 127.0.0.1 (``port`` 0 picks a free one), configured and seeded."""
+def spawn(port: int = 0, log_file: Path | None = None) -> LocalAws:
+    """Start the emulator process on 127.0.0.1 without waiting for it (``port`` 0 picks a
+    free one).  Call :meth:`LocalAws.ready` before using it; meanwhile the caller can do its
+    own start-up work (the emulator takes a second or two to boot)."""
     chosen = port or free_port()
     env = dict(os.environ, MOTO_IAM_LOAD_MANAGED_POLICIES="true")
     env.pop("INITIAL_NO_AUTH_ACTION_COUNT", None)
@@ -174,13 +189,9 @@ def start(port: int = 0, log_file: Path | None = None, timeout: float = 30.0) ->
         stderr=log or subprocess.DEVNULL,
         stdin=subprocess.DEVNULL,
     )
-    local = LocalAws(process, chosen, log)
-    if not _wait_ready(process, local.url, timeout):
-        local.stop()
-        raise ConfigurationError(
-            f"The local AWS emulator did not start on 127.0.0.1:{chosen}.",
-            hint="Is the port free? Choose another with --port / BATCHFORGE_LOCAL_AWS_PORT.",
-        )
-    local.configure()
-    local.seed()
-    return local
+    return LocalAws(process, chosen, log)
+
+
+def start(port: int = 0, log_file: Path | None = None, timeout: float = 30.0) -> LocalAws:
+    """Start the emulator on 127.0.0.1 (``port`` 0 picks a free one), configured and seeded."""
+    return spawn(port, log_file).ready(timeout)

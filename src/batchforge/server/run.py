@@ -12,24 +12,29 @@ log = logging.getLogger("batchforge.server")
 
 def serve(settings: Settings, say: Callable[[str], None] = print) -> None:
     """Run the API server until interrupted; stops the embedded emulator on the way out."""
-    import uvicorn
-
     from batchforge import local_aws
-    from batchforge.runtime import build_context, prepare_data_dir
-    from batchforge.server.app import create_app
-    from batchforge.services.accounts import bootstrap_admin
-    from batchforge.services.forge_runner import ForgeWorker
-    from batchforge.services.run_tracker import RunTracker
+    from batchforge.runtime import prepare_data_dir
 
     prepare_data_dir(settings)
     emulator = None
     if settings.aws_mode == "local":
-        emulator = local_aws.start(
+        # The emulator boots while this process imports the app and migrates the database.
+        emulator = local_aws.spawn(
             settings.local_aws_port, log_file=settings.data_dir / "local-aws.log"
         )
-        say(f"Local AWS emulator listening on {emulator.url} (no real AWS account is used)")
     try:
+        import uvicorn
+
+        from batchforge.runtime import build_context
+        from batchforge.server.app import create_app
+        from batchforge.services.accounts import bootstrap_admin
+        from batchforge.services.forge_runner import ForgeWorker
+        from batchforge.services.run_tracker import RunTracker
+
         ctx = build_context(settings, emulator_url=emulator.url if emulator else None)
+        if emulator is not None:
+            emulator.ready()
+            say(f"Local AWS emulator listening on {emulator.url} (no real AWS account is used)")
         boot = bootstrap_admin(ctx)
         if boot.token:
             say(f"Created admin user. API token (shown once): {boot.token}")
