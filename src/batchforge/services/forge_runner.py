@@ -11,7 +11,6 @@ runner keeps trying to dispose of what the journal names.
 from __future__ import annotations
 
 import logging
-import threading
 
 from sqlalchemy import update
 
@@ -20,6 +19,7 @@ from batchforge.db.models import utcnow
 from batchforge.errors import BatchforgeError
 from batchforge.forge.engine import ForgeEngine
 from batchforge.services import compute_envs, forge_journal
+from batchforge.services.background import BackgroundLoop
 from batchforge.services.context import AppContext
 
 log = logging.getLogger("batchforge.forge")
@@ -133,32 +133,15 @@ def run_pending(ctx: AppContext, owner: str | None = None) -> int:
     return worked
 
 
-class ForgeWorker:
+class ForgeWorker(BackgroundLoop):
     """The server's background thread: runs pending Forge work, woken by new requests."""
 
+    name = "forge-worker"
+
     def __init__(self, ctx: AppContext, interval: float = 5.0):
+        super().__init__(interval)
         self.ctx = ctx
-        self.interval = interval
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="forge-worker", daemon=True)
 
-    def start(self) -> None:
-        self._thread.start()
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        self._wake.set()
-        self._thread.join(timeout)
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                run_pending(self.ctx)
-            except Exception:
-                log.exception("forge worker cycle failed")
-            self._wake.wait(self.interval)
-            self._wake.clear()
+    def cycle(self) -> float:
+        run_pending(self.ctx)
+        return self.interval

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import logging
 import random
-import threading
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -33,6 +32,7 @@ from batchforge.db.models import utcnow
 from batchforge.errors import AwsAccessDenied, AwsError, BatchforgeError
 from batchforge.runs.states import Observation, observe, vanished
 from batchforge.services import compute_envs
+from batchforge.services.background import BackgroundLoop
 from batchforge.services.context import AppContext
 
 log = logging.getLogger("batchforge.runs")
@@ -349,36 +349,25 @@ def reconcile_intents(ctx: AppContext, owner: str, sessions: _Sessions | None = 
     return settled
 
 
-class RunTracker:
+class RunTracker(BackgroundLoop):
     """The server's background thread polling active runs every ``interval`` seconds; backs
     off (doubling, with jitter, up to 8x) while AWS throttles."""
 
+    name = "run-tracker"
+
     def __init__(self, ctx: AppContext, interval: float | None = None):
+        super().__init__(interval or ctx.settings.tracker_interval)
         self.ctx = ctx
-        self.interval = interval or ctx.settings.tracker_interval
         self.backoff = 1.0
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="run-tracker", daemon=True)
 
-    def start(self) -> None:
-        self._thread.start()
+    def cycle(self) -> float:
+        stats = run_cycle(self.ctx)
+        self.backoff = min(self.backoff * 2, 8.0) if stats.throttled else 1.0
+        return self._next_delay()
 
-    def wake(self) -> None:
-        self._wake.set()
+    def delay_after_error(self) -> float:
+        return self._next_delay()
 
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        self._wake.set()
-        self._thread.join(timeout)
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                stats = run_cycle(self.ctx)
-                self.backoff = min(self.backoff * 2, 8.0) if stats.throttled else 1.0
-            except Exception:
-                log.exception("run tracker cycle failed")
-            delay = self.interval * self.backoff * random.uniform(0.8, 1.2)
-            self._wake.wait(delay)
-            self._wake.clear()
+    def _next_delay(self) -> float:
+        """The interval, stretched by the throttling back-off, with jitter."""
+        return self.interval * self.backoff * random.uniform(0.8, 1.2)
