@@ -138,6 +138,16 @@ class AwsRules:
                 )
             if operation == "CreateJobQueue" and self._live(self.jqs) >= 50:
                 return aws_error("ClientException", "Maximum number of job queues (50) reached")
+            updated = {
+                "UpdateJobQueue": (self.jqs, "jobQueue"),
+                "UpdateComputeEnvironment": (self.ces, "computeEnvironment"),
+            }
+            if operation in updated:
+                items, key = updated[operation]
+                item = items.get(_short(body.get(key, "")))
+                if item and item.deleting and item.remaining > 0:
+                    # Still DELETING on AWS (the emulator already forgot it).
+                    return aws_error("ClientException", "Cannot update: it is being DELETED")
             if operation == "DeleteJobQueue":
                 item = self.jqs.get(_short(body.get("jobQueue", "")))
                 if item and (item.state == "ENABLED" or item.remaining > 0):
