@@ -73,6 +73,17 @@ class Settings(BaseSettings):
     tracker_interval: float = Field(
         default=10.0, gt=0, description="Seconds between two polls of active runs in AWS Batch."
     )
+    secrets_sweep_interval: float = Field(
+        default=3600.0,
+        gt=0,
+        description="Seconds between two sweeps of Secrets Manager for run secrets whose run "
+        "has ended (ListSecrets per credentials and region).",
+    )
+    tag_secrets: bool = Field(
+        default=False,
+        description="Tag per-run secrets with their run id.  AWS requires "
+        "secretsmanager:TagResource for this, which the seed policy does not grant.",
+    )
 
     @field_validator("data_dir")
     @classmethod

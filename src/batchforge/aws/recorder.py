@@ -20,12 +20,16 @@ log = logging.getLogger("batchforge.aws")
 
 REDACTED = "***"
 _SENSITIVE_WORDS = ("secret", "password", "sessiontoken", "privatekey", "credentials")
+# Keys that look sensitive but only identify a secret (Secrets Manager's SecretId: a name or
+# ARN); kept so recorded calls can be mapped to the IAM resources they touch.
+_IDENTIFIERS = frozenset({"secretid"})
 
 
 def redact(value: Any, key: str = "") -> Any:
     """A copy of ``value`` with every value under a sensitive-looking key replaced."""
     lowered = key.lower()
-    if any(word in lowered for word in _SENSITIVE_WORDS) and not isinstance(value, dict | list):
+    sensitive = lowered not in _IDENTIFIERS and any(w in lowered for w in _SENSITIVE_WORDS)
+    if sensitive and not isinstance(value, dict | list):
         return REDACTED
     if isinstance(value, dict):
         return {k: redact(v, k) for k, v in value.items()}

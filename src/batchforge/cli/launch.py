@@ -69,6 +69,14 @@ def launch(
         list[str] | None, typer.Option("--profile", help="Config profile(s).")
     ] = None,
     labels: Annotated[list[str] | None, typer.Option("--labels", help="NAME=VALUE, ...")] = None,
+    secret: Annotated[
+        list[str] | None,
+        typer.Option("--secret", help="Workspace pipeline secret(s) to hand to the run."),
+    ] = None,
+    user_secret: Annotated[
+        list[str] | None,
+        typer.Option("--user-secret", help="Your user secret(s) to hand to the run."),
+    ] = None,
     wait: Annotated[
         str | None, typer.Option("--wait", help=f"Wait for a status: {', '.join(STATUSES)}.")
     ] = None,
@@ -87,6 +95,8 @@ def launch(
             "configText": config.read_text() if config else None,
             "configProfiles": _csv(profile) or None,
             "labelIds": _label_ids(client, labels) or None,
+            "workspaceSecrets": _csv(secret) or None,
+            "userSecrets": _csv(user_secret) or None,
         }
         if compute_env:
             fields["computeEnvId"] = client.find_compute_env(compute_env).id

@@ -20,6 +20,7 @@ from batchforge.cli import (
     pipelines,
     policy,
     runs,
+    secrets,
     server,
 )
 from batchforge.cli.common import OutputFormat, State
@@ -37,6 +38,7 @@ app.add_typer(compute_envs.app, name="compute-envs")
 app.add_typer(policy.app, name="policy")
 app.add_typer(pipelines.app, name="pipelines")
 app.add_typer(runs.app, name="runs")
+app.add_typer(secrets.app, name="secrets")
 launch.register(app)
 server.register(app)
 

@@ -11,6 +11,7 @@ from batchforge.client.compute_envs import ComputeEnvsClientMixin
 from batchforge.client.data_links import DataLinksClientMixin
 from batchforge.client.policy import PolicyClientMixin
 from batchforge.client.runs import RunsClientMixin
+from batchforge.client.secrets import SecretsClientMixin
 from batchforge.errors import BatchforgeError
 from batchforge.schemas.common import DescribeUserResponse, ServiceInfo, ServiceInfoResponse
 from batchforge.schemas.credentials import (
@@ -44,7 +45,11 @@ class ApiError(BatchforgeError):
 
 
 class BatchforgeClient(
-    ComputeEnvsClientMixin, DataLinksClientMixin, PolicyClientMixin, RunsClientMixin
+    ComputeEnvsClientMixin,
+    DataLinksClientMixin,
+    PolicyClientMixin,
+    RunsClientMixin,
+    SecretsClientMixin,
 ):
     """Client of one server, as one user, in one workspace (None = the user's default)."""
 

@@ -16,6 +16,7 @@ from typing import Any
 LAUNCH_DIR = "/tmp/batchforge-launch"  # inside the head job container
 CONFIG_FILE = "batchforge.config"
 PARAMS_FILE = "params.json"
+SECRET_ENV_PREFIX = "BATCHFORGE_SECRET_"
 SPOT_RECLAIM_ATTEMPTS = 5
 MIN_HEAD_MEMORY_MB = 1024
 DEFAULT_HEAD_CPUS = 2
@@ -57,6 +58,8 @@ class HeadJob:
     spot_retry: bool = False
     nextflow_version: str | None = None
     api_endpoint: str = ""
+    # Pipeline secrets handed over by the job definition as SECRET_ENV_PREFIX + name.
+    secret_names: tuple[str, ...] = ()
 
 
 def groovy(value: str) -> str:
@@ -123,6 +126,24 @@ def log_uri(job: HeadJob) -> str:
     return f"{job.work_dir.rstrip('/')}/batchforge/{job.run_id}/nextflow.log"
 
 
+def secret_env(name: str) -> str:
+    """The head container's variable carrying pipeline secret ``name`` (from Secrets Manager)."""
+    return SECRET_ENV_PREFIX + name
+
+
+def _secret_lines(job: HeadJob) -> list[str]:
+    """Move each secret from its variable into Nextflow's secret store, so the pipeline reads
+    it as ``secrets.NAME``; the variable is unset at once.  Names are validated identifiers."""
+    lines = []
+    for name in job.secret_names:
+        var = secret_env(name)
+        lines.append(
+            f'nextflow secrets set {name} "${{{var}}}" >/dev/null && unset {var} '
+            f"|| {{ echo 'could not store pipeline secret {name}' >&2; exit 1; }}"
+        )
+    return lines
+
+
 def script(job: HeadJob) -> str:
     """The head job's shell script.  Files are written base64-encoded: no quoting pitfalls."""
     lines = [
@@ -132,6 +153,7 @@ def script(job: HeadJob) -> str:
     ]
     if job.params:
         lines.append(_write(PARAMS_FILE, json.dumps(job.params, indent=2, sort_keys=True)))
+    lines += _secret_lines(job)
     if job.pre_run and job.pre_run.strip():
         lines += [
             _write("pre-run.sh", job.pre_run),

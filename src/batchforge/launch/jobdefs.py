@@ -25,6 +25,9 @@ class HeadJobDefinition:
     image: str
     job_role: str | None = None
     execution_role: str | None = None
+    # (environment variable, Secrets Manager ARN) pairs, read by ECS with the execution role.
+    # A definition with secrets belongs to one run (their names carry the run id).
+    secrets: tuple[tuple[str, str], ...] = ()
 
     def content(self) -> dict[str, Any]:
         props: dict[str, Any] = {
@@ -39,6 +42,8 @@ class HeadJobDefinition:
             props["jobRoleArn"] = self.job_role
         if self.execution_role:
             props["executionRoleArn"] = self.execution_role
+        if self.secrets:
+            props["secrets"] = [{"name": k, "valueFrom": arn} for k, arn in self.secrets]
         return {"type": "container", "containerProperties": props}
 
     @property
@@ -92,6 +97,23 @@ def ensure(aws: AwsSession, definition: HeadJobDefinition) -> str:
         return arn
 
 
+def register_for_run(aws: AwsSession, definition: HeadJobDefinition) -> str:
+    """Register a definition used by one run only (one carrying that run's secrets): one
+    RegisterJobDefinition, nothing cached.  A retry registers another revision of the same
+    content, which is harmless."""
+    return _register(aws, definition)
+
+
+def _register(aws: AwsSession, definition: HeadJobDefinition) -> str:
+    return str(
+        aws.client("batch").register_job_definition(
+            jobDefinitionName=definition.name,
+            parameters={HASH_PARAMETER: definition.digest},
+            **definition.content(),
+        )["jobDefinitionArn"]
+    )
+
+
 def _find_or_register(aws: AwsSession, definition: HeadJobDefinition) -> str:
     batch = aws.client("batch")
     found = batch.describe_job_definitions(jobDefinitionName=definition.name, status="ACTIVE")
@@ -102,10 +124,4 @@ def _find_or_register(aws: AwsSession, definition: HeadJobDefinition) -> str:
     ]
     if arns:
         return sorted(arns, key=lambda a: int(a.rsplit(":", 1)[-1]))[-1]
-    return str(
-        batch.register_job_definition(
-            jobDefinitionName=definition.name,
-            parameters={HASH_PARAMETER: definition.digest},
-            **definition.content(),
-        )["jobDefinitionArn"]
-    )
+    return _register(aws, definition)

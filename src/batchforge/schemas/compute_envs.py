@@ -75,6 +75,9 @@ class AwsBatchConfig(ApiModel):
     headJobMemoryMb: int | None = None
     cliPath: str | None = None
     logGroup: str | None = None
+    # batchforge extension: the KMS key that encrypts the per-run Secrets Manager copies of
+    # pipeline secrets (default: the account's aws/secretsmanager key).
+    secretsKmsKeyId: str | None = None
     lustreId: str | None = None
     volumes: list[str] = Field(default_factory=list)
     preRunScript: str | None = None

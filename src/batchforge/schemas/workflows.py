@@ -40,6 +40,9 @@ class WorkflowLaunchRequest(ApiModel):
     nextflowVersion: str | None = None
     launchContainer: str | None = None
     spotRetry: bool = False  # batchforge extension: retry the head job on spot reclaim
+    # Names of pipeline secrets to hand to the run (user secrets override workspace ones).
+    workspaceSecrets: list[str] = Field(default_factory=list)
+    userSecrets: list[str] = Field(default_factory=list)
 
 
 class SubmitWorkflowLaunchRequest(ApiModel):

@@ -12,6 +12,7 @@ from batchforge.server.routers import (
     data_links,
     info,
     labels,
+    pipeline_secrets,
     pipelines,
     platforms,
     policy,
@@ -38,6 +39,7 @@ def create_app(ctx: AppContext) -> FastAPI:
     app.include_router(platforms.router)
     app.include_router(policy.router)
     app.include_router(data_links.router)
+    app.include_router(pipeline_secrets.router)
     app.include_router(pipelines.router)
     app.include_router(workflows.router)
     return app

@@ -8,6 +8,7 @@ from fastapi import Depends, Query, Request
 
 from batchforge.services import accounts
 from batchforge.services.context import AppContext, Principal
+from batchforge.services.pipeline_secrets import Owner
 
 
 def get_ctx(request: Request) -> AppContext:
@@ -36,3 +37,17 @@ def get_workspace_id(
 
 
 WorkspaceId = Annotated[int, Depends(get_workspace_id)]
+
+
+def get_secret_owner(
+    principal: CurrentPrincipal,
+    workspaceId: Annotated[int | None, Query(description="Workspace numeric identifier")] = None,
+) -> Owner:
+    """Seqera's secret contexts: ``?workspaceId`` → that workspace's secrets (members only);
+    none → the caller's own user secrets."""
+    if workspaceId is None:
+        return Owner(user_id=principal.user_id)
+    return Owner(workspace_id=accounts.resolve_workspace(principal, workspaceId))
+
+
+SecretOwner = Annotated[Owner, Depends(get_secret_owner)]

@@ -5,12 +5,15 @@ Order of work (never a DB transaction across an AWS call):
 1. validate the request against the environment (400 naming the field);
 2. store the run (status SUBMITTED, ``submit_state="intent"``, a deterministic job name, a
    lease held by this process);
-3. find or register the job definition, then SubmitJob;
+3. find or register the job definition — or, when the run uses pipeline secrets, create their
+   per-run copies in Secrets Manager (names recorded at step 2) and register the run's own
+   definition carrying their ARNs — then SubmitJob;
 4. record the job id (``submit_state="submitted"``), releasing the lease.
 
-An AWS rejection at step 3 makes the run FAILED with the call and AWS's reason, and the
-request fails with that error.  A crash or an ambiguous failure (network, throttling after
-retries) *during SubmitJob* leaves the intent: once its lease expires the tracker looks the job
+An AWS rejection at step 3 makes the run FAILED with the call and AWS's reason, its secrets
+are deleted (:mod:`batchforge.services.run_secrets`), and the request fails with that error.
+A crash or an ambiguous failure (network, throttling after retries) *during SubmitJob* leaves
+the intent: once its lease expires the tracker looks the job
 up by name (:func:`batchforge.services.run_tracker.reconcile_intents`) — it never submits twice.
 """
 
@@ -18,7 +21,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -29,10 +32,11 @@ from batchforge.db import models
 from batchforge.db.models import utcnow
 from batchforge.errors import AwsError, BatchforgeError, Conflict, InvalidInput
 from batchforge.launch import headjob, jobdefs, ratelimit
+from batchforge.launch import secrets as run_copies
 from batchforge.launch.params import parse_params
 from batchforge.schemas.compute_envs import ComputeEnvOut
 from batchforge.schemas.workflows import WorkflowLaunchRequest
-from batchforge.services import compute_envs, credentials, labels
+from batchforge.services import compute_envs, credentials, labels, pipeline_secrets, run_secrets
 from batchforge.services.context import AppContext
 from batchforge.services.ids import new_id
 
@@ -71,6 +75,7 @@ class Prepared:
     definition: jobdefs.HeadJobDefinition
     env: ComputeEnvOut
     request: WorkflowLaunchRequest
+    secrets: tuple[run_copies.RunSecret, ...] = ()
 
 
 def _bad(field: str, message: str) -> InvalidInput:
@@ -103,8 +108,36 @@ def _resources(body: WorkflowLaunchRequest, env: ComputeEnvOut) -> tuple[int, in
     return cpus, memory
 
 
+def _secrets(
+    ctx: AppContext,
+    workspace_id: int,
+    user_id: int | None,
+    body: WorkflowLaunchRequest,
+    run_id: str,
+    execution_role: str | None,
+) -> tuple[run_copies.RunSecret, ...]:
+    values = pipeline_secrets.resolve_for_launch(
+        ctx, workspace_id, user_id, body.workspaceSecrets, body.userSecrets, F
+    )
+    if values and not execution_role:
+        field = "workspaceSecrets" if body.workspaceSecrets else "userSecrets"
+        raise _bad(
+            field,
+            "pipeline secrets reach the head job through its job definition, which needs an "
+            "execution role: set executionRole on the compute environment.",
+        )
+    return tuple(
+        run_copies.RunSecret(name, run_copies.aws_name(run_id, name), value)
+        for name, value in sorted(values.items())
+    )
+
+
 def prepare(
-    ctx: AppContext, workspace_id: int, body: WorkflowLaunchRequest, run_id: str
+    ctx: AppContext,
+    workspace_id: int,
+    body: WorkflowLaunchRequest,
+    run_id: str,
+    user_id: int | None = None,
 ) -> Prepared:
     """Validate ``body`` against its compute environment; raises 400/404/409 errors."""
     if not body.computeEnvId:
@@ -133,6 +166,7 @@ def prepare(
     job_role = config.headJobRole or _forged_role(env, f"{prefix}-HeadJobRole")
     execution_role = config.executionRole or _forged_role(env, f"{prefix}-ExecutionRole")
     run_name = body.runName or f"run-{run_id[:8].lower()}"
+    secrets = _secrets(ctx, workspace_id, user_id, body, run_id, execution_role)
     image = body.launchContainer or ctx.settings.launcher_image
     job = headjob.HeadJob(
         run_id=run_id,
@@ -166,9 +200,10 @@ def prepare(
         spot_retry=body.spotRetry,
         nextflow_version=body.nextflowVersion,
         api_endpoint=ctx.settings.effective_public_url,
+        secret_names=tuple(secret.name for secret in secrets),
     )
     definition = jobdefs.HeadJobDefinition(image, job_role, execution_role)
-    return Prepared(job, definition, env, body)
+    return Prepared(job, definition, env, body, secrets)
 
 
 # (id of the AwsEnvironment, auth, region) -> (that environment, session).  Holding the
@@ -223,6 +258,8 @@ def _record_intent(
         job_name=headjob.job_name(job.run_name, job.run_id),
         job_queue=job.head_queue,
         log_group=env.config.logGroup or "/aws/batch/job",
+        secret_names=[secret.secret_name for secret in prepared.secrets] or None,
+        secrets_state=run_secrets.PLANNED if prepared.secrets else None,
         lease_owner=ctx.worker_id,
         lease_until=now + timedelta(seconds=INTENT_LEASE_SECONDS),
         submit=now,
@@ -262,22 +299,52 @@ def _fail(ctx: AppContext, run_id: str, error: BatchforgeError) -> None:
     )
 
 
+def _job_definition(ctx: AppContext, aws: AwsSession, prepared: Prepared, run_id: str) -> str:
+    """The head job definition's ARN: shared by content hash, or — when the run has secrets,
+    whose ARNs are in it — the run's own (recorded on the run so cleanup can deregister it)."""
+    if not prepared.secrets:
+        return jobdefs.ensure(aws, prepared.definition)
+    arns = run_secrets.create_for_run(
+        aws,
+        run_id,
+        prepared.secrets,
+        prepared.env.config.secretsKmsKeyId,
+        ctx.settings.tag_secrets,
+    )
+    definition = replace(
+        prepared.definition,
+        secrets=tuple((headjob.secret_env(name), arn) for name, arn in arns),
+    )
+    arn = jobdefs.register_for_run(aws, definition)
+    _set(ctx, run_id, job_definition=arn)
+    return arn
+
+
+def _abandon(ctx: AppContext, run_id: str, error: BatchforgeError) -> None:
+    """The launch failed before anything ran: FAILED, and the run's secrets deleted now (the
+    tracker retries the deletion if this attempt fails)."""
+    _fail(ctx, run_id, error)
+    run_secrets.clean_run(ctx, run_id)
+
+
 def launch(
     ctx: AppContext,
     workspace_id: int,
     body: WorkflowLaunchRequest,
     user: str | None = None,
     pipeline_id: int | None = None,
+    user_id: int | None = None,
 ) -> str:
-    """Launch a run; its id.  See the module docstring for the exactly-once protocol."""
+    """Launch a run; its id.  See the module docstring for the exactly-once protocol.
+    ``user_id`` is the launching user, whose secrets ``body.userSecrets`` names."""
     run_id = new_id()
-    prepared = prepare(ctx, workspace_id, body, run_id)
+    prepared = prepare(ctx, workspace_id, body, run_id, user_id)
     _record_intent(ctx, workspace_id, prepared, user, pipeline_id)
     aws = _session(ctx, workspace_id, prepared.env.credentialsId or "", prepared.job.region)
     try:
-        arn = jobdefs.ensure(aws, prepared.definition)
+        arn = _job_definition(ctx, aws, prepared, run_id)
     except BatchforgeError as error:  # SubmitJob not called yet: certainly not submitted
-        _fail(ctx, run_id, error)
+        _abandon(ctx, run_id, error)
         raise _launch_error(error, run_id) from None
     request = headjob.submit_request(prepared.job, arn)
     ratelimit.submit_bucket(aws, ctx.settings.submit_jobs_per_second).acquire()
@@ -288,7 +355,7 @@ def launch(
             _set(ctx, run_id, error_message=f"Launch outcome unknown, reconciling: {error}")
         else:
             jobdefs.forget(aws, prepared.definition)  # in case it was deregistered
-            _fail(ctx, run_id, error)
+            _abandon(ctx, run_id, error)
         raise _launch_error(error, run_id) from None
     recorded = _set(
         ctx,

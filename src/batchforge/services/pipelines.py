@@ -178,6 +178,7 @@ def launch(
     pipeline_id: int,
     overrides: WorkflowLaunchRequest | None,
     user: str | None = None,
+    user_id: int | None = None,
 ) -> str:
     """Launch the pipeline; fields set in ``overrides`` replace the saved ones."""
     with ctx.db.transaction() as session:
@@ -186,4 +187,6 @@ def launch(
     if overrides is not None:
         saved.update(overrides.model_dump(mode="json", exclude_unset=True))
     body = WorkflowLaunchRequest.model_validate(saved)
-    return launches.launch(ctx, workspace_id, body, user=user, pipeline_id=pipeline_id)
+    return launches.launch(
+        ctx, workspace_id, body, user=user, pipeline_id=pipeline_id, user_id=user_id
+    )

@@ -12,13 +12,16 @@ A cycle is fetch → lease → work → guarded apply:
   fingerprint (``Run.batch_state``), guarded by the lease.  A cycle in which nothing changed
   writes nothing (lease renewals apart).
 
-Interrupted launches (``submit_state="intent"`` with an expired lease) are reconciled here.
+Interrupted launches (``submit_state="intent"`` with an expired lease) are reconciled here, and
+the Secrets Manager copies of ended runs are deleted (:mod:`batchforge.services.run_secrets`;
+the background thread also sweeps for leftovers every ``secrets_sweep_interval``).
 """
 
 from __future__ import annotations
 
 import logging
 import random
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -31,7 +34,7 @@ from batchforge.db import models
 from batchforge.db.models import utcnow
 from batchforge.errors import AwsAccessDenied, AwsError, BatchforgeError
 from batchforge.runs.states import Observation, observe, vanished
-from batchforge.services import compute_envs
+from batchforge.services import compute_envs, run_secrets
 from batchforge.services.background import BackgroundLoop
 from batchforge.services.context import AppContext
 
@@ -50,6 +53,7 @@ class CycleStats:
     describe_calls: int = 0
     changed: int = 0
     reconciled: int = 0
+    secrets_cleaned: int = 0
     throttled: bool = False
 
 
@@ -239,6 +243,7 @@ def run_cycle(
         except BatchforgeError as error:
             log.warning("polling runs in %s failed: %s", region, error)
     stats.reconciled = reconcile_intents(ctx, owner, sessions)
+    stats.secrets_cleaned = run_secrets.clean_finished(ctx, sessions.get)
     return stats
 
 
@@ -359,9 +364,13 @@ class RunTracker(BackgroundLoop):
         super().__init__(interval or ctx.settings.tracker_interval)
         self.ctx = ctx
         self.backoff = 1.0
+        self.next_sweep = 0.0  # monotonic time of the next Secrets Manager sweep
 
     def cycle(self) -> float:
         stats = run_cycle(self.ctx)
+        if time.monotonic() >= self.next_sweep:
+            self.next_sweep = time.monotonic() + self.ctx.settings.secrets_sweep_interval
+            run_secrets.sweep(self.ctx)
         self.backoff = min(self.backoff * 2, 8.0) if stats.throttled else 1.0
         return self._next_delay()
 

@@ -20,6 +20,7 @@ from batchforge.db.models.credentials import Credentials
 from batchforge.db.models.data_links import DataLink, DataLinkCredentials, DataLinkDiscovery
 from batchforge.db.models.labels import Label
 from batchforge.db.models.runs import Pipeline, Run
+from batchforge.db.models.secrets import PipelineSecret
 
 __all__ = [
     "ApiToken",
@@ -34,6 +35,7 @@ __all__ = [
     "Label",
     "Organization",
     "Pipeline",
+    "PipelineSecret",
     "Run",
     "User",
     "UtcDateTime",

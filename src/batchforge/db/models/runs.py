@@ -93,6 +93,11 @@ class Run(Base):
     exit_status: Mapped[int | None] = mapped_column(Integer)
     lease_owner: Mapped[str | None] = mapped_column(String(64))
     lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # Per-run Secrets Manager copies of pipeline secrets (see services/run_secrets.py):
+    # ``secret_names`` are recorded before the first CreateSecret; ``secrets_state`` is
+    # "planned" until every one of them is deleted ("deleted").  NULL: the run has none.
+    secret_names: Mapped[list[str] | None] = mapped_column(JSON)
+    secrets_state: Mapped[str | None] = mapped_column(String(16), index=True)
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
     submit: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     start: Mapped[datetime | None] = mapped_column(UtcDateTime())

@@ -78,6 +78,8 @@ def launch_pipeline(
 ) -> SubmitWorkflowLaunchResponse:
     """batchforge extension: launch the saved pipeline; ``launch`` fields override it."""
     overrides = body.launch if body is not None else None
-    run_id = service.launch(ctx, workspace_id, pipelineId, overrides, principal.user_name)
+    run_id = service.launch(
+        ctx, workspace_id, pipelineId, overrides, principal.user_name, principal.user_id
+    )
     wake_tracker(request)
     return SubmitWorkflowLaunchResponse(workflowId=run_id)

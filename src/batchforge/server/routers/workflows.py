@@ -54,7 +54,9 @@ def launch_workflow(
     workspace_id: WorkspaceId,
     body: SubmitWorkflowLaunchRequest,
 ) -> SubmitWorkflowLaunchResponse:
-    run_id = launches.launch(ctx, workspace_id, body.launch, user=principal.user_name)
+    run_id = launches.launch(
+        ctx, workspace_id, body.launch, user=principal.user_name, user_id=principal.user_id
+    )
     wake_tracker(request)
     return SubmitWorkflowLaunchResponse(workflowId=run_id)
 
