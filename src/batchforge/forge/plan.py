@@ -57,16 +57,28 @@ def _s3_policy(spec: ForgeSpec) -> dict[str, Any] | None:
 
 
 def _secrets_policy(spec: ForgeSpec) -> dict[str, Any]:
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Action": ["secretsmanager:GetSecretValue"],
-                "Resource": f"arn:aws:secretsmanager:{spec.region}:*:secret:tower-*",
-            }
-        ],
-    }
+    """The execution role reads the run's secret copies (and decrypts them with the
+    environment's own KMS key when one is set)."""
+    statements: list[dict[str, Any]] = [
+        {
+            "Effect": "Allow",
+            "Action": ["secretsmanager:GetSecretValue"],
+            "Resource": f"arn:aws:secretsmanager:{spec.region}:*:secret:tower-*",
+        }
+    ]
+    key = spec.secrets_kms_key
+    if key:
+        decrypt: dict[str, Any] = {"Effect": "Allow", "Action": ["kms:Decrypt"]}
+        alias = key.split(":")[-1] if ":alias/" in key or key.startswith("alias/") else None
+        if alias:  # IAM sees the key, not the alias: match the key by its alias
+            decrypt["Resource"] = f"arn:aws:kms:{spec.region}:*:key/*"
+            decrypt["Condition"] = {"ForAnyValue:StringEquals": {"kms:ResourceAliases": alias}}
+        elif key.startswith("arn:"):
+            decrypt["Resource"] = key
+        else:
+            decrypt["Resource"] = f"arn:aws:kms:{spec.region}:*:key/{key}"
+        statements.append(decrypt)
+    return {"Version": "2012-10-17", "Statement": statements}
 
 
 def _head_job_policy(spec: ForgeSpec) -> dict[str, Any]:

@@ -67,6 +67,8 @@ class ForgeSpec:
     fsx_mount: str | None = None
     allow_buckets: tuple[str, ...] = ()
     head_job_role: str | None = None
+    # The KMS key encrypting per-run secret copies: the execution role must decrypt with it.
+    secrets_kms_key: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
 
     @property

@@ -74,6 +74,7 @@ def _forge_spec(
         fsx_mount=forge.fsxMount,
         allow_buckets=tuple(b.removeprefix("s3://").split("/")[0] for b in forge.allowBuckets),
         head_job_role=config.headJobRole,
+        secrets_kms_key=config.secretsKmsKeyId,
         tags=tags,
     )
 
