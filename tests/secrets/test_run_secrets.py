@@ -244,3 +244,26 @@ def test_runs_without_secrets_share_one_job_definition(
     definitions = [request["jobDefinition"] for request in jobs.submits]
     assert definitions[0] == definitions[1] != definitions[2]
     assert with_secrets
+
+
+def test_cancelling_an_interrupted_launch_keeps_it_cancelled_and_cleans_up_after_its_lease(
+    api: BatchforgeClient,
+    launch_with: Callable[..., str],
+    jobs: BatchJobs,
+    app_ctx: AppContext,
+    local_aws: LocalAws,
+    stored: None,
+) -> None:
+    jobs.crash_before("SubmitJob")
+    with pytest.raises(SimulatedCrash):
+        launch_with(workspaceSecrets=["TOKEN"])
+    with app_ctx.db.transaction() as session:
+        run_id = session.query(models.Run).one().id
+    api.cancel_workflow(run_id)
+    run_tracker.run_cycle(app_ctx)  # its launcher may still be creating secrets: wait
+    assert len(copies_in_aws(local_aws, run_id)) == 1
+    expire_leases(app_ctx)
+    run_tracker.run_cycle(app_ctx)
+    assert api.describe_workflow(run_id).workflow.status == "CANCELLED"
+    assert run_row(app_ctx, run_id).submit_state == "failed"
+    assert copies_in_aws(local_aws, run_id) == {}

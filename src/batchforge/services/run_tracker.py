@@ -338,6 +338,8 @@ def reconcile_intents(ctx: AppContext, owner: str, sessions: _Sessions | None = 
                 job_id=exact[0]["jobId"],
                 error_message=None,
             )
+        elif status == "CANCELLED":  # cancelled, and it never reached AWS Batch: stays so
+            _settle_intent(ctx, run_id, owner, submit_state="failed")
         else:
             _settle_intent(
                 ctx,

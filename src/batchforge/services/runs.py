@@ -201,6 +201,9 @@ def cancel(ctx: AppContext, workspace_id: int, run_id: str, force: bool = False)
         except AwsError:
             if not force:
                 raise
+    # A launch still in progress keeps its lease: the launcher (or, once the lease expires,
+    # the reconciler) finds the job and terminates it, and secrets wait until then.
+    lease = {"lease_owner": None, "lease_until": None} if job_id else {}
     with ctx.db.transaction() as session:
         session.execute(
             update(models.Run)
@@ -209,9 +212,8 @@ def cancel(ctx: AppContext, workspace_id: int, run_id: str, force: bool = False)
                 status="CANCELLED",
                 active=False,
                 complete=utcnow(),
-                lease_owner=None,
-                lease_until=None,
                 updated_at=utcnow(),
+                **lease,
                 error_message=None
                 if job_id
                 else "Cancelled before the head job's id was known; if the job reached "
