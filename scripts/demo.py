@@ -96,8 +96,19 @@ def forged_leftovers(endpoint: str) -> dict[str, int]:
     }
 
 
-def launch_and_show(env: dict[str, str]) -> None:
+def run_secret_copies(endpoint: str) -> list[str]:
+    """Names of the per-run pipeline secret copies in the emulator's Secrets Manager."""
+    listed = emulator_client(endpoint, "secretsmanager").list_secrets(
+        Filters=[{"Key": "name", "Values": ["tower-batchforge-"]}]
+    )
+    return [item["Name"] for item in listed["SecretList"]]
+
+
+def launch_and_show(env: dict[str, str], endpoint: str) -> None:
     """Launch a pipeline's head job on the forged environment, wait for it, show it."""
+    step("Adding a pipeline secret (value on stdin; the API never returns it)")
+    run_cli(env, "secrets", "add", "--name", "DEMO_TOKEN", stdin="demo-secret-value\n")
+    run_cli(env, "secrets", "list")
     step("Launching nextflow-io/hello on it (the head job goes to the forged head queue)")
     out = run_cli(
         env,
@@ -109,6 +120,8 @@ def launch_and_show(env: dict[str, str]) -> None:
         "demo-hello",
         "--labels",
         "project=demo",
+        "--secret",
+        "DEMO_TOKEN",
         "--wait",
         "SUCCEEDED",
         "--timeout",
@@ -122,6 +135,12 @@ def launch_and_show(env: dict[str, str]) -> None:
         "(The emulator does not run containers: it marks the head job SUCCEEDED at once and "
         "writes no log stream, so there is no Nextflow output to show.)"
     )
+    deadline = time.monotonic() + 30
+    while run_secret_copies(endpoint) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    if run_secret_copies(endpoint):
+        raise SystemExit("demo failed: the run's secret copy outlived the run")
+    print("The run's Secrets Manager copy (tower-batchforge-...) was deleted when it ended.")
 
 
 def forge_and_dispose(env: dict[str, str], endpoint: str) -> None:
@@ -160,7 +179,7 @@ def forge_and_dispose(env: dict[str, str], endpoint: str) -> None:
     if made["compute environments"] != 2 or made["job queues"] != 2:
         raise SystemExit("demo failed: Forge did not create two compute environments and queues")
 
-    launch_and_show(env)
+    launch_and_show(env, endpoint)
 
     step("Deleting it: Forge disposes of everything it created")
     run_cli(env, "compute-envs", "delete", "demo-forge", "--wait")
