@@ -267,3 +267,20 @@ def test_cancelling_an_interrupted_launch_keeps_it_cancelled_and_cleans_up_after
     assert api.describe_workflow(run_id).workflow.status == "CANCELLED"
     assert run_row(app_ctx, run_id).submit_state == "failed"
     assert copies_in_aws(local_aws, run_id) == {}
+
+
+def test_the_tracker_thread_sweeps_once_per_interval(
+    sm_faults: SecretsFaults,
+    launch_with: Callable[..., str],
+    jobs: BatchJobs,
+    app_ctx: AppContext,
+    stored: None,
+) -> None:
+    launch_with(workspaceSecrets=["TOKEN"])  # a place (credentials, region) to sweep
+    tracker = run_tracker.RunTracker(app_ctx, interval=60)
+    tracker.cycle()
+    tracker.cycle()
+    assert sm_faults.calls["ListSecrets"] == 1  # the second cycle is within the interval
+    tracker.next_sweep = 0  # the interval has passed
+    tracker.cycle()
+    assert sm_faults.calls["ListSecrets"] == 2
