@@ -285,8 +285,13 @@ PASSED_ROLES: dict[str, list[tuple[str, str]]] = {
         ("serviceRole", "batch.amazonaws.com"),
         ("computeResources.instanceRole", "ec2.amazonaws.com"),
     ],
-    # Batch receives the job definition (ECS tasks assume the roles later); to be confirmed on
-    # AWS when launch joins the contract: with ecs-tasks.amazonaws.com the seed would deny it.
+    # The roles are handed to AWS Batch with the job definition (ECS tasks assume them later,
+    # through the roles' own ecs-tasks.amazonaws.com trust): iam:PassedToService is
+    # batch.amazonaws.com.  Seqera's launch-only policy for manual environments, where
+    # RegisterJobDefinition is the only call passing roles, grants exactly that
+    # ("PassRolesToBatch": the execution roles, StringEquals iam:PassedToService
+    # batch.amazonaws.com).  Not measured on AWS here: were it ecs-tasks.amazonaws.com, the
+    # seed's condition (batch, ec2) would deny every launch with a head job role.
     "batch:RegisterJobDefinition": [
         ("containerProperties.jobRoleArn", "batch.amazonaws.com"),
         ("containerProperties.executionRoleArn", "batch.amazonaws.com"),

@@ -12,8 +12,9 @@ from batchforge.client import BatchforgeClient
 from batchforge.local_aws import ACCOUNT_ID, LocalAws
 from batchforge.services.context import AppContext
 from tests.awsrules import AwsRules
-from tests.contract.contract import FlowScope, verify
+from tests.contract.contract import FlowScope, seed_evaluator, verify
 from tests.contract.flows import FLOWS, FORGE, Flow, FlowEnv
+from tests.contract.mapping import CallContext, iam_requests
 
 
 @pytest.mark.parametrize("flow", FLOWS, ids=lambda f: f.name)
@@ -132,3 +133,59 @@ def test_sts_needs_nothing_but_assume_role_must_target_the_configured_role() -> 
     assert not _violations(_call("sts", "AssumeRole", RoleArn=role), features=(), roles=(role,))
     (message,) = _violations(_call("sts", "AssumeRole", RoleArn=role), features=())
     assert message.startswith("STS sts:AssumeRole")
+
+
+def _register(job_role: str, execution_role: str) -> AwsCall:
+    properties = {"image": "nextflow/nextflow", "jobRoleArn": job_role}
+    properties["executionRoleArn"] = execution_role
+    return _call(
+        "batch",
+        "RegisterJobDefinition",
+        jobDefinitionName="batchforge-nf-head-0123",
+        type="container",
+        containerProperties=properties,
+    )
+
+
+def test_a_job_definitions_roles_are_passed_to_batch() -> None:
+    head = "arn:aws:iam::123456789012:role/TowerForge-x-HeadJobRole"
+    execution = "arn:aws:iam::123456789012:role/TowerForge-x-ExecutionRole"
+    register = _register(head, execution)
+    passes = [r for r in iam_requests(register, CallContext(ACCOUNT_ID, {})) if r.parent]
+    assert [(r.action, r.resource, dict(r.context)) for r in passes] == [
+        ("iam:PassRole", head, {"iam:PassedToService": "batch.amazonaws.com"}),
+        ("iam:PassRole", execution, {"iam:PassedToService": "batch.amazonaws.com"}),
+    ]
+    assert not _violations(register, features=("launch",))
+    # Passed to ECS tasks instead, the seed's condition (batch, ec2) would refuse it.
+    to_ecs = {"iam:PassedToService": "ecs-tasks.amazonaws.com"}
+    assert not seed_evaluator().evaluate("iam:PassRole", head, to_ecs).allowed
+
+
+def test_roles_made_outside_forge_are_allowed_by_the_seed_but_not_by_the_scoped_policy() -> None:
+    """The seed passes any role to Batch; the least-privilege layout names TowerForge- roles
+    only (its scope has no field for roles a user made): such roles must be added by hand."""
+    mine = "arn:aws:iam::123456789012:role/my-head-role"
+    forged = "arn:aws:iam::123456789012:role/TowerForge-x-ExecutionRole"
+    messages = _violations(_register(mine, forged), features=("launch",))
+    assert [m.split()[0] for m in messages] == ["LEAST-PRIVILEGE"]
+    assert "iam:PassRole on arn:aws:iam::123456789012:role/my-head-role" in messages[0]
+
+
+def test_housekeeping_extras_are_checked_against_the_extras_policy() -> None:
+    head = "arn:aws:batch:us-east-1:123456789012:job-definition/batchforge-nf-head-0123:4"
+    listing = _call(
+        "batch",
+        "ListJobs",
+        jobQueue="TowerForge-x-head",
+        filters=[{"name": "JOB_NAME", "values": ["nf-run-1"]}],
+    )
+    retire = _call("batch", "DeregisterJobDefinition", jobDefinition=head)
+    assert not _violations(listing, retire, features=("launch",))
+    foreign = _call(
+        "batch",
+        "DeregisterJobDefinition",
+        jobDefinition="arn:aws:batch:us-east-1:123456789012:job-definition/their-pipeline:1",
+    )
+    (message,) = _violations(foreign, features=("launch",))
+    assert message.startswith("LEAST-PRIVILEGE batch:DeregisterJobDefinition")  # not SEED: extra

@@ -113,7 +113,11 @@ def test_required_permissions_are_triples_filled_from_the_scope() -> None:
         "ec2.amazonaws.com",
     }
     assert all(p.resource == "arn:aws:iam::123456789012:role/TowerForge-*" for p in passrole)
-    assert all(p.required for p in perms if p.feature in ("launch", "forge"))
+    optional = [p for p in perms if p.feature in ("launch", "forge") and not p.required]
+    # a launch passes roles to its job definition only when the environment names them
+    assert [(p.action, p.feature, p.context_dict) for p in optional] == [
+        ("iam:PassRole", "launch", {"iam:PassedToService": "batch.amazonaws.com"})
+    ]
 
 
 def test_optional_and_extras_are_never_required() -> None:

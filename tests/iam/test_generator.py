@@ -58,6 +58,7 @@ def test_quick_start_subset_keeps_seed_statements(seed_full: dict[str, Any]) -> 
     assert sids == [
         "BatchEnvironmentListing",
         "BatchJobsManagementCanBeRestricted",
+        "PassRolesToBatchCanBeRestricted",  # a launch's job definition carries roles
         "CloudWatchLogsAccessCanBeRestricted",
         "OptionalS3PlatformDataAccessCanBeRestricted",
     ]
@@ -68,7 +69,8 @@ def test_quick_start_subset_keeps_seed_statements(seed_full: dict[str, Any]) -> 
         "batch:DescribeJobs",
     ]
     assert generated.document["Statement"][1] == seed["BatchJobsManagementCanBeRestricted"]
-    s3 = generated.document["Statement"][3]
+    assert generated.document["Statement"][2] == seed["PassRolesToBatchCanBeRestricted"]
+    s3 = generated.document["Statement"][4]
     assert s3["Action"] == ["s3:Get*", "s3:List*"]  # no PutObject without data-explorer
 
 
@@ -102,7 +104,11 @@ def test_manual_queues_outside_the_prefix_are_not_in_the_seed(
     seed_evaluator: PolicyEvaluator,
 ) -> None:
     perms = required_permissions(["launch"], Scope(queues=("MyCustomJQ",)))
-    denied = {p.action for p in perms if not seed_evaluator.evaluate(p.action, p.resource).allowed}
+    denied = {
+        p.action
+        for p in perms
+        if not seed_evaluator.evaluate(p.action, p.resource, p.context_dict).allowed
+    }
     assert denied == {"batch:SubmitJob", "batch:TagResource"}
 
 

@@ -66,11 +66,11 @@ def make_queues(aws: LocalAws) -> None:
         )
 
 
-@pytest.fixture
-def env_id(api: BatchforgeClient, local_aws: LocalAws, jobs: BatchJobs) -> str:
-    """A manual AVAILABLE environment on two queues of the emulator."""
+def manual_env(
+    api: BatchforgeClient, local_aws: LocalAws, credentials_id: str, **config: Any
+) -> str:
+    """A manual AVAILABLE environment on the two test queues, with ``config`` on top."""
     make_queues(local_aws)
-    credentials_id = api.create_credentials(keys_credentials("aws"))
     return api.create_compute_env(
         {
             "name": f"manual-{next(_names)}",
@@ -81,10 +81,22 @@ def env_id(api: BatchforgeClient, local_aws: LocalAws, jobs: BatchJobs) -> str:
                 "workDir": f"s3://{WORK_BUCKET}/work",
                 "headQueue": HEAD_QUEUE,
                 "computeQueue": WORK_QUEUE,
-                "nextflowConfig": "process.cpus = 2",
-                "headJobRole": "arn:aws:iam::123456789012:role/head-role",
+                **config,
             },
         }
+    )
+
+
+@pytest.fixture
+def env_id(api: BatchforgeClient, local_aws: LocalAws, jobs: BatchJobs) -> str:
+    """A manual AVAILABLE environment on two queues of the emulator."""
+    credentials_id = api.create_credentials(keys_credentials("aws"))
+    return manual_env(
+        api,
+        local_aws,
+        credentials_id,
+        nextflowConfig="process.cpus = 2",
+        headJobRole="arn:aws:iam::123456789012:role/head-role",
     )
 
 

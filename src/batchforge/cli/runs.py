@@ -1,15 +1,19 @@
-"""``batchforge runs``: list, view, cancel, logs and delete runs (after ``tw runs``)."""
+"""``batchforge runs``: list, view, cancel, logs, download and delete runs (after ``tw runs``)."""
 
 from __future__ import annotations
 
+import sys
 import time
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from batchforge.cli.common import OutputFormat, emit_json, emit_table, say, state
 
-app = typer.Typer(help="Runs (workflows): list, view, cancel, logs, delete.", no_args_is_help=True)
+app = typer.Typer(
+    help="Runs (workflows): list, view, cancel, logs, download, delete.", no_args_is_help=True
+)
 RunId = Annotated[str, typer.Argument(help="Workflow (run) id.")]
 
 
@@ -115,3 +119,42 @@ def logs(
             if not follow or not page.pending:
                 return
             time.sleep(interval)
+
+
+@app.command("download")
+def download(
+    ctx: typer.Context,
+    run_id: RunId,
+    file_name: Annotated[
+        str | None,
+        typer.Option("--file", help="File of the run's folder (default: the Nextflow log)."),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write to this file (default: standard output)."),
+    ] = None,
+    list_files: Annotated[
+        bool, typer.Option("--list", help="List the run's files instead of downloading.")
+    ] = False,
+) -> None:
+    """A run file from its work directory: the Nextflow log by default (the head job copies
+    it there when Nextflow exits)."""
+    st = state(ctx)
+    with st.client() as client:
+        if list_files:
+            listed = client.list_workflow_files(run_id)
+            if st.output == OutputFormat.json:
+                emit_json(listed.model_dump(mode="json"))
+                return
+            rows = [(f.fileName, f.size, f.lastModified) for f in listed.files]
+            emit_table(
+                f"Files of run {run_id} ({listed.folder})", ["Name", "Bytes", "Modified"], rows
+            )
+            return
+        if output is None:
+            sys.stdout.flush()
+            client.download_workflow_file(run_id, sys.stdout.buffer, file_name)
+            sys.stdout.buffer.flush()
+            return
+        size = client.save_workflow_file(run_id, output, file_name)
+    say(f"Saved {file_name or 'the Nextflow log'} of run {run_id} to {output} ({size:,} bytes).")

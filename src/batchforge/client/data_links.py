@@ -13,7 +13,6 @@ exactly the path given (and rejects ``..``) instead of httpx resolving it.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -21,6 +20,14 @@ from urllib.parse import quote
 
 import httpx
 
+from batchforge.client.transfer import (
+    CHUNK,
+    RETRIES,
+    TRANSIENT_STATUS,
+    as_api_error,
+    backoff,
+    download_file,
+)
 from batchforge.schemas.data_links import (
     DataLinkCacheRefreshResponse,
     DataLinkContentResponse,
@@ -42,10 +49,6 @@ from batchforge.schemas.data_links import (
 if TYPE_CHECKING:
     from batchforge.client.api import ApiError
 
-CHUNK = 1024 * 1024
-RETRIES = 3
-TRANSIENT_STATUS = {0, 429, 500, 502, 503, 504}
-
 
 def encode_path(path: str) -> str:
     """``path`` percent-encoded per segment; dot segments encoded too (never resolved)."""
@@ -58,10 +61,6 @@ def encode_path(path: str) -> str:
 
 def _suffix(path: str | None) -> str:
     return "/" + encode_path(path) if path else ""
-
-
-def _backoff(attempt: int) -> None:
-    time.sleep(min(8.0, 0.5 * 2**attempt))
 
 
 class DataLinksClientMixin:
@@ -217,41 +216,8 @@ class DataLinksClientMixin:
     def download_data_link_file(self, link_id: str, path: str, target: Path) -> int:
         """Stream a file into ``target`` (via ``target.part``), resuming with a Range request
         after a broken connection; returns the bytes written."""
-        partial = target.with_name(target.name + ".part")
-        partial.parent.mkdir(parents=True, exist_ok=True)
-        with partial.open("wb") as sink:
-            for attempt in range(RETRIES + 1):
-                try:
-                    self._download_into(link_id, path, sink)
-                    break
-                except _Retryable as retry:
-                    if attempt == RETRIES:
-                        raise _as_api_error(retry.args[0]) from None
-                    _backoff(attempt)
-        partial.replace(target)
-        return target.stat().st_size
-
-    def _download_into(self, link_id: str, path: str, sink: BinaryIO) -> None:
-        from batchforge.client.api import _error_from
-
-        offset = sink.tell()
-        headers = {"Range": f"bytes={offset}-"} if offset else {}
         url = self._link_path(link_id, "download", path)
-        try:
-            with self._http.stream("GET", url, params=self._query(), headers=headers) as response:
-                if offset and response.status_code == 416:
-                    return  # everything was written before the connection broke
-                if response.status_code >= 400:
-                    response.read()
-                    error = _error_from(response)
-                    raise _Retryable(error) if response.status_code in TRANSIENT_STATUS else error
-                if offset and response.status_code != 206:
-                    sink.seek(0)
-                    sink.truncate()
-                for chunk in response.iter_bytes(CHUNK):
-                    sink.write(chunk)
-        except httpx.HTTPError as exc:
-            raise _Retryable(exc) from None
+        return download_file(self._http, url, self._query(), target)
 
     def upload_data_link_file(
         self,
@@ -300,20 +266,16 @@ class DataLinksClientMixin:
                     )
                 except httpx.HTTPError as exc:
                     if attempt == RETRIES:
-                        raise _as_api_error(exc) from None
-                    _backoff(attempt)
+                        raise as_api_error(exc) from None
+                    backoff(attempt)
                     continue
             if response.status_code in TRANSIENT_STATUS and attempt < RETRIES:
-                _backoff(attempt)
+                backoff(attempt)
                 continue
             if response.status_code >= 400:
                 raise _error_from(response)
             return DataLinkUploadResult.model_validate(response.json()).size
         return size
-
-
-class _Retryable(Exception):
-    """A transfer failure worth another attempt."""
 
 
 def _read_chunks(handle: BinaryIO) -> Iterator[bytes]:
@@ -339,28 +301,15 @@ def _put_part(s3: httpx.Client, url: str, data: bytes) -> str:
             response = s3.put(url, content=data)
         except httpx.HTTPError as exc:
             if attempt == RETRIES:
-                raise _as_api_error(exc) from None
-            _backoff(attempt)
+                raise as_api_error(exc) from None
+            backoff(attempt)
             continue
         if response.status_code < 300 and response.headers.get("etag"):
             return response.headers["etag"]
         if response.status_code not in TRANSIENT_STATUS or attempt == RETRIES:
             break
-        _backoff(attempt)
+        backoff(attempt)
     raise _part_error(response.status_code, response.text[:300])
-
-
-def _as_api_error(cause: BaseException) -> ApiError:
-    from batchforge.client.api import ApiError
-
-    if isinstance(cause, ApiError):
-        return cause
-    return ApiError(
-        f"The transfer failed after {RETRIES + 1} attempts: {type(cause).__name__}.",
-        code="unreachable",
-        status=0,
-        hint="Check the network and the server, then run the command again.",
-    )
 
 
 def _part_error(status: int, text: str) -> ApiError:

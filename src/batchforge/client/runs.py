@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO
+from urllib.parse import quote
 
 import httpx
 
+from batchforge.client.transfer import Retryable, as_api_error, download_file, download_into
 from batchforge.schemas.pipelines import (
     CreatePipelineResponse,
     DescribeLaunchResponse,
@@ -14,6 +17,7 @@ from batchforge.schemas.pipelines import (
     ListPipelinesResponse,
     PipelineDbDto,
 )
+from batchforge.schemas.run_files import ListRunFilesResponse
 from batchforge.schemas.workflows import (
     DescribeWorkflowResponse,
     ListWorkflowsResponse,
@@ -23,7 +27,12 @@ from batchforge.schemas.workflows import (
 
 
 class RunsClientMixin:
-    """Mixed into :class:`batchforge.client.BatchforgeClient` (uses its ``request``)."""
+    """Mixed into :class:`batchforge.client.BatchforgeClient` (uses its ``request``, and its
+    ``_http`` and ``workspace_id`` to stream run files)."""
+
+    if TYPE_CHECKING:
+        _http: httpx.Client
+        workspace_id: int | None
 
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         raise NotImplementedError
@@ -114,3 +123,35 @@ class RunsClientMixin:
             if not page.entries or page.forwardToken == token:
                 return
             token = page.forwardToken
+
+    # --- run files -----------------------------------------------------------------------
+
+    def list_workflow_files(self, workflow_id: str) -> ListRunFilesResponse:
+        """The files of the run's folder in its work directory (batchforge extension)."""
+        response = self.request("GET", f"/workflow/{quote(workflow_id, safe='')}/files")
+        return ListRunFilesResponse.model_validate(response.json())
+
+    def _file_request(self, workflow_id: str, file_name: str | None) -> tuple[str, dict[str, Any]]:
+        params: dict[str, Any] = {"fileName": file_name} if file_name else {}
+        if self.workspace_id is not None:
+            params["workspaceId"] = self.workspace_id
+        return f"/workflow/{quote(workflow_id, safe='')}/download", params
+
+    def download_workflow_file(
+        self, workflow_id: str, sink: BinaryIO, file_name: str | None = None
+    ) -> int:
+        """Stream a run file (default: the Nextflow log) into ``sink``, e.g. standard output;
+        returns the bytes written.  One attempt: a stream already written cannot be resumed."""
+        url, params = self._file_request(workflow_id, file_name)
+        try:
+            return download_into(self._http, url, params, sink)
+        except Retryable as failure:
+            raise as_api_error(failure.args[0]) from None
+
+    def save_workflow_file(
+        self, workflow_id: str, target: Path, file_name: str | None = None
+    ) -> int:
+        """Download a run file (default: the Nextflow log) into ``target``, resuming after a
+        broken connection; returns its size."""
+        url, params = self._file_request(workflow_id, file_name)
+        return download_file(self._http, url, params, target)

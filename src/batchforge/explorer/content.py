@@ -48,6 +48,14 @@ _IMAGE_MAGIC = (
 )
 _TEXT_SAMPLE = 8192
 
+SAFE_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; img-src 'self'; sandbox",
+    "Cache-Control": "private, no-store",
+}
+"""Response headers for content served from the API's own origin (bucket objects, run
+files): never let a browser run or sniff what a bucket holds."""
+
 
 def guess_mime(name: str) -> str:
     """The MIME type a file name suggests; ``application/octet-stream`` when unknown."""

@@ -204,33 +204,10 @@ class LinkTarget:
     def open(self, path: str, byte_range: str | None) -> Download:
         """Start streaming a file (a range of it when ``byte_range`` is given)."""
         key = self.location.key(path)
-        kwargs: dict[str, Any] = {"Bucket": self.bucket, "Key": key}
-        if byte_range:
-            kwargs["Range"] = byte_range
         try:
-            answer = self.s3.get_object(**kwargs)
+            return open_object(self.s3, self.bucket, key, byte_range, path)
         except AwsError as error:
-            if error.aws_code == "InvalidRange":
-                raise RangeNotSatisfiable(
-                    f"The range {byte_range} starts past the end of '{path}'.", field="Range"
-                ) from None
             raise self.fail(error, path, key) from None
-        headers = {
-            "Content-Length": str(answer.get("ContentLength", 0)),
-            "Content-Type": guess_mime(path),
-            "Content-Disposition": content_disposition(path),
-            "Accept-Ranges": "bytes",
-        }
-        if answer.get("ETag"):
-            headers["ETag"] = answer["ETag"]
-        if answer.get("LastModified"):
-            headers["Last-Modified"] = _http_date(answer["LastModified"])
-        status = 200
-        if answer.get("ContentRange"):
-            status = 206
-            headers["Content-Range"] = answer["ContentRange"]
-        chunks = iter_body(answer["Body"], limits.DOWNLOAD_CHUNK_BYTES)
-        return Download(status, headers, chunks)
 
     def download_url(self, path: str, preview: bool) -> tuple[str, str]:
         """A presigned GET URL of a file that exists (one HeadObject: a missing file is a 404
@@ -311,6 +288,44 @@ class LinkTarget:
                 message += ". " + denied_hint("DeleteObjects", self.location.arn(item["Key"]))
             out.append(Failure(self.location.relative(item["Key"]), kind, message))
         return len(keys) - len(errors)
+
+
+def open_object(
+    s3: AwsClient, bucket: str, key: str, byte_range: str | None, name: str
+) -> Download:
+    """One ``GetObject`` whose body is streamed, never held whole: status 200, or 206 with
+    ``Content-Range`` for a ``byte_range``; headers for an attachment called ``name``.
+
+    Raises :class:`RangeNotSatisfiable` for a range past the end, and the :class:`AwsError`
+    of any other failure (``NoSuchKey``, ``NoSuchBucket``, AccessDenied...) for the caller
+    to word.
+    """
+    kwargs: dict[str, Any] = {"Bucket": bucket, "Key": key}
+    if byte_range:
+        kwargs["Range"] = byte_range
+    try:
+        answer = s3.get_object(**kwargs)
+    except AwsError as error:
+        if error.aws_code == "InvalidRange":
+            raise RangeNotSatisfiable(
+                f"The range {byte_range} starts past the end of '{name}'.", field="Range"
+            ) from None
+        raise
+    headers = {
+        "Content-Length": str(answer.get("ContentLength", 0)),
+        "Content-Type": guess_mime(name),
+        "Content-Disposition": content_disposition(name),
+        "Accept-Ranges": "bytes",
+    }
+    if answer.get("ETag"):
+        headers["ETag"] = answer["ETag"]
+    if answer.get("LastModified"):
+        headers["Last-Modified"] = _http_date(answer["LastModified"])
+    status = 200
+    if answer.get("ContentRange"):
+        status = 206
+        headers["Content-Range"] = answer["ContentRange"]
+    return Download(status, headers, iter_body(answer["Body"], limits.DOWNLOAD_CHUNK_BYTES))
 
 
 def failure(

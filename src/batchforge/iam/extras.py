@@ -2,13 +2,21 @@
 
 They make batchforge nicer (housekeeping, preflight checks that read the principal's own
 policies, deleting objects in Data Explorer, a retention rule on the work directory) but the
-product must work without them, since the seed's policy does not grant them.
+product must work without them, since the seed's policy does not grant them: batchforge uses
+them when granted, and an AccessDenied on one only loses what the need's ``why`` says.
+``batchforge policy generate --extras`` adds them; the AccessDenied explainer names their
+section.
 """
 
 from __future__ import annotations
 
-from batchforge.iam.catalog_model import Section
-from batchforge.iam.templates import DATA_OBJECTS, JD, JD_REVISION, WORK_BUCKET, needs
+from batchforge.iam.catalog_model import Need, Section
+from batchforge.iam.templates import BATCH, DATA_OBJECTS, JD, WORK_BUCKET, needs
+
+HEAD_JOB_DEFINITIONS = f"{BATCH}:job-definition/batchforge-nf-head-*"
+"""The head job definitions batchforge registers: named ``batchforge-nf-head-<content hash>``
+(:data:`batchforge.launch.jobdefs.NAME_PREFIX`), every revision."""
+HEAD_JOB_DEFINITION_REVISIONS = f"{HEAD_JOB_DEFINITIONS}:*"
 
 _IAM_READ_TOUCHES = (
     "arn:aws:iam::{account}:user/*",
@@ -26,14 +34,29 @@ EXTRA_SECTIONS: tuple[Section, ...] = (
         optional=True,
         actions=("batch:ListJobs", "batch:DeregisterJobDefinition"),
         resources=(JD,),
-        touches=(JD_REVISION,),
-        needs=needs(
-            "launch",
-            False,
-            ("batch:ListJobs", "runs lost track of cannot be found by queue"),
-            ("batch:DeregisterJobDefinition", "unused job definitions are kept"),
+        scoped_resources=(HEAD_JOB_DEFINITIONS,),
+        touches=(HEAD_JOB_DEFINITION_REVISIONS,),
+        needs=(
+            Need(
+                "batch:ListJobs",
+                "launch",
+                False,
+                "a launch interrupted between SubmitJob and recording the job id (a crash, a "
+                "lost answer) cannot be found by its job name on the head queue: the run is "
+                "marked UNKNOWN instead (it is never submitted twice)",
+                touches=("*",),
+            ),
+            Need(
+                "batch:DeregisterJobDefinition",
+                "launch",
+                False,
+                "head job definitions stay registered (ACTIVE; they cost nothing) after their "
+                "compute environment is disposed, and a run's own definition after the run",
+            ),
         ),
-        scoping="Account and region.",
+        scoping="ListJobs: account and region (it has no resource-level permissions). "
+        "DeregisterJobDefinition: account, region and the batchforge-nf-head- name prefix of "
+        "the head job definitions.",
     ),
     Section(
         sid="OptionalExtraPolicyReading",

@@ -187,8 +187,21 @@ PASS_ROLE = Section(
             "instances cannot get their instance role",
             context=(("iam:PassedToService", "ec2.amazonaws.com"),),
         ),
+        # RegisterJobDefinition with jobRoleArn / executionRoleArn passes the roles to AWS
+        # Batch (iam:PassedToService is batch.amazonaws.com, not ecs-tasks: Seqera's launch-only
+        # policy for manual environments grants exactly that).  Optional: an environment
+        # without a head job role or execution role passes none.
+        Need(
+            "iam:PassRole",
+            "launch",
+            False,
+            "the head job definition cannot carry the head job role and execution role: "
+            "launches on environments that set them fail",
+            context=(("iam:PassedToService", "batch.amazonaws.com"),),
+        ),
     ),
-    scoping="Account and the TowerForge- role name prefix; keep the iam:PassedToService condition.",
+    scoping="Account and the TowerForge- role name prefix (add the ARNs of roles you created "
+    "yourself); keep the iam:PassedToService condition.",
 )
 
 LOGS = Section(

@@ -125,3 +125,12 @@ def _find_or_register(aws: AwsSession, definition: HeadJobDefinition) -> str:
     if arns:
         return sorted(arns, key=lambda a: int(a.rsplit(":", 1)[-1]))[-1]
     return _register(aws, definition)
+
+
+def forget_arn(arn: str) -> None:
+    """Drop every cached entry that points at ``arn`` (it was deregistered): the next launch of
+    that configuration in this process looks the definition up again, instead of submitting
+    to an INACTIVE one."""
+    with _lock:
+        for key in [key for key, cached in _cache.items() if cached == arn]:
+            del _cache[key]

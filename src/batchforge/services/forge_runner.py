@@ -5,7 +5,9 @@ lease in its row, renewed while working), worked on, and released.  A crash leav
 to expire; the next claim resumes from the journal: a create continues (adopting what exists)
 and a delete continues (tolerating what is gone).  A failed create is rolled back; if the
 rollback itself fails, the environment stays ERRORED with ``operation="delete"`` and the
-runner keeps trying to dispose of what the journal names.
+runner keeps trying to dispose of what the journal names.  Once a deletion's disposal is done,
+the head job definitions only its runs used are deregistered when the credentials may
+(:mod:`batchforge.services.head_jobdefs`); a refusal is a note on the deleted environment.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from batchforge.db import models
 from batchforge.db.models import utcnow
 from batchforge.errors import BatchforgeError
 from batchforge.forge.engine import ForgeEngine
-from batchforge.services import compute_envs, forge_journal
+from batchforge.services import compute_envs, forge_journal, head_jobdefs
 from batchforge.services.background import BackgroundLoop
 from batchforge.services.context import AppContext
 
@@ -111,6 +113,7 @@ def _dispose(ctx: AppContext, ce_id: str, owner: str, engine: ForgeEngine) -> No
         )
         return
     if deleting:
+        note = _retire_definitions(ctx, ce_id, engine)
         _finish(
             ctx,
             ce_id,
@@ -119,10 +122,22 @@ def _dispose(ctx: AppContext, ce_id: str, owner: str, engine: ForgeEngine) -> No
             deleted=True,
             operation=None,
             primary=False,
-            message=None,
+            message=note,
         )
     else:  # a failed create's rollback finished
         _finish(ctx, ce_id, owner, operation=None)
+
+
+def _retire_definitions(ctx: AppContext, ce_id: str, engine: ForgeEngine) -> str | None:
+    """Deregister the head job definitions only this environment's runs used (when granted);
+    the note to keep on the environment.  Housekeeping: an AWS refusal or unusable
+    credentials never fail the disposal."""
+    try:
+        return head_jobdefs.retire_for_disposal(ctx, ce_id, engine.aws)
+    except BatchforgeError as error:  # e.g. credentials unusable now: the definitions stay
+        note = f"Head job definitions kept: {error}"
+        log.warning("compute environment %s: %s", ce_id, note)
+        return note
 
 
 def run_pending(ctx: AppContext, owner: str | None = None) -> int:

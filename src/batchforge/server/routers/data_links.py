@@ -10,7 +10,7 @@ from fastapi.responses import StreamingResponse
 from starlette.convertors import Convertor, register_url_convertor
 
 from batchforge.errors import InvalidInput
-from batchforge.explorer.content import parse_range
+from batchforge.explorer.content import SAFE_HEADERS, parse_range
 from batchforge.schemas.data_links import (
     DataLinkCacheRefreshResponse,
     DataLinkContentResponse,
@@ -52,12 +52,6 @@ class AnyPathConvertor(Convertor[str]):
 register_url_convertor("anypath", AnyPathConvertor())
 router = APIRouter(prefix="/data-links", tags=["data-links"])
 
-# Served from the API's origin: never let a browser run or sniff what a bucket holds.
-SAFE_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "Content-Security-Policy": "default-src 'none'; img-src 'self'; sandbox",
-    "Cache-Control": "private, no-store",
-}
 CredentialsId = Annotated[str | None, Query(description="Credentials string identifier")]
 
 

@@ -1,9 +1,15 @@
-"""``/workflow``: Seqera's workflow (run) API — launch, list, describe, cancel, delete, log."""
+"""``/workflow``: Seqera's workflow (run) API — launch, list, describe, cancel, delete, log,
+run files (download, and batchforge's listing)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from typing import Annotated
 
+from fastapi import APIRouter, Header, Request, Response
+from fastapi.responses import StreamingResponse
+
+from batchforge.explorer.content import SAFE_HEADERS, parse_range
+from batchforge.schemas.run_files import ListRunFilesResponse
 from batchforge.schemas.workflows import (
     DescribeWorkflowResponse,
     ListWorkflowsResponse,
@@ -12,7 +18,7 @@ from batchforge.schemas.workflows import (
     WorkflowLogResponse,
 )
 from batchforge.server.deps import Ctx, CurrentPrincipal, WorkspaceId
-from batchforge.services import launches, runs
+from batchforge.services import launches, run_files, runs
 
 router = APIRouter(prefix="/workflow", tags=["workflows"])
 
@@ -94,3 +100,28 @@ def workflow_log(
 ) -> WorkflowLogResponse:
     """``maxLength`` caps the number of lines of the page (CloudWatch pages by events)."""
     return WorkflowLogResponse(log=runs.log_page(ctx, workspace_id, workflowId, next, maxLength))
+
+
+@router.get("/{workflowId}/download", response_class=StreamingResponse)
+def download_workflow_file(
+    ctx: Ctx,
+    workspace_id: WorkspaceId,
+    workflowId: str,
+    fileName: str | None = None,
+    range_header: Annotated[str | None, Header(alias="Range")] = None,
+) -> StreamingResponse:
+    """Seqera's DownloadWorkflowLog: a file of the run's folder in its work directory
+    (default: the Nextflow log, also named ``nf-<workflowId>.log``), streamed; HTTP Range
+    supported (206 with Content-Range)."""
+    opened = run_files.open_file(ctx, workspace_id, workflowId, fileName, parse_range(range_header))
+    return StreamingResponse(
+        opened.chunks, status_code=opened.status, headers={**opened.headers, **SAFE_HEADERS}
+    )
+
+
+@router.get("/{workflowId}/files", response_model=ListRunFilesResponse)
+def list_workflow_files(
+    ctx: Ctx, workspace_id: WorkspaceId, workflowId: str
+) -> ListRunFilesResponse:
+    """*Extension*: the files ``/download`` can serve for this run."""
+    return run_files.list_files(ctx, workspace_id, workflowId)
