@@ -284,3 +284,38 @@ def test_the_tracker_thread_sweeps_once_per_interval(
     tracker.next_sweep = 0  # the interval has passed
     tracker.cycle()
     assert sm_faults.calls["ListSecrets"] == 2
+
+
+def test_the_runs_own_job_definition_is_retired_with_its_secrets(
+    launch_with: Callable[..., str],
+    jobs: BatchJobs,
+    app_ctx: AppContext,
+    local_aws: LocalAws,
+    stored: None,
+) -> None:
+    run_id = launch_with(workspaceSecrets=["TOKEN"])
+    definition = run_row(app_ctx, run_id).job_definition
+    jobs.set(job_id_of(app_ctx, run_id) or "", "SUCCEEDED", exit_code=0)
+    run_tracker.run_cycle(app_ctx)
+    described = local_aws.boto_client("batch").describe_job_definitions(
+        jobDefinitions=[definition]
+    )["jobDefinitions"]
+    assert [d["status"] for d in described] == ["INACTIVE"]
+
+
+def test_without_deregister_permission_it_is_asked_once_and_cleanup_goes_on(
+    launch_with: Callable[..., str],
+    jobs: BatchJobs,
+    app_ctx: AppContext,
+    local_aws: LocalAws,
+    stored: None,
+) -> None:
+    run_secrets._deregister_denied.clear()
+    jobs.deny("DeregisterJobDefinition")
+    runs = [launch_with(workspaceSecrets=["TOKEN"]) for _ in range(2)]
+    for run_id in runs:
+        jobs.set(job_id_of(app_ctx, run_id) or "", "SUCCEEDED", exit_code=0)
+    assert run_tracker.run_cycle(app_ctx).secrets_cleaned == 2
+    assert jobs.calls["DeregisterJobDefinition"] == 1
+    assert all(copies_in_aws(local_aws, run_id) == {} for run_id in runs)
+    run_secrets._deregister_denied.clear()

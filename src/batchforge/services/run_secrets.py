@@ -33,7 +33,8 @@ from sqlalchemy import and_, not_, select, update
 from batchforge.aws.session import AwsSession
 from batchforge.db import models
 from batchforge.db.models import utcnow
-from batchforge.errors import AwsAccessDenied, AwsError, BatchforgeError
+from batchforge.errors import BatchforgeError
+from batchforge.launch import retire
 from batchforge.launch import secrets as run_copies
 from batchforge.services import compute_envs
 from batchforge.services.context import AppContext
@@ -91,20 +92,15 @@ def create_for_run(
 
 
 def _deregister(aws: AwsSession, job_definition: str) -> None:
+    """Retire the run's own definition (it names deleted secrets); asked once per process
+    when the credentials may not (an extra beyond the seed)."""
     key = (aws.env.endpoint_url, aws.auth.access_key)
     if key in _deregister_denied:
         return
-    try:
-        aws.client("batch").deregister_job_definition(jobDefinition=job_definition)
-    except AwsAccessDenied:
+    retired = retire.deregister(aws, [job_definition])
+    if retired.kept and retired.note and retire.PERMISSION in retired.note:
         _deregister_denied.add(key)
-        log.info(
-            "job definition %s stays registered: batch:DeregisterJobDefinition is not granted",
-            job_definition,
-        )
-    except AwsError as error:
-        if "does not exist" not in str(error).lower():
-            log.warning("could not deregister job definition %s: %s", job_definition, error)
+        log.info("%s", retired.note)
 
 
 def clean_run(ctx: AppContext, run_id: str, session_for: SessionFor | None = None) -> bool:
