@@ -24,7 +24,7 @@ from batchforge.db.models import utcnow
 from batchforge.iam.catalog_model import resolve_features
 from batchforge.launch import jobdefs
 from batchforge.local_aws import WORK_BUCKET, LocalAws
-from batchforge.services import forge_runner, run_tracker
+from batchforge.services import forge_runner, run_secrets, run_tracker
 from batchforge.services.context import AppContext
 from tests.compute.conftest import nothing_left
 from tests.contract.contract import FlowScope
@@ -275,3 +275,36 @@ def run_files(env: FlowEnv) -> FlowScope:
     assert [f.fileName for f in env.api.list_workflow_files(run_id).files] == ["nextflow.log"]
     assert _called(env) == ["s3:GetObject", "s3:ListObjectsV2"]
     return scope
+
+
+@flow("run-secrets", ("launch", "secrets"), fresh_account=False)
+def run_with_secrets(env: FlowEnv) -> FlowScope:
+    """Pipeline secrets: one CreateSecret per secret (tower-*), the run's own job definition
+    carrying their ARNs; when the run ends DeleteSecret (and DeregisterJobDefinition, an extra);
+    then the sweep's ListSecrets (on "*")."""
+    body = env.forge_body("contract-secrets")
+    ce_id = _forge(env, body)
+    env.api.create_secret("TOKEN", "contract-value")
+    env.app_ctx.recorder.clear()
+    labels = [label["id"] for label in env.api.request("GET", "/labels").json()["labels"]]
+    run_id = env.api.launch_workflow(
+        {
+            "computeEnvId": ce_id,
+            "pipeline": "nextflow-io/hello",
+            "labelIds": labels,
+            "workspaceSecrets": ["TOKEN"],
+        }
+    )
+    run_tracker.run_cycle(env.app_ctx)  # the emulator's job has ended: secrets go
+    assert env.api.describe_workflow(run_id).workflow.status == "SUCCEEDED"
+    assert run_secrets.sweep(env.app_ctx).errors == []
+    assert _called(env) == [
+        "secretsmanager:CreateSecret",
+        "batch:RegisterJobDefinition",
+        "batch:SubmitJob",
+        "batch:DescribeJobs",
+        "secretsmanager:DeleteSecret",
+        "batch:DeregisterJobDefinition",
+        "secretsmanager:ListSecrets",
+    ]
+    return FlowScope(work_dir=body["computeEnv"]["config"]["workDir"])

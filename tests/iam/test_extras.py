@@ -79,3 +79,20 @@ def test_a_denied_extra_is_explained_as_optional_and_beyond_the_seed() -> None:
     assert "OptionalExtraBatchHousekeeping" in hint and "beyond the seed" in hint
     listing = lookup_action("batch:ListJobs")
     assert listing is not None and "never submitted twice" in listing.needs[0].why
+
+
+def test_secrets_extras_are_optional_and_scoped_to_the_secrets_prefix() -> None:
+    secrets_extras = {"secretsmanager:TagResource", "kms:GenerateDataKey", "kms:Decrypt"}
+    assert not secrets_extras & _actions(generate_policy(["secrets"]).document)
+    generated = generate_policy(["secrets"], SCOPE, least_privilege=True, extras=True)
+    assert _actions(generated.document) >= secrets_extras
+    evaluator = evaluator_for(generated.document)
+    mine = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:tower-batchforge-R1-X-AbCdEf"
+    other = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod-db-AbCdEf"
+    assert evaluator.evaluate("secretsmanager:TagResource", mine).allowed
+    assert not evaluator.evaluate("secretsmanager:TagResource", other).allowed
+    assert all(
+        not p.required
+        for p in required_permissions(["secrets"], SCOPE, include_extras=True)
+        if p.action in secrets_extras
+    )

@@ -11,12 +11,13 @@ section.
 from __future__ import annotations
 
 from batchforge.iam.catalog_model import Need, Section
-from batchforge.iam.templates import BATCH, DATA_OBJECTS, JD, WORK_BUCKET, needs
+from batchforge.iam.templates import BATCH, DATA_OBJECTS, JD, SECRET, WORK_BUCKET, needs
 
 HEAD_JOB_DEFINITIONS = f"{BATCH}:job-definition/batchforge-nf-head-*"
 """The head job definitions batchforge registers: named ``batchforge-nf-head-<content hash>``
 (:data:`batchforge.launch.jobdefs.NAME_PREFIX`), every revision."""
 HEAD_JOB_DEFINITION_REVISIONS = f"{HEAD_JOB_DEFINITIONS}:*"
+KMS_KEYS = "arn:aws:kms:{region}:{account}:key/*"
 
 _IAM_READ_TOUCHES = (
     "arn:aws:iam::{account}:user/*",
@@ -133,5 +134,45 @@ EXTRA_SECTIONS: tuple[Section, ...] = (
             ("s3:PutLifecycleConfiguration", "intermediate files are never expired automatically"),
         ),
         scoping="The work directory bucket.",
+    ),
+    Section(
+        sid="OptionalExtraSecretsTagging",
+        title="Tag per-run pipeline secrets with their run (not in the seed)",
+        extra=True,
+        optional=True,
+        actions=("secretsmanager:TagResource",),
+        resources=(SECRET,),
+        touches=(SECRET,),
+        needs=needs(
+            "secrets",
+            False,
+            (
+                "secretsmanager:TagResource",
+                "per-run secrets carry no batchforge:run-id tag (AWS requires this permission "
+                "for tags on CreateSecret); their names still carry the run id, which is what "
+                "cleanup uses. Set BATCHFORGE_TAG_SECRETS=true once it is granted",
+            ),
+        ),
+        scoping="Account, region and the secrets prefix.",
+    ),
+    Section(
+        sid="OptionalExtraSecretsKmsKey",
+        title="Encrypt per-run pipeline secrets with the environment's KMS key (not in the seed)",
+        extra=True,
+        optional=True,
+        actions=("kms:GenerateDataKey", "kms:Decrypt"),
+        resources=(KMS_KEYS,),
+        touches=(KMS_KEYS,),
+        needs=needs(
+            "secrets",
+            False,
+            (
+                "kms:GenerateDataKey",
+                "with secretsKmsKeyId set on the environment, CreateSecret is refused (without "
+                "it, Secrets Manager's own aws/secretsmanager key is used and needs nothing)",
+            ),
+            ("kms:Decrypt", "the same: Secrets Manager checks both for a customer key"),
+        ),
+        scoping="Narrow to the environment's key ARN (key/<id>).",
     ),
 )
