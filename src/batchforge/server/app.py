@@ -19,6 +19,7 @@ from batchforge.server.routers import (
     workflows,
 )
 from batchforge.services.context import AppContext
+from batchforge.web import install as install_web_ui
 
 
 def create_app(ctx: AppContext) -> FastAPI:
@@ -42,4 +43,5 @@ def create_app(ctx: AppContext) -> FastAPI:
     app.include_router(pipeline_secrets.router)
     app.include_router(pipelines.router)
     app.include_router(workflows.router)
+    install_web_ui(app)
     return app

@@ -169,3 +169,27 @@ def describe_user(ctx: AppContext, principal: Principal) -> models.User:
         user = session.get(models.User, principal.user_id)
         assert user is not None  # authenticated just before
         return user
+
+
+def authenticate_token_hash(ctx: AppContext, token_sha256: str) -> Principal:
+    """The principal owning the API token whose SHA-256 (:func:`hash_token`) is given.
+
+    The web UI's session cookie holds this hash, sealed, never the token itself: a session
+    ends as soon as its token is deleted.  :class:`Unauthorized` when no token matches.
+    """
+    with ctx.db.transaction() as session:
+        row = session.execute(
+            select(models.User.id, models.User.user_name)
+            .join(models.ApiToken, models.ApiToken.user_id == models.User.id)
+            .where(models.ApiToken.token_sha256 == token_sha256)
+        ).first()
+        if row is None:
+            raise Unauthorized("The session's API token no longer exists; sign in again.")
+        user_id, user_name = row
+        memberships = session.execute(
+            select(models.WorkspaceMember.workspace_id, models.WorkspaceMember.role).where(
+                models.WorkspaceMember.user_id == user_id
+            )
+        ).all()
+    roles = {workspace_id: role for workspace_id, role in memberships}
+    return Principal(user_id, user_name, roles, min(roles) if roles else None)

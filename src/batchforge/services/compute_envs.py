@@ -8,7 +8,7 @@ carries it out in the background, resumably.
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from sqlalchemy import select, update
@@ -423,3 +423,35 @@ def in_use_by(ctx: AppContext, credentials_id: str) -> list[dict[str, str]]:
         {"id": ce_id, "name": name, "type": "compute-env", "url": f"/compute-envs/{ce_id}"}
         for ce_id, name in rows
     ]
+
+
+@dataclass(frozen=True)
+class CheckedConfig:
+    """What :func:`check_config` found: the configuration as :func:`create` would store it
+    (the network filled in as the console does), and the warnings it would record."""
+
+    config: AwsBatchConfig
+    warnings: list[str]
+
+
+def check_config(
+    ctx: AppContext, workspace_id: int, body: ComputeEnvIn, tags: dict[str, str]
+) -> CheckedConfig:
+    """Every check :func:`create` runs before storing -- fields, credentials, name, the AWS
+    preflight and the live permission check (with the resource labels' ``tags``) -- without
+    storing or creating anything.  The web UI shows this before the user creates."""
+    compute_validation.validate_common(body)
+    config = body.config
+    if config.forge is None:
+        compute_validation.validate_manual(config)
+    else:
+        compute_validation.validate_forge(config, config.forge)
+    credentials.describe(ctx, workspace_id, body.credentialsId or "")
+    _ensure_name_free(ctx, workspace_id, body.name)
+    aws = aws_session(ctx, workspace_id, body.credentialsId or "", config.region or "")
+    checked = compute_preflight.run_preflight(aws, config)
+    if checked.forge is not None:
+        config = config.model_copy(update={"forge": checked.forge})
+    notes = check_permissions(ctx, aws, config, tags)
+    warnings = checked.warnings + notes + compute_validation.warnings_for(config, config.forge)
+    return CheckedConfig(config, warnings)
