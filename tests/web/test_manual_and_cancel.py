@@ -58,6 +58,23 @@ def test_a_manual_environment_and_a_cancelled_run(page: Page, ui: UiServer) -> N
     page.get_by_role("button", name="Filter").click()
     expect(page.get_by_text("No runs match the filter.")).to_be_visible()
 
+    # the runs list refreshes itself while a run changes, without a reload
+    nav(page, "Compute")
+    page.get_by_role("link", name="web-manual").click()
+    page.get_by_role("link", name="Launch a pipeline here").click()
+    page.get_by_label("Pipeline repository").fill("nextflow-io/hello")
+    page.get_by_role("button", name="Launch", exact=True).click()
+    expect(page.locator("#run-status .badge")).to_have_text("SUBMITTED")
+    run_id = page.url.rsplit("/", 1)[-1]
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Runs").click()
+    row = page.locator("tr", has=page.locator(f"a[href$='/{run_id}']"))
+    expect(row.locator(".badge")).to_have_text("SUBMITTED")
+    (job_id,) = [j for j in ui.jobs.job_ids.values() if j not in ui.jobs.terminated]
+    ui.jobs.set(job_id, "RUNNING")
+    expect(row.locator(".badge")).to_have_text("RUNNING", timeout=15_000)
+    ui.jobs.set(job_id, "SUCCEEDED", exit_code=0)
+    expect(row.locator(".badge")).to_have_text("SUCCEEDED", timeout=15_000)
+
     nav(page, "Compute")
     page.get_by_role("link", name="web-manual").click()
     page.once("dialog", lambda dialog: dialog.accept())
