@@ -8,7 +8,8 @@ carries it out in the background, resumably.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from sqlalchemy import select, update
@@ -162,23 +163,14 @@ def _ensure_name_free(ctx: AppContext, workspace_id: int, name: str) -> None:
 
 def create(ctx: AppContext, workspace_id: int, body: ComputeEnvIn, label_ids: list[int]) -> str:
     """Validate, preflight against AWS, store.  Forge environments start CREATING."""
-    compute_validation.validate_common(body)
-    config = body.config
-    if config.forge is None:
-        compute_validation.validate_manual(config)
-    else:
-        compute_validation.validate_forge(config, config.forge)
-    credentials.describe(ctx, workspace_id, body.credentialsId or "")  # 404 when unknown
-    chosen = labels.resolve(ctx, workspace_id, label_ids)
-    _ensure_name_free(ctx, workspace_id, body.name)
-    aws = aws_session(ctx, workspace_id, body.credentialsId or "", config.region or "")
-    checked = compute_preflight.run_preflight(aws, config)
-    if checked.forge is not None:
-        config = config.model_copy(update={"forge": checked.forge})
-    permission_notes = check_permissions(ctx, aws, config, labels.tags_of(chosen))
-    warnings = (
-        checked.warnings + permission_notes + compute_validation.warnings_for(config, config.forge)
-    )
+    chosen: list[Any] = []
+
+    def resolve_tags() -> dict[str, str]:
+        chosen.extend(labels.resolve(ctx, workspace_id, label_ids))
+        return labels.tags_of(chosen)
+
+    checked = _check(ctx, workspace_id, body, resolve_tags)
+    config, warnings = checked.config, checked.warnings
     ce_id = new_id()
     tags = labels.tags_of(chosen)
     state: dict[str, Any] = {"warnings": warnings, "labels": [label.id for label in chosen]}
@@ -428,10 +420,36 @@ def in_use_by(ctx: AppContext, credentials_id: str) -> list[dict[str, str]]:
 @dataclass(frozen=True)
 class CheckedConfig:
     """What :func:`check_config` found: the configuration as :func:`create` would store it
-    (the network filled in as the console does), and the warnings it would record."""
+    (the network filled in as the console does), the warnings it would record, and the
+    subnets' availability zones."""
 
     config: AwsBatchConfig
     warnings: list[str]
+    subnet_zones: dict[str, str] = field(default_factory=dict)
+
+
+def _check(
+    ctx: AppContext, workspace_id: int, body: ComputeEnvIn, tags: Callable[[], dict[str, str]]
+) -> CheckedConfig:
+    """The checks before storing, in order: fields, credentials (404 when unknown), the
+    resource labels' ``tags`` (resolved after the credentials), name, AWS preflight, live
+    permission check."""
+    compute_validation.validate_common(body)
+    config = body.config
+    if config.forge is None:
+        compute_validation.validate_manual(config)
+    else:
+        compute_validation.validate_forge(config, config.forge)
+    credentials.describe(ctx, workspace_id, body.credentialsId or "")
+    resource_tags = tags()
+    _ensure_name_free(ctx, workspace_id, body.name)
+    aws = aws_session(ctx, workspace_id, body.credentialsId or "", config.region or "")
+    checked = compute_preflight.run_preflight(aws, config)
+    if checked.forge is not None:
+        config = config.model_copy(update={"forge": checked.forge})
+    notes = check_permissions(ctx, aws, config, resource_tags)
+    warnings = checked.warnings + notes + compute_validation.warnings_for(config, config.forge)
+    return CheckedConfig(config, warnings, checked.subnet_zones)
 
 
 def check_config(
@@ -440,18 +458,4 @@ def check_config(
     """Every check :func:`create` runs before storing -- fields, credentials, name, the AWS
     preflight and the live permission check (with the resource labels' ``tags``) -- without
     storing or creating anything.  The web UI shows this before the user creates."""
-    compute_validation.validate_common(body)
-    config = body.config
-    if config.forge is None:
-        compute_validation.validate_manual(config)
-    else:
-        compute_validation.validate_forge(config, config.forge)
-    credentials.describe(ctx, workspace_id, body.credentialsId or "")
-    _ensure_name_free(ctx, workspace_id, body.name)
-    aws = aws_session(ctx, workspace_id, body.credentialsId or "", config.region or "")
-    checked = compute_preflight.run_preflight(aws, config)
-    if checked.forge is not None:
-        config = config.model_copy(update={"forge": checked.forge})
-    notes = check_permissions(ctx, aws, config, tags)
-    warnings = checked.warnings + notes + compute_validation.warnings_for(config, config.forge)
-    return CheckedConfig(config, warnings)
+    return _check(ctx, workspace_id, body, lambda: tags)
