@@ -40,6 +40,21 @@ def aws_session(ctx: AppContext, workspace_id: int, credentials_id: str, region:
     return ctx.aws.session(keys.auth(), region)
 
 
+class SessionCache:
+    """One AWS session per (workspace, credentials, region), for the length of a piece of
+    work (a tracker cycle, a cleanup): building boto3 clients costs more than most calls."""
+
+    def __init__(self, ctx: AppContext):
+        self.ctx = ctx
+        self._cache: dict[tuple[int, str | None, str], AwsSession] = {}
+
+    def get(self, workspace_id: int, credentials_id: str | None, region: str) -> AwsSession:
+        key = (workspace_id, credentials_id, region)
+        if key not in self._cache:
+            self._cache[key] = aws_session(self.ctx, workspace_id, credentials_id or "", region)
+        return self._cache[key]
+
+
 def _forge_spec(
     ce_id: str, config: AwsBatchConfig, ctx: AppContext, tags: dict[str, str]
 ) -> ForgeSpec:

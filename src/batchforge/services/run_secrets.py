@@ -60,13 +60,6 @@ class SweepStats:
     errors: list[str] = field(default_factory=list)
 
 
-def _session_for(ctx: AppContext) -> SessionFor:
-    def get(workspace_id: int, credentials_id: str | None, region: str) -> AwsSession:
-        return compute_envs.aws_session(ctx, workspace_id, credentials_id or "", region)
-
-    return get
-
-
 def _ended() -> Any:
     """Runs whose secrets may go: not active, and not a launch still in progress."""
     launching = and_(
@@ -118,7 +111,7 @@ def clean_run(ctx: AppContext, run_id: str, session_for: SessionFor | None = Non
         where = (row.workspace_id, row.credentials_id, row.region)
         job_definition = row.job_definition
     try:
-        aws = (session_for or _session_for(ctx))(*where)
+        aws = (session_for or compute_envs.SessionCache(ctx).get)(*where)
         for name in names:
             run_copies.delete(aws, name)
         if job_definition:
@@ -143,7 +136,7 @@ def clean_finished(ctx: AppContext, session_for: SessionFor | None = None) -> in
                 select(models.Run.id).where(models.Run.secrets_state == PLANNED, _ended())
             ).all()
         )
-    session_for = session_for or _session_for(ctx)
+    session_for = session_for or compute_envs.SessionCache(ctx).get
     return sum(clean_run(ctx, run_id, session_for) for run_id in ids)
 
 
@@ -152,7 +145,7 @@ def sweep(ctx: AppContext, session_for: SessionFor | None = None) -> SweepStats:
     region) where runs had secrets.  Secrets of runs this database does not know are left
     alone (another installation's) and counted."""
     stats = SweepStats()
-    session_for = session_for or _session_for(ctx)
+    session_for = session_for or compute_envs.SessionCache(ctx).get
     with ctx.db.transaction() as session:
         places = session.execute(
             select(models.Run.workspace_id, models.Run.credentials_id, models.Run.region)

@@ -170,22 +170,6 @@ def apply(ctx: AppContext, owner: str, changes: list[tuple[str, Observation]]) -
     return updated
 
 
-class _Sessions:
-    """One AWS session per (workspace, credentials, region) for the length of a cycle."""
-
-    def __init__(self, ctx: AppContext):
-        self.ctx = ctx
-        self._cache: dict[tuple[int, str | None, str], AwsSession] = {}
-
-    def get(self, workspace_id: int, credentials_id: str | None, region: str) -> AwsSession:
-        key = (workspace_id, credentials_id, region)
-        if key not in self._cache:
-            self._cache[key] = compute_envs.aws_session(
-                self.ctx, workspace_id, credentials_id or "", region
-            )
-        return self._cache[key]
-
-
 def _poll_group(
     ctx: AppContext, owner: str, aws: AwsSession, runs: list[Tracked], stats: CycleStats
 ) -> None:
@@ -229,7 +213,7 @@ def run_cycle(
     groups: dict[tuple[int, str | None, str], list[Tracked]] = defaultdict(list)
     for run in runs:
         groups[(run.workspace_id, run.credentials_id, run.region)].append(run)
-    sessions = _Sessions(ctx)
+    sessions = compute_envs.SessionCache(ctx)
     for (workspace_id, credentials_id, region), members in groups.items():
         try:
             _poll_group(
@@ -277,7 +261,9 @@ def _settle_intent(ctx: AppContext, run_id: str, owner: str, **values: Any) -> N
         )
 
 
-def reconcile_intents(ctx: AppContext, owner: str, sessions: _Sessions | None = None) -> int:
+def reconcile_intents(
+    ctx: AppContext, owner: str, sessions: compute_envs.SessionCache | None = None
+) -> int:
     """Settle launches interrupted between recording the intent and recording the job id.
 
     The job is looked up by its (unique, deterministic) name on the head queue with
@@ -296,7 +282,7 @@ def reconcile_intents(ctx: AppContext, owner: str, sessions: _Sessions | None = 
                 models.Run.status,
             ).where(models.Run.submit_state == "intent", models.Run.lease_until < utcnow())
         ).all()
-    sessions = sessions or _Sessions(ctx)
+    sessions = sessions or compute_envs.SessionCache(ctx)
     settled = 0
     for run_id, workspace_id, credentials_id, region, queue, name, status in rows:
         if not _claim_intent(ctx, run_id, owner):
