@@ -105,3 +105,13 @@ def make_client(ctx: AppContext, token: str | None, workspace_id: int | None = N
 def api(app_ctx: AppContext, admin_token: str) -> Iterator[BatchforgeClient]:
     with make_client(app_ctx, admin_token) as client:
         yield client
+
+
+@pytest.fixture(autouse=True)
+def _fresh_definition_cache() -> Iterator[None]:
+    """No test sees head job definition ARNs cached by another (the emulator may be reset)."""
+    from batchforge.launch import jobdefs
+
+    jobdefs.clear_cache()
+    yield
+    jobdefs.clear_cache()

@@ -5,7 +5,9 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 import uvicorn
@@ -22,17 +24,25 @@ class LiveServer:
     ctx: AppContext
 
 
-@pytest.fixture
-def live_server(app_ctx: AppContext, admin_token: str) -> Iterator[LiveServer]:
+@contextmanager
+def serve(app: Any, log_level: str = "error") -> Iterator[str]:
+    """``app`` served by uvicorn in a thread on a free loopback port; yields its URL."""
     port = free_port()
-    config = uvicorn.Config(create_app(app_ctx), host="127.0.0.1", port=port, log_level="error")
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level=log_level))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
     while not server.started and time.monotonic() < deadline:
         time.sleep(0.02)
     assert server.started, "uvicorn did not start"
-    yield LiveServer(f"http://127.0.0.1:{port}", admin_token, app_ctx)
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_server(app_ctx: AppContext, admin_token: str) -> Iterator[LiveServer]:
+    with serve(create_app(app_ctx)) as url:
+        yield LiveServer(url, admin_token, app_ctx)

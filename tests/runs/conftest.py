@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -15,7 +15,6 @@ from sqlalchemy import event, update
 from batchforge.client import BatchforgeClient
 from batchforge.db import models
 from batchforge.db.models import utcnow
-from batchforge.launch import jobdefs
 from batchforge.local_aws import WORK_BUCKET, LocalAws
 from batchforge.services.context import AppContext
 from tests.batchjobs import BatchJobs
@@ -26,13 +25,6 @@ HEAD_QUEUE, WORK_QUEUE = f"bf-test-head-{_TAG}", f"bf-test-work-{_TAG}"
 _names = itertools.count()
 
 
-@pytest.fixture(autouse=True)
-def _fresh_definition_cache() -> Iterator[None]:
-    jobdefs.clear_cache()
-    yield
-    jobdefs.clear_cache()
-
-
 @pytest.fixture
 def jobs(app_ctx: AppContext) -> BatchJobs:
     layer = BatchJobs()
@@ -41,11 +33,12 @@ def jobs(app_ctx: AppContext) -> BatchJobs:
     return layer
 
 
-def make_queues(aws: LocalAws) -> None:
-    """The two queues, unless they exist (tests do not reset the emulator: that costs
-    seconds; another test's reset removes them and they are made again)."""
+def make_queues(aws: LocalAws, head: str = HEAD_QUEUE, work: str = WORK_QUEUE) -> None:
+    """Two ENABLED queues on an unmanaged compute environment, unless they exist (tests do
+    not reset the emulator: that costs seconds; another test's reset removes them and they
+    are made again)."""
     batch = aws.boto_client("batch")
-    if len(batch.describe_job_queues(jobQueues=[HEAD_QUEUE, WORK_QUEUE])["jobQueues"]) == 2:
+    if len(batch.describe_job_queues(jobQueues=[head, work])["jobQueues"]) == 2:
         return
     role = aws.boto_client("iam").create_role(
         RoleName=f"bf-test-batch-service-{uuid.uuid4().hex[:6]}", AssumeRolePolicyDocument="{}"
@@ -55,7 +48,7 @@ def make_queues(aws: LocalAws) -> None:
         type="UNMANAGED",
         serviceRole=role["Role"]["Arn"],
     )
-    for name in (HEAD_QUEUE, WORK_QUEUE):
+    for name in (head, work):
         batch.create_job_queue(
             jobQueueName=name,
             priority=1,

@@ -22,7 +22,6 @@ from tests.factories import keys_credentials
 from tests.runs.conftest import (  # noqa: F401 - fixtures
     HEAD_QUEUE,
     WORK_QUEUE,
-    _fresh_definition_cache,
     env_id,
     jobs,
     make_queues,

@@ -16,25 +16,22 @@ would double the time for no new coverage.  Screenshots go to ``test-artifacts/w
 from __future__ import annotations
 
 import os
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from batchforge.forge.waits import Pacing
-from batchforge.launch import jobdefs
-from batchforge.local_aws import LocalAws, free_port
+from batchforge.local_aws import LocalAws
 from batchforge.server.app import create_app
 from batchforge.services.context import AppContext
 from batchforge.services.forge_runner import ForgeWorker
 from batchforge.services.run_tracker import RunTracker
 from tests.awsrules import AwsRules
 from tests.batchjobs import BatchJobs
+from tests.cli.conftest import serve
 from tests.conftest import REPO_ROOT
 
 CHROMIUM = Path(os.environ.get("BATCHFORGE_TEST_CHROMIUM", "/usr/bin/chromium"))
@@ -78,13 +75,6 @@ class UiServer:
     aws: LocalAws
 
 
-@pytest.fixture(autouse=True)
-def _fresh_definition_cache() -> Iterator[None]:
-    jobdefs.clear_cache()
-    yield
-    jobdefs.clear_cache()
-
-
 @pytest.fixture
 def ui(app_ctx: AppContext, admin_token: str, local_aws: LocalAws) -> Iterator[UiServer]:
     jobs = BatchJobs()
@@ -95,20 +85,12 @@ def ui(app_ctx: AppContext, admin_token: str, local_aws: LocalAws) -> Iterator[U
     app.state.forge_worker, app.state.run_tracker = workers
     for worker in workers:
         worker.start()
-    port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert server.started, "uvicorn did not start"
-    yield UiServer(f"http://127.0.0.1:{port}", admin_token, app_ctx, jobs, local_aws)
-    server.should_exit = True
-    thread.join(timeout=10)
-    for worker in workers:
-        worker.stop()
+    try:
+        with serve(app, log_level="warning") as url:
+            yield UiServer(url, admin_token, app_ctx, jobs, local_aws)
+    finally:
+        for worker in workers:
+            worker.stop()
 
 
 @pytest.fixture

@@ -10,15 +10,16 @@ from playwright.sync_api import Page, expect
 
 from batchforge.local_aws import WORK_BUCKET
 from tests.factories import fake_keys
+from tests.runs.conftest import make_queues
 from tests.web.conftest import UiServer
-from tests.web.ui import Visits, add_credentials, make_queues, nav, sign_in
+from tests.web.ui import Visits, add_credentials, nav, sign_in
 
 
 def test_a_manual_environment_and_a_cancelled_run(page: Page, ui: UiServer) -> None:
     visits = Visits()
     tag = uuid.uuid4().hex[:6]
     head, work = f"bf-web-head-{tag}", f"bf-web-work-{tag}"
-    make_queues(ui, head, work)
+    make_queues(ui.aws, head, work)
     sign_in(page, ui.token)
     add_credentials(page, "manual-aws", fake_keys())
     nav(page, "Compute")

@@ -100,28 +100,3 @@ def put_log_lines(ui: UiServer, stream: str, lines: list[str]) -> None:
 def nav(page: Page, name: str) -> None:
     """Follow a link of the main navigation."""
     page.get_by_role("navigation", name="Main").get_by_role("link", name=name, exact=True).click()
-
-
-def make_queues(ui: UiServer, head: str, work: str) -> None:
-    """Two ENABLED job queues on an unmanaged compute environment, for a Manual environment."""
-    batch = ui.aws.boto_client("batch")
-    if len(batch.describe_job_queues(jobQueues=[head, work])["jobQueues"]) == 2:
-        return
-    suffix = str(time.time_ns())[-8:]
-    role = ui.aws.boto_client("iam").create_role(
-        RoleName=f"bf-web-batch-service-{suffix}", AssumeRolePolicyDocument="{}"
-    )
-    ce = batch.create_compute_environment(
-        computeEnvironmentName=f"bf-web-ce-{suffix}",
-        type="UNMANAGED",
-        serviceRole=role["Role"]["Arn"],
-    )
-    for name in (head, work):
-        batch.create_job_queue(
-            jobQueueName=name,
-            priority=1,
-            state="ENABLED",
-            computeEnvironmentOrder=[
-                {"order": 1, "computeEnvironment": ce["computeEnvironmentArn"]}
-            ],
-        )
