@@ -93,14 +93,20 @@ def env_id(api: BatchforgeClient, local_aws: LocalAws, jobs: BatchJobs) -> str:
     )
 
 
-@pytest.fixture
-def launch(api: BatchforgeClient, env_id: str) -> Callable[..., str]:
+def launcher(api: BatchforgeClient, env_id: str) -> Callable[..., str]:
+    """Launch nextflow-io/hello on ``env_id`` with ``fields`` on top; the run id."""
+
     def run(**fields: Any) -> str:
         body = {"computeEnvId": env_id, "pipeline": "https://github.com/nextflow-io/hello"}
         body.update(fields)
         return api.launch_workflow(body)
 
     return run
+
+
+@pytest.fixture
+def launch(api: BatchforgeClient, env_id: str) -> Callable[..., str]:
+    return launcher(api, env_id)
 
 
 def job_id_of(app_ctx: AppContext, run_id: str) -> str | None:

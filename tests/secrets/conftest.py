@@ -3,7 +3,6 @@ Manager at the boto3 boundary, and a look at what the emulator holds."""
 
 from __future__ import annotations
 
-import itertools
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -14,21 +13,19 @@ import pytest
 
 from batchforge.client import BatchforgeClient
 from batchforge.launch import secrets as run_copies
-from batchforge.local_aws import WORK_BUCKET, LocalAws
+from batchforge.local_aws import LocalAws
 from batchforge.services.context import AppContext
 from tests.awsrules import aws_error
 from tests.batchjobs import BatchJobs
 from tests.factories import keys_credentials
 from tests.runs.conftest import (  # noqa: F401 - fixtures
-    HEAD_QUEUE,
-    WORK_QUEUE,
     env_id,
     jobs,
-    make_queues,
+    launcher,
+    manual_env,
 )
 
 EXECUTION_ROLE = "arn:aws:iam::123456789012:role/bf-test-execution"
-_names = itertools.count()
 
 
 @dataclass
@@ -67,32 +64,13 @@ def sm_faults(app_ctx: AppContext) -> SecretsFaults:
 @pytest.fixture
 def secret_env(api: BatchforgeClient, local_aws: LocalAws, jobs: BatchJobs) -> str:  # noqa: F811
     """A manual AVAILABLE environment with an execution role (secrets need one)."""
-    make_queues(local_aws)
     credentials_id = api.create_credentials(keys_credentials("aws-secrets"))
-    return api.create_compute_env(
-        {
-            "name": f"secrets-{next(_names)}",
-            "platform": "aws-batch",
-            "credentialsId": credentials_id,
-            "config": {
-                "region": "us-east-1",
-                "workDir": f"s3://{WORK_BUCKET}/work",
-                "headQueue": HEAD_QUEUE,
-                "computeQueue": WORK_QUEUE,
-                "executionRole": EXECUTION_ROLE,
-            },
-        }
-    )
+    return manual_env(api, local_aws, credentials_id, executionRole=EXECUTION_ROLE)
 
 
 @pytest.fixture
 def launch_with(api: BatchforgeClient, secret_env: str) -> Callable[..., str]:
-    def run(**fields: Any) -> str:
-        body = {"computeEnvId": secret_env, "pipeline": "https://github.com/nextflow-io/hello"}
-        body.update(fields)
-        return api.launch_workflow(body)
-
-    return run
+    return launcher(api, secret_env)
 
 
 def copies_in_aws(local_aws: LocalAws, run_id: str | None = None) -> dict[str, str]:
