@@ -189,32 +189,36 @@ def resolve_for_launch(
     """Name → clear value for a launch: the named workspace secrets, then the named user
     secrets over them.  An unknown name is a 400 naming the list and the secret; nothing is
     decrypted before every name is found.  Marks the secrets used."""
-    wanted: list[tuple[Owner, str, str]] = []
-    for name in dict.fromkeys(workspace_names):
-        wanted.append((Owner(workspace_id=workspace_id), name, f"{field_prefix}.workspaceSecrets"))
-    for name in dict.fromkeys(user_names):
+    if not workspace_names and not user_names:
+        return {}  # most launches: no database work at all
+    lists: list[tuple[Owner, list[str], str]] = [
+        (Owner(workspace_id=workspace_id), workspace_names, f"{field_prefix}.workspaceSecrets")
+    ]
+    if user_names:
         field = f"{field_prefix}.userSecrets"
         if user_id is None:
             raise InvalidInput(f"{field}: user secrets need a signed-in user.", field=field)
-        wanted.append((Owner(user_id=user_id), name, field))
-    if not wanted:
-        return {}
+        lists.append((Owner(user_id=user_id), user_names, field))
     values: dict[str, str] = {}
     now = utcnow()
     with ctx.db.transaction() as session:
-        rows = []
-        for owner, name, field in wanted:
-            row = session.scalar(
+        found: list[models.PipelineSecret] = []
+        for owner, names, field in lists:  # one query per owner
+            if not names:
+                continue
+            rows = session.scalars(
                 select(models.PipelineSecret).where(
-                    owner.where(), models.PipelineSecret.name == name
+                    owner.where(), models.PipelineSecret.name.in_(names)
                 )
-            )
-            if row is None:
-                raise InvalidInput(
-                    f"{field}: no secret named '{name}' in {owner.title}.", field=field
-                )
-            rows.append(row)
-        for row in rows:  # workspace first, then the user's: the user's win
+            ).all()
+            by_name = {row.name: row for row in rows}
+            for name in dict.fromkeys(names):
+                if name not in by_name:
+                    raise InvalidInput(
+                        f"{field}: no secret named '{name}' in {owner.title}.", field=field
+                    )
+                found.append(by_name[name])
+        for row in found:  # workspace first, then the user's: the user's win
             values[row.name] = ctx.box.decrypt(row.value_encrypted, _context(row.id))
             row.last_used = now
     return values

@@ -175,14 +175,11 @@ def _sweep_place(ctx: AppContext, aws: AwsSession, stats: SweepStats) -> None:
     if not by_run:
         return
     with ctx.db.transaction() as session:
-        known = set(
-            session.scalars(select(models.Run.id).where(models.Run.id.in_(list(by_run)))).all()
-        )
-        ended = set(
-            session.scalars(
-                select(models.Run.id).where(models.Run.id.in_(list(by_run)), _ended())
-            ).all()
-        )
+        rows = session.execute(
+            select(models.Run.id, _ended()).where(models.Run.id.in_(list(by_run)))
+        ).all()
+    known = {run_id for run_id, _ in rows}
+    ended = {run_id for run_id, has_ended in rows if has_ended}
     for run_id, names in by_run.items():
         if run_id not in known:
             stats.unknown_run += len(names)
