@@ -161,7 +161,8 @@ def _load(session: Any, workspace_id: int, ce_id: str) -> models.ComputeEnv:
     return row
 
 
-def _ensure_name_free(ctx: AppContext, workspace_id: int, name: str) -> None:
+def ensure_name_free(ctx: AppContext, workspace_id: int, name: str) -> None:
+    """409 naming ``computeEnv.name`` when a live environment of the workspace has ``name``."""
     with ctx.db.transaction() as session:
         taken = session.scalars(
             select(models.ComputeEnv.id).where(
@@ -325,7 +326,7 @@ def update_env(
         credentials.describe(ctx, workspace_id, body.credentialsId)
     current = describe(ctx, workspace_id, ce_id)
     if body.name and body.name != current.name:
-        _ensure_name_free(ctx, workspace_id, body.name)
+        ensure_name_free(ctx, workspace_id, body.name)
     with ctx.db.transaction() as session:
         row = _load(session, workspace_id, ce_id)
         if body.name:
@@ -457,7 +458,7 @@ def _check(
         compute_validation.validate_forge(config, config.forge)
     credentials.describe(ctx, workspace_id, body.credentialsId or "")
     resource_tags = tags()
-    _ensure_name_free(ctx, workspace_id, body.name)
+    ensure_name_free(ctx, workspace_id, body.name)
     aws = aws_session(ctx, workspace_id, body.credentialsId or "", config.region or "")
     checked = compute_preflight.run_preflight(aws, config)
     if checked.forge is not None:

@@ -46,7 +46,7 @@ def validate_name(ctx: Ctx, workspace_id: WorkspaceId, name: str) -> Response:
 
     if not NAME.match(name):
         raise InvalidInput("name: use 1-100 letters, digits, '-' or '_'.", field="name")
-    service._ensure_name_free(ctx, workspace_id, name)
+    service.ensure_name_free(ctx, workspace_id, name)
     return Response(status_code=204)
 
 
