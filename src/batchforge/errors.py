@@ -49,6 +49,17 @@ class InvalidInput(BatchforgeError):
     status = 400
 
 
+class Unsupported(InvalidInput):
+    """The request uses a field or value batchforge does not implement (a 400 naming ``field``).
+
+    Raised instead of silently ignoring a Seqera field: the caller learns that the request
+    would not do what it says.  The message says "not supported by batchforge".
+    """
+
+    code = "unsupported"
+    status = 400
+
+
 class NotFound(BatchforgeError):
     code = "not-found"
     status = 404
@@ -166,6 +177,7 @@ ERRORS_BY_CODE: dict[str, type[BatchforgeError]] = {
     for cls in (
         BatchforgeError,
         InvalidInput,
+        Unsupported,
         NotFound,
         Conflict,
         Unauthorized,
