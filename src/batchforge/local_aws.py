@@ -79,10 +79,23 @@ class LocalAws:
         self._http.post("/moto-api/reset-auth", content=count).raise_for_status()
 
     def seed(self) -> None:
-        """Create the work-dir bucket (in the default region)."""
+        """Create the work-dir bucket (in the default region), and give the default VPC's
+        default security group AWS's default inbound rule (all traffic from the group itself;
+        https://docs.aws.amazon.com/vpc/latest/userguide/default-security-group.html), which
+        moto leaves out."""
         s3 = self.boto_client("s3")
         with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
             s3.create_bucket(Bucket=WORK_BUCKET)
+        ec2 = self.boto_client("ec2")
+        found = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": ["default"]}])
+        for group in found["SecurityGroups"]:
+            if not group.get("IpPermissions"):
+                ec2.authorize_security_group_ingress(
+                    GroupId=group["GroupId"],
+                    IpPermissions=[
+                        {"IpProtocol": "-1", "UserIdGroupPairs": [{"GroupId": group["GroupId"]}]}
+                    ],
+                )
 
     def create_demo_user(
         self, policy_document: str | None = None, user_name: str = DEMO_USER

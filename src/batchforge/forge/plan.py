@@ -233,7 +233,7 @@ def _compute_resources(spec: ForgeSpec, head: bool) -> dict[str, Any]:
     resources: dict[str, Any] = {
         "minvCpus": 0 if head else spec.min_cpus,
         "maxvCpus": max(spec.max_cpus, 4) if head else spec.max_cpus,
-        "instanceTypes": list(spec.instance_types),
+        "instanceTypes": list(spec.head_instance_types if head else spec.instance_types),
         "subnets": list(spec.subnets),
         "securityGroupIds": list(spec.security_groups),
     }
@@ -264,6 +264,11 @@ def _batch(spec: ForgeSpec) -> list[Resource]:
         }
         if not head and spec.compute_type == "SPOT":
             params["fleet_role"] = "fleet-role"
+        if head and spec.head_ami_parameter:
+            # ec2Configuration.imageIdOverride wins over the launch template's ImageId
+            # (https://docs.aws.amazon.com/batch/latest/userguide/ami-selection-order.html).
+            params["image_parameter"] = spec.head_ami_parameter
+            params["image_type"] = spec.head_image_type
         items.append(
             Resource(
                 key=f"ce-{role}",

@@ -92,6 +92,26 @@ class ForgeSpec:
         variant = "gpu" if self.gpu else ("arm64" if self.arm64 else "x86_64")
         return AMI_PARAMETERS[(self.ami_family, variant)]
 
+    @property
+    def head_ami_parameter(self) -> str | None:
+        """The x86_64 ECS AMI parameter for the head compute environment when it cannot share
+        the work environment's image: the launcher image (nextflow/nextflow) is amd64-only, so
+        an ARM64 environment's head job runs on x86_64, and a GPU environment's head job needs
+        no GPU.  None: the head shares the launch template's image."""
+        if not (self.arm64 or self.gpu):
+            return None
+        return AMI_PARAMETERS[(self.ami_family, "x86_64")]
+
+    @property
+    def head_image_type(self) -> str:
+        """Batch's ``ec2Configuration.imageType`` for the head's x86_64 ECS AMI."""
+        return "ECS_AL2023" if self.ami_family == "al2023" else "ECS_AL2"
+
+    @property
+    def head_instance_types(self) -> tuple[str, ...]:
+        """Ordinary x86_64 instances for the head job of an ARM64 or GPU environment."""
+        return ("optimal",) if self.head_ami_parameter else self.instance_types
+
     def resource_tags(self) -> dict[str, str]:
         """Tags on every forged resource: the user's labels plus batchforge's own marks."""
         return {**self.tags, "batchforge:compute-env": self.ce_id, "Name": self.base_name}

@@ -48,6 +48,8 @@ class ForgeConfig(ApiModel):
     efsId: str | None = None
     efsMount: str | None = None
     dragenEnabled: bool | None = None
+    dragenAmiId: str | None = None  # refused when set (DRAGEN is not supported)
+    dragenInstanceType: str | None = None  # refused when set
     ecsConfig: str | None = None
     fargateHeadEnabled: bool | None = None
     ebsBootSize: int | None = None
@@ -84,9 +86,14 @@ class AwsBatchConfig(ApiModel):
     postRunScript: str | None = None
     nextflowConfig: str | None = None
     environment: list[ConfigEnvVariable] = Field(default_factory=list)
-    waveEnabled: bool = False
-    fusion2Enabled: bool = False
-    nvnmeStorageEnabled: bool = False
+    # Seqera features batchforge does not implement: accepted only when off (false/null/empty);
+    # on, they are a 400 "unsupported" (services/compute_validation.UNSUPPORTED).
+    waveEnabled: bool | None = None
+    fusion2Enabled: bool | None = None
+    fusionSnapshots: bool | None = None
+    nvnmeStorageEnabled: bool | None = None
+    dragenQueue: str | None = None
+    dragenInstanceType: str | None = None
     storageType: str | None = None
     forgedResources: list[dict[str, Any]] = Field(default_factory=list)
 

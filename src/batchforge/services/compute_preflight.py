@@ -7,13 +7,15 @@ credentials may not run (an optional permission the seed policy makes optional, 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import ipaddress
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from batchforge.aws.session import AwsSession
 from batchforge.errors import AwsAccessDenied, AwsError, InvalidInput
 from batchforge.schemas.compute_envs import AwsBatchConfig, ForgeConfig
+from batchforge.services import compute_validation
 
 QUEUE_QUOTA = 50  # job queues per account and region
 CE_QUOTA = 50  # compute environments per account and region
@@ -29,6 +31,8 @@ class Preflight:
     request left it open, and warnings."""
 
     subnet_zones: dict[str, str] = field(default_factory=dict)
+    subnet_cidrs: dict[str, str] = field(default_factory=dict)
+    security_groups: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     forge: ForgeConfig | None = None
 
@@ -106,6 +110,8 @@ def check_network(aws: AwsSession, forge: ForgeConfig, result: Preflight) -> Non
             raise
         for subnet in subnets:
             result.subnet_zones[subnet["SubnetId"]] = subnet.get("AvailabilityZone", "")
+            if subnet.get("CidrBlock"):
+                result.subnet_cidrs[subnet["SubnetId"]] = subnet["CidrBlock"]
             if forge.vpcId and subnet["VpcId"] != forge.vpcId:
                 raise _bad(
                     f"{F}.subnets",
@@ -121,6 +127,7 @@ def check_network(aws: AwsSession, forge: ForgeConfig, result: Preflight) -> Non
                     f"{F}.securityGroups", f"{error.aws_message or 'unknown group'}."
                 ) from None
             raise
+        result.security_groups = list(groups["SecurityGroups"])
         for group in groups["SecurityGroups"]:
             if forge.vpcId and group.get("VpcId") != forge.vpcId:
                 raise _bad(
@@ -149,6 +156,148 @@ def check_instance_types(aws: AwsSession, forge: ForgeConfig, region: str) -> No
         )
         if not found:
             raise _bad(f"{F}.instanceTypes[{index}]", f"{wanted_type} is not offered in {region}.")
+
+
+def resolve_instance_types(
+    aws: AwsSession, forge: ForgeConfig, region: str, result: Preflight
+) -> ForgeConfig:
+    """ARM64 and GPU environments left on the default types get Graviton / NVIDIA GPU
+    families (``optimal`` is x86_64 C/M/R only), those the region offers."""
+    defaults = compute_validation.default_instance_types(forge)
+    if defaults is None or not compute_validation.uses_default_types(forge):
+        return forge
+    kind = "ARM64 (Graviton)" if forge.arm64Enabled else "NVIDIA GPU"
+    try:
+        offered: set[str] = set()
+        for page in aws.client("ec2").paginate(
+            "describe_instance_type_offerings",
+            LocationType="region",
+            Filters=[{"Name": "instance-type", "Values": [f"{f}.*" for f in defaults]}],
+        ):
+            offered.update(o["InstanceType"].split(".")[0] for o in page["InstanceTypeOfferings"])
+        chosen = [f for f in defaults if f in offered]
+    except AwsAccessDenied:
+        chosen = list(defaults)
+        result.warnings.append(
+            f"Could not check which {kind} families {region} offers "
+            "(ec2:DescribeInstanceTypeOfferings denied): using all defaults."
+        )
+    if not chosen:
+        raise _bad(
+            f"{F}.instanceTypes",
+            f"none of the default {kind} families ({', '.join(defaults)}) is offered in "
+            f"{region}: choose instance types.",
+        )
+    result.warnings.append(f"Instance types chosen for {kind}: {', '.join(chosen)}.")
+    return forge.model_copy(update={"instanceTypes": chosen})
+
+
+# Ports the instances must reach on the file systems' network interfaces: NFS for EFS
+# (https://docs.aws.amazon.com/efs/latest/ug/network-access.html), Lustre for FSx
+# (https://docs.aws.amazon.com/fsx/latest/LustreGuide/limit-access-security-groups.html).
+EFS_PORTS = ((2049, 2049),)
+LUSTRE_PORTS = ((988, 988), (1018, 1023))
+
+
+def _covers(rule: dict[str, Any], low: int, high: int) -> bool:
+    protocol = str(rule.get("IpProtocol", ""))
+    if protocol == "-1":
+        return True
+    if protocol not in ("tcp", "6"):
+        return False
+    return int(rule.get("FromPort", -1)) <= low and high <= int(rule.get("ToPort", -1))
+
+
+def _within(cidr: str, network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> bool:
+    try:
+        inner = ipaddress.ip_network(cidr, strict=False)
+    except ValueError:
+        return False
+    return inner.version == network.version and inner.subnet_of(network)  # type: ignore[arg-type]
+
+
+def _peer_ok(rule: dict[str, Any], groups: set[str], cidrs: list[str]) -> bool:
+    """The rule's peer is one of ``groups`` or a CIDR covering every subnet in ``cidrs``."""
+    if any(pair.get("GroupId") in groups for pair in rule.get("UserIdGroupPairs", [])):
+        return True
+    for item in rule.get("IpRanges", []):
+        try:
+            network = ipaddress.ip_network(item.get("CidrIp", ""), strict=False)
+        except ValueError:
+            continue
+        if network.prefixlen == 0 or (cidrs and all(_within(cidr, network) for cidr in cidrs)):
+            return True
+    return False
+
+
+def _missing(
+    rules: Iterable[dict[str, Any]],
+    ports: tuple[tuple[int, int], ...],
+    groups: set[str],
+    cidrs: list[str],
+) -> list[tuple[int, int]]:
+    rules = list(rules)
+    return [
+        (low, high)
+        for low, high in ports
+        if not any(_covers(r, low, high) and _peer_ok(r, groups, cidrs) for r in rules)
+    ]
+
+
+def _ports_text(ports: list[tuple[int, int]]) -> str:
+    return ", ".join(f"TCP {lo}" if lo == hi else f"TCP {lo}-{hi}" for lo, hi in ports)
+
+
+def check_file_system_ports(
+    aws: AwsSession, config: AwsBatchConfig, forge: ForgeConfig, result: Preflight
+) -> None:
+    """The Batch security groups must let the instances reach EFS (TCP 2049) and FSx for
+    Lustre (TCP 988, 1018-1023), or the mounts hang at boot.  File systems Forge creates get
+    the same security groups, so those need the ports inbound from the groups themselves (or
+    from a CIDR covering the subnets); every file system needs them outbound."""
+    needs: list[tuple[str, tuple[tuple[int, int], ...], bool]] = []
+    if forge.efsCreate or forge.efsId:
+        needs.append(("EFS (NFS)", EFS_PORTS, forge.efsCreate))
+    if forge.fsxSize or forge.fsxName or config.lustreId:
+        created = bool(forge.fsxSize and not (forge.fsxName or config.lustreId))
+        needs.append(("FSx for Lustre", LUSTRE_PORTS, created))
+    if not needs or not forge.securityGroups:
+        return
+    groups = (
+        result.security_groups
+        or aws.client("ec2").describe_security_groups(GroupIds=list(forge.securityGroups))[
+            "SecurityGroups"
+        ]
+    )
+    ids = {g["GroupId"] for g in groups}
+    cidrs = [result.subnet_cidrs[s] for s in forge.subnets if s in result.subnet_cidrs]
+    inbound = [r for g in groups for r in g.get("IpPermissions", [])]
+    outbound = [r for g in groups for r in g.get("IpPermissionsEgress", [])]
+    names = ", ".join(sorted(ids))
+    peers = f"from {names}" + (" (or a CIDR covering the subnets)" if cidrs else "")
+    for what, ports, created in needs:
+        missing = _missing(inbound, ports, ids, cidrs) if created else []
+        if missing:
+            raise _bad(
+                f"{F}.securityGroups",
+                f"{what} needs inbound {_ports_text(missing)} {peers}; security groups "
+                f"{names} do not allow it, so the mount would hang at boot. Add an inbound "
+                f"rule {_ports_text(missing)} with source {sorted(ids)[0]} (batchforge "
+                "cannot change security groups: the seed policy grants no "
+                "ec2:AuthorizeSecurityGroupIngress).",
+            )
+        missing = _missing(outbound, ports, ids, cidrs)
+        if missing:
+            raise _bad(
+                f"{F}.securityGroups",
+                f"{what} needs outbound {_ports_text(missing)} to the file system; security "
+                f"groups {names} do not allow it. Add an outbound rule.",
+            )
+        if not created:
+            result.warnings.append(
+                f"The existing {what} file system's own security group must allow inbound "
+                f"{_ports_text(list(ports))} {peers}."
+            )
 
 
 def check_key_pair(aws: AwsSession, forge: ForgeConfig) -> None:
@@ -247,6 +396,10 @@ def run_preflight(aws: AwsSession, config: AwsBatchConfig) -> Preflight:
     check_quotas(aws)
     forge = result.forge = resolve_network(aws, forge, result)
     result.optional("subnets and security groups", lambda: check_network(aws, forge, result))
+    result.optional(
+        "file-system ports", lambda: check_file_system_ports(aws, config, forge, result)
+    )
     result.optional("instance types", lambda: check_instance_types(aws, forge, config.region or ""))
+    forge = result.forge = resolve_instance_types(aws, forge, config.region or "", result)
     result.optional("the key pair", lambda: check_key_pair(aws, forge))
     return result

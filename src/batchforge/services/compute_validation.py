@@ -7,8 +7,10 @@ and the reason.  Nothing here talks to AWS or the database.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import Any
 
-from batchforge.errors import InvalidInput
+from batchforge.errors import InvalidInput, Unsupported
 from batchforge.schemas.compute_envs import AwsBatchConfig, ComputeEnvIn, ForgeConfig
 
 NAME = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
@@ -19,6 +21,9 @@ SUBNET = re.compile(r"^subnet-[0-9a-f]{8,17}$")
 SECURITY_GROUP = re.compile(r"^sg-[0-9a-f]{8,17}$")
 VPC = re.compile(r"^vpc-[0-9a-f]{8,17}$")
 IMAGE = re.compile(r"^ami-[0-9a-f]{8,17}$")
+# CloudWatch Logs CreateLogGroup: 1-512 characters of [\.\-_/#A-Za-z0-9].
+LOG_GROUP = re.compile(r"^[.\-_/#A-Za-z0-9]{1,512}$")
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 EFS_ID = re.compile(r"^fs-[0-9a-f]{8,17}$")
 INSTANCE_TYPE = re.compile(r"^(optimal|[a-z][a-z0-9-]*[0-9][a-z0-9-]*(\.[a-z0-9]+)?)$")
 ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
@@ -59,18 +64,53 @@ def validate_common(body: ComputeEnvIn) -> None:
     config = body.config
     if not config.region or not REGION.match(config.region):
         raise _bad(f"{C}.region", "a region such as us-east-1 is required.")
-    if not config.workDir:
-        raise _bad(
-            f"{C}.workDir", "a work directory (s3://bucket/path, or a path on EFS/FSx) is required."
-        )
-    if not (S3_URI.match(config.workDir) or ABS_PATH.match(config.workDir)):
-        raise _bad(f"{C}.workDir", "must be s3://bucket[/path] or an absolute path on EFS/FSx.")
+    validate_supported(config)
+    _validate_work_dir(config)
     _validate_head_job(config)
+    if config.logGroup is not None and not LOG_GROUP.match(config.logGroup):
+        raise _bad(
+            f"{C}.logGroup",
+            "must be a CloudWatch log group name: 1-512 characters of letters, digits and "
+            "'.', '-', '_', '/', '#'.",
+        )
+    _validate_environment(config)
     for field in ("headJobRole", "computeJobRole", "executionRole"):
         value = getattr(config, field)
         if value and not ROLE_ARN.match(value):
             raise _bad(
                 f"{C}.{field}", "must be an IAM role ARN (arn:aws:iam::123456789012:role/NAME)."
+            )
+
+
+def _validate_work_dir(config: AwsBatchConfig) -> None:
+    """Nextflow's awsbatch executor aborts unless the work directory is in S3
+    (``AwsBatchExecutor.validateWorkDir`` in nf-amazon, Nextflow 24.10): an EFS or FSx path is
+    refused here, not when the first run fails.  EFS/FSx are data mounts beside it."""
+    work_dir = config.workDir
+    if not work_dir:
+        raise _bad(f"{C}.workDir", "an S3 work directory (s3://bucket/path) is required.")
+    if S3_URI.match(work_dir):
+        return
+    if ABS_PATH.match(work_dir):
+        raise _bad(
+            f"{C}.workDir",
+            f"'{work_dir}' is not in S3: Nextflow's awsbatch executor needs an S3 work directory "
+            "(s3://bucket/path) and aborts otherwise. Mount EFS/FSx with efsMount/fsxMount "
+            "as data storage beside an S3 work directory.",
+        )
+    raise _bad(f"{C}.workDir", "must be an S3 URI: s3://bucket[/path].")
+
+
+def _validate_environment(config: AwsBatchConfig) -> None:
+    for index, variable in enumerate(config.environment):
+        field = f"{C}.environment[{index}]"
+        if not ENV_NAME.match(variable.name or ""):
+            raise _bad(f"{field}.name", f"'{variable.name}' is not an environment variable name.")
+        if not (variable.head or variable.compute):
+            raise _bad(
+                field,
+                f"variable {variable.name} targets neither the head job (head) nor the tasks "
+                "(compute): set one of them.",
             )
 
 
@@ -100,6 +140,7 @@ def validate_forge(config: AwsBatchConfig, forge: ForgeConfig) -> None:
         raise _bad(f"{F}.imageId", "must be an AMI id (ami-...).")
     if forge.gpuEnabled and forge.arm64Enabled:
         raise _bad(f"{F}.arm64Enabled", "GPU instances and ARM64 cannot be combined.")
+    _validate_architecture(forge)
     if forge.ebsBootSize is not None and not 30 <= forge.ebsBootSize <= 16384:
         raise _bad(f"{F}.ebsBootSize", "must be between 30 and 16384 GiB.")
     for index, bucket in enumerate(forge.allowBuckets):
@@ -160,18 +201,165 @@ def _validate_storage(config: AwsBatchConfig, forge: ForgeConfig) -> None:
         value = getattr(forge, field)
         if value and not ABS_PATH.match(value):
             raise _bad(f"{F}.{field}", "must be an absolute path.")
-    work_dir = config.workDir or ""
-    if work_dir.startswith("/"):
-        mounts = [m for m in (forge.efsMount, forge.fsxMount) if m]
-        if not any(work_dir == m or work_dir.startswith(m.rstrip("/") + "/") for m in mounts):
-            raise _bad(f"{C}.workDir", "a path work directory must be under the EFS or FSx mount.")
 
 
 def warnings_for(config: AwsBatchConfig, forge: ForgeConfig | None) -> list[str]:
     """Non-blocking advice shown with the environment."""
     notes: list[str] = []
-    if (config.workDir or "").startswith("/"):
-        notes.append("A work directory on EFS/FSx is incompatible with Studios.")
     if forge and forge.imageId and (forge.fsxSize or forge.fsxName or config.lustreId):
         notes.append("FSx with a custom AMI: make sure the Lustre client is installed in it.")
     return notes
+
+
+# --- Seqera features batchforge does not implement ---------------------------------------
+# Each is accepted when off (false, null, empty: exports carry them so) and refused when on,
+# so that a request never silently does less than it says.  Keys are paths under ``config``.
+UNSUPPORTED: dict[str, str] = {
+    "waveEnabled": "Wave containers",
+    "fusion2Enabled": "Fusion v2 file system",
+    "fusionSnapshots": "Fusion snapshots",
+    "nvnmeStorageEnabled": "NVMe fast instance storage",
+    "dragenQueue": "DRAGEN queue",
+    "dragenInstanceType": "DRAGEN instance type",
+    "storageType": "storage type (deprecated Seqera field)",
+    "volumes": "custom volumes (use forge efsMount/fsxMount)",
+    "forge.fusionEnabled": "Fusion file system",
+    "forge.fargateHeadEnabled": "Fargate for the head job",
+    "forge.ebsAutoScale": "EBS auto-scaling",
+    "forge.ebsBlockSize": "EBS auto-scaling block size",
+    "forge.dragenEnabled": "DRAGEN",
+    "forge.dragenAmiId": "DRAGEN AMI",
+    "forge.dragenInstanceType": "DRAGEN instance type",
+}
+
+
+def _is_on(value: Any) -> bool:
+    return value is not None and value is not False and value != "" and value != []
+
+
+def unsupported_fields(config: Mapping[str, Any]) -> list[str]:
+    """The paths (under ``config``, e.g. ``forge.fusionEnabled``) of the Seqera features that
+    ``config`` (a request or export's ``config`` object, as JSON) turns on and batchforge does
+    not implement."""
+    found = []
+    for path in UNSUPPORTED:
+        section: Any = config
+        for key in path.split(".")[:-1]:
+            section = section.get(key) if isinstance(section, Mapping) else None
+        if isinstance(section, Mapping) and _is_on(section.get(path.split(".")[-1])):
+            found.append(path)
+    return found
+
+
+def drop_unsupported(config: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """A copy of ``config`` without the unsupported features it turns on, and their paths
+    (what ``compute-envs import --ignore-unsupported`` drops)."""
+    result: dict[str, Any] = dict(config)
+    if isinstance(result.get("forge"), Mapping):
+        result["forge"] = dict(result["forge"])
+    dropped = unsupported_fields(result)
+    for path in dropped:
+        *parents, key = path.split(".")
+        section = result
+        for parent in parents:
+            section = section[parent]
+        section.pop(key, None)
+    return result, dropped
+
+
+def describe_unsupported(paths: list[str]) -> str:
+    return ", ".join(f"{path} ({UNSUPPORTED[path]})" for path in paths)
+
+
+def validate_supported(config: AwsBatchConfig) -> None:
+    """A 400 ``unsupported`` naming the first unsupported feature ``config`` turns on (the
+    message lists them all)."""
+    found = unsupported_fields(config.model_dump(mode="json"))
+    if not found:
+        return
+    field = f"{C}.{found[0]}"
+    raise Unsupported(
+        f"{field}: {UNSUPPORTED[found[0]]} is not supported by batchforge"
+        + (f" (nor: {describe_unsupported(found[1:])})" if found[1:] else "")
+        + ". Turn it off (false/null) to create this compute environment.",
+        field=field,
+        hint="Importing a Seqera export? `batchforge compute-envs import FILE "
+        "--ignore-unsupported` drops these features and says which.",
+    )
+
+
+# --- Instance types and architectures ----------------------------------------------------
+# EC2 instance type names: a "g" after the generation digit marks AWS Graviton (arm64)
+# processors (m6g, c7gn, r8gd, x2gd, im4gn…); a1 is the first Graviton family.
+# https://docs.aws.amazon.com/ec2/latest/instancetypes/instance-type-names.html
+GRAVITON = re.compile(r"^(a1|[a-z]+\d+g[a-z0-9]*)$")
+# NVIDIA GPU families for which AWS Batch picks the ECS GPU-optimized AMI (p3-p6, g3-g6…;
+# https://docs.aws.amazon.com/batch/latest/userguide/batch-gpu-ami.html).  g4ad is AMD
+# (no NVIDIA driver in that AMI); g5g is Graviton (the GPU AMI is x86_64).
+NVIDIA_GPU = re.compile(r"^(p[3-9][a-z0-9-]*|g[3-9][a-z]*|gr[6-9][a-z]*)$")
+NOT_NVIDIA_GPU = {"g4ad", "g5g"}
+# Defaults when the request leaves instance types open (none, or just "optimal", which
+# Batch resolves to x86_64 C/M/R families only): current Graviton general/compute/memory
+# families for arm64, and NVIDIA GPU families for GPU (T4, A10G, L4, L40S).  Preflight keeps
+# those the region offers.
+ARM64_DEFAULT = ("m7g", "c7g", "r7g", "m6g", "c6g", "r6g")
+GPU_DEFAULT = ("g6", "g6e", "g5", "g4dn")
+
+
+def family(instance_type: str) -> str:
+    return instance_type.split(".", 1)[0]
+
+
+def is_arm64(instance_type: str) -> bool:
+    return instance_type != "optimal" and bool(GRAVITON.match(family(instance_type)))
+
+
+def is_nvidia_gpu(instance_type: str) -> bool:
+    name = family(instance_type)
+    return bool(NVIDIA_GPU.match(name)) and name not in NOT_NVIDIA_GPU
+
+
+def uses_default_types(forge: ForgeConfig) -> bool:
+    return forge.instanceTypes in ([], ["optimal"])
+
+
+def default_instance_types(forge: ForgeConfig) -> tuple[str, ...] | None:
+    """The families Forge uses when the request gives none (None: Batch's ``optimal``)."""
+    if forge.arm64Enabled:
+        return ARM64_DEFAULT
+    if forge.gpuEnabled:
+        return GPU_DEFAULT
+    return None
+
+
+def _validate_architecture(forge: ForgeConfig) -> None:
+    """ARM64 environments need Graviton types only (the arm64 AMI boots nothing else), x86
+    ones no Graviton types, GPU ones at least one NVIDIA GPU type."""
+    if uses_default_types(forge):
+        return
+    field = f"{F}.instanceTypes"
+    for index, name in enumerate(forge.instanceTypes):
+        if forge.arm64Enabled and not is_arm64(name):
+            reason = (
+                "'optimal' means x86_64 C/M/R families only"
+                if name == "optimal"
+                else f"{name} is an x86_64 type"
+            )
+            raise _bad(
+                f"{field}[{index}]",
+                f"{reason}: an ARM64 environment runs on the arm64 ECS AMI, which needs AWS "
+                "Graviton types (e.g. m7g, c7g, r7g, m6g). Leave instanceTypes empty for those.",
+            )
+        if not forge.arm64Enabled and is_arm64(name):
+            raise _bad(
+                f"{field}[{index}]",
+                f"{name} is an ARM64 (Graviton) type: the x86_64 ECS AMI cannot boot it. Set "
+                "arm64Enabled or choose x86_64 types.",
+            )
+    if forge.gpuEnabled and not any(is_nvidia_gpu(name) for name in forge.instanceTypes):
+        raise _bad(
+            field,
+            "a GPU environment needs at least one NVIDIA GPU family (e.g. g6, g5, g4dn, p4d, "
+            "p5), otherwise no task asking for a GPU can ever be placed. Leave instanceTypes "
+            "empty for the default GPU families.",
+        )

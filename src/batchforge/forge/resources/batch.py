@@ -63,9 +63,26 @@ def _settled(item: dict[str, Any] | None) -> bool:
     return item is None or item.get("status") not in ("CREATING", "UPDATING", "DELETING")
 
 
+def _image_id(ctx: ForgeContext, parameter: str) -> str:
+    """The AMI an SSM public parameter names (the x86_64 ECS AMI of an ARM64 or GPU
+    environment's head compute environment)."""
+    found = ctx.aws.client("ssm").get_parameters(Names=[parameter])
+    values = [p["Value"] for p in found.get("Parameters", [])]
+    if not values:
+        raise AwsError(
+            f"The ECS-optimized AMI parameter {parameter} does not exist in this region.",
+            service="ssm",
+            operation="GetParameters",
+            aws_code="ParameterNotFound",
+        )
+    return str(values[0])
+
+
 class ComputeEnvironmentHandler:
     """params: ``compute_resources`` (with ``launch_template`` / ``instance_profile`` /
-    ``fleet_role`` keys resolved from refs), ``service_role`` (key)."""
+    ``fleet_role`` keys resolved from refs), ``service_role`` (key), and optionally
+    ``image_parameter`` / ``image_type``: an SSM AMI parameter that overrides the launch
+    template's image through ``ec2Configuration`` (the head of an ARM64 or GPU environment)."""
 
     kind = "batch-compute-environment"
 
@@ -80,6 +97,13 @@ class ComputeEnvironmentHandler:
         if resource.params.get("fleet_role"):
             compute["spotIamFleetRole"] = ctx.output(resource.params["fleet_role"]).arn
         compute["tags"] = dict(ctx.tags)
+        if resource.params.get("image_parameter"):
+            compute["ec2Configuration"] = [
+                {
+                    "imageType": resource.params.get("image_type", "ECS_AL2023"),
+                    "imageIdOverride": _image_id(ctx, resource.params["image_parameter"]),
+                }
+            ]
         request = {
             "computeEnvironmentName": resource.name,
             "type": "MANAGED",
