@@ -87,7 +87,9 @@ class LocalAws:
         with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
             s3.create_bucket(Bucket=WORK_BUCKET)
         ec2 = self.boto_client("ec2")
-        found = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": ["default"]}])
+        found = ec2.describe_security_groups(
+            Filters=[{"Name": "group-name", "Values": ["default"]}]
+        )
         for group in found["SecurityGroups"]:
             if not group.get("IpPermissions"):
                 ec2.authorize_security_group_ingress(

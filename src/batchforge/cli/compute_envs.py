@@ -344,20 +344,84 @@ def export(
         typer.echo(text)
 
 
+# Output-only fields of an export: the forged resources and queues of the environment it came
+# from (a forged environment gets its own).
+EXPORT_ONLY = ("forgedResources", "deletedResources")
+
+
+def _export_parts(data: Any) -> tuple[dict[str, Any], str | None, list[str]]:
+    """(config, name, resource labels as NAME=VALUE) of an export: ``tw compute-envs export``
+    writes the config object itself with a ``labels`` list; ``batchforge compute-envs export``
+    nests it under ``config`` beside ``name``."""
+    if not isinstance(data, dict):
+        raise fail("The export must be a JSON object.")
+    if isinstance(data.get("config"), dict):
+        config, name = dict(data["config"]), data.get("name")
+    else:
+        config, name = {k: v for k, v in data.items() if k != "labels"}, None
+    labels = [
+        f"{item['name']}={item.get('value') or ''}"
+        for item in data.get("labels") or []
+        if isinstance(item, dict) and item.get("name") and item.get("resource")
+    ]
+    for key in EXPORT_ONLY:
+        config.pop(key, None)
+    if isinstance(config.get("forge"), dict):
+        config.pop("headQueue", None)
+        config.pop("computeQueue", None)
+    return config, name, labels
+
+
 @app.command("import")
 def import_env(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="Seqera export JSON")],
+    file: Annotated[Path, typer.Argument(help="Seqera (tw) or batchforge export JSON")],
     name: Annotated[str | None, typer.Option("--name", "-n")] = None,
     credentials: Annotated[str | None, typer.Option("--credentials", "-c")] = None,
+    ignore_unsupported: Annotated[
+        bool,
+        typer.Option(
+            "--ignore-unsupported",
+            help="Drop the Seqera features batchforge does not support (Fusion, Wave, NVMe "
+            "storage, Fargate head, EBS auto-scale, DRAGEN...) and say which; without it an "
+            "export that turns any on is refused.",
+        ),
+    ] = False,
     wait: Wait = False,
 ) -> None:
-    """Create a compute environment from an export file."""
+    """Create a compute environment from an export file (``tw compute-envs export`` or
+    ``batchforge compute-envs export``)."""
+    from batchforge.services.compute_validation import (
+        describe_unsupported,
+        drop_unsupported,
+        unsupported_fields,
+    )
+
     try:
         data = json.loads(file.read_text())
     except (OSError, ValueError) as error:
         raise fail(f"Cannot read {file}: {error}") from None
-    config = data.get("config") or {}
+    config, exported_name, labels = _export_parts(data)
     if not credentials:
         raise fail("--credentials is required (exports carry no credentials).")
-    _add(ctx, name or data.get("name") or file.stem, credentials, config, None, wait)
+    found = unsupported_fields(config)
+    if found and not ignore_unsupported:
+        raise fail(
+            f"{file} turns on features batchforge does not support: "
+            f"{describe_unsupported(found)}. Nothing was created. Re-run with "
+            "--ignore-unsupported to import without them."
+        )
+    if found:
+        config, dropped = drop_unsupported(config)
+        before = {path: _value_at(data, path) for path in dropped}
+        say("Dropped (not supported by batchforge):")
+        for path in dropped:
+            say(f"  {path} = {json.dumps(before[path])}")
+    _add(ctx, name or exported_name or file.stem, credentials, config, labels or None, wait)
+
+
+def _value_at(data: dict[str, Any], path: str) -> Any:
+    section: Any = data.get("config") if isinstance(data.get("config"), dict) else data
+    for key in path.split("."):
+        section = section.get(key) if isinstance(section, dict) else None
+    return section
