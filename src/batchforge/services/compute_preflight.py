@@ -137,24 +137,25 @@ def check_network(aws: AwsSession, forge: ForgeConfig, result: Preflight) -> Non
                 )
 
 
-def check_instance_types(aws: AwsSession, forge: ForgeConfig, region: str) -> None:
-    wanted = [t for t in forge.instanceTypes if t != "optimal"]
-    if not wanted:
-        return
-    values = [t if "." in t else f"{t}.*" for t in wanted]
+def offered_types(aws: AwsSession) -> set[str]:
+    """Every instance type the region offers.  Listed whole (one or two pages) rather than
+    filtered by ``m5.*``-style wildcards, which the emulator does not implement."""
     offered: set[str] = set()
     for page in aws.client("ec2").paginate(
-        "describe_instance_type_offerings",
-        LocationType="region",
-        Filters=[{"Name": "instance-type", "Values": values}],
+        "describe_instance_type_offerings", LocationType="region"
     ):
         offered.update(o["InstanceType"] for o in page["InstanceTypeOfferings"])
-    for index, wanted_type in enumerate(wanted):
-        family = wanted_type if "." not in wanted_type else None
-        found = (
-            any(o.split(".")[0] == family for o in offered) if family else wanted_type in offered
-        )
-        if not found:
+    return offered
+
+
+def check_instance_types(aws: AwsSession, forge: ForgeConfig, region: str) -> None:
+    wanted = [(i, t) for i, t in enumerate(forge.instanceTypes) if t != "optimal"]
+    if not wanted:
+        return
+    offered = offered_types(aws)
+    families = {o.split(".")[0] for o in offered}
+    for index, wanted_type in wanted:
+        if wanted_type not in (offered if "." in wanted_type else families):
             raise _bad(f"{F}.instanceTypes[{index}]", f"{wanted_type} is not offered in {region}.")
 
 
@@ -168,13 +169,7 @@ def resolve_instance_types(
         return forge
     kind = "ARM64 (Graviton)" if forge.arm64Enabled else "NVIDIA GPU"
     try:
-        offered: set[str] = set()
-        for page in aws.client("ec2").paginate(
-            "describe_instance_type_offerings",
-            LocationType="region",
-            Filters=[{"Name": "instance-type", "Values": [f"{f}.*" for f in defaults]}],
-        ):
-            offered.update(o["InstanceType"].split(".")[0] for o in page["InstanceTypeOfferings"])
+        offered = {o.split(".")[0] for o in offered_types(aws)}
         chosen = [f for f in defaults if f in offered]
     except AwsAccessDenied:
         chosen = list(defaults)
