@@ -63,9 +63,18 @@ class Settings(BaseSettings):
     default_region: str = Field(default="us-east-1", description="Region used when none is given.")
     trace_aws: bool = Field(default=False, description="Log every AWS call (secrets redacted).")
     forge_prefix: str = Field(default="TowerForge-", description="Name prefix of forged resources.")
+    # The official nextflow/nextflow image, pulled from Seqera's public registry rather than
+    # Docker Hub, which rate-limits anonymous pulls per IP (every instance behind one NAT
+    # gateway shares the limit).  Nextflow's release pushes the same image to both:
+    # nextflow-io/nextflow docker/Makefile, target `release` (v24.10.5):
+    #   docker push nextflow/nextflow:${version}
+    #   docker push public.cr.seqera.io/nextflow/nextflow:${version}
     launcher_image: str = Field(
-        default="nextflow/nextflow:24.10.5",
-        description="Container image of the Nextflow head job (the launcher).",
+        default="public.cr.seqera.io/nextflow/nextflow:24.10.5",
+        description="Container image of the Nextflow head job (the launcher).  Default: the "
+        "official image from Seqera's public registry (the same as Docker Hub's "
+        "nextflow/nextflow, without Docker Hub's anonymous pull limits); set your own ECR "
+        "mirror here for private subnets without internet access.",
     )
     submit_jobs_per_second: float = Field(
         default=50.0, gt=0, description="SubmitJob calls per second at most (AWS: 50 per account)."

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import re
 from typing import Any
 
 from batchforge.client import BatchforgeClient
@@ -16,6 +14,7 @@ from tests.compute.conftest import (  # noqa: F401 - fixtures
     network,
     rules,
 )
+from tests.runs.headjob_text import launch_files
 
 
 def test_the_head_job_runs_with_the_forged_roles_on_the_forged_queues(
@@ -39,10 +38,7 @@ def test_the_head_job_runs_with_the_forged_roles_on_the_forged_queues(
     )["jobDefinitions"][0]["containerProperties"]
     assert definition["jobRoleArn"] == arns[f"TowerForge-{ce_id}-HeadJobRole"]
     assert definition["executionRoleArn"] == arns[f"TowerForge-{ce_id}-ExecutionRole"]
-    script = request["containerOverrides"]["command"][2]
-    encoded = re.search(r"printf '%s' '([A-Za-z0-9+/=]+)' \| base64 -d > batchforge.config", script)
-    assert encoded is not None
-    config = base64.b64decode(encoded.group(1)).decode()
+    config = launch_files(local_aws, request)["batchforge.config"]
     assert f"process.queue = 'TowerForge-{ce_id}-work'" in config
     assert "aws.batch.cliPath = '/home/ec2-user/miniconda/bin/aws'" in config
     assert f"aws.batch.executionRole = '{arns[f'TowerForge-{ce_id}-ExecutionRole']}'" in config

@@ -2,28 +2,29 @@
 
 from __future__ import annotations
 
-import base64
-import re
 import uuid
 from collections.abc import Callable
 
 import pytest
 
 from batchforge.client import ApiError, BatchforgeClient
+from batchforge.launch import headjob
+from batchforge.local_aws import LocalAws
 from batchforge.services.context import AppContext
 from tests.batchjobs import BatchJobs
 from tests.runs.conftest import HEAD_QUEUE, WORK_QUEUE, run_row
-
-
-def _files(script: str) -> dict[str, str]:
-    """The files the head job script writes (base64 in the script)."""
-    found = re.findall(r"printf '%s' '([A-Za-z0-9+/=]+)' \| base64 -d > (\S+)", script)
-    return {name: base64.b64decode(data).decode() for data, name in found}
+from tests.runs.headjob_text import boot_script, env_of, launch_files
 
 
 def test_launch_submits_the_head_job_once_with_config_params_and_scripts(
-    api: BatchforgeClient, launch: Callable[..., str], jobs: BatchJobs, app_ctx: AppContext
+    api: BatchforgeClient,
+    launch: Callable[..., str],
+    jobs: BatchJobs,
+    app_ctx: AppContext,
+    local_aws: LocalAws,
 ) -> None:
+    """The launch files go to <workDir>/batchforge/<runId>/launch/ before SubmitJob; the
+    command is the fixed bootstrap line (no single quote: docker/entry.sh re-quotes it)."""
     label = api.request(
         "POST", "/labels", json={"name": "team", "value": "genomics", "resource": True}
     ).json()
@@ -45,8 +46,12 @@ def test_launch_submits_the_head_job_once_with_config_params_and_scripts(
     assert request["jobName"] == f"nf-my-run-{run_id}"
     assert request["jobQueue"] == HEAD_QUEUE
     overrides = request["containerOverrides"]
-    script = overrides["command"][2]
-    files = _files(script)
+    assert overrides["command"] == ["bash", "-c", headjob.BOOT_COMMAND]
+    assert "'" not in headjob.BOOT_COMMAND
+    script = boot_script(request)
+    files = launch_files(local_aws, request)
+    prefix = f"s3://batchforge-local-work/work/batchforge/{run_id}/launch/"
+    assert f"fetch {prefix}batchforge.config batchforge.config" in script
     config = files["batchforge.config"]
     assert "process.executor = 'awsbatch'" in config
     assert f"process.queue = '{WORK_QUEUE}'" in config
@@ -60,9 +65,16 @@ def test_launch_submits_the_head_job_once_with_config_params_and_scripts(
         "nextflow run https://github.com/nextflow-io/hello -r v1.2 -name my-run "
         "-c batchforge.config -params-file params.json -profile test,docker" in script
     )
-    assert script.index("pre-run.sh") < script.index("nextflow run") < script.index("post-run.sh")
+    assert (
+        script.index("bash pre-run.sh")
+        < script.index("nextflow run")
+        < script.index("bash post-run.sh")
+    )
     assert "nextflow fs cp .nextflow.log" in script and script.rstrip().endswith("exit $status")
-    env = {e["name"]: e["value"] for e in overrides["environment"]}
+    env = env_of(request)
+    row = run_row(app_ctx, run_id)
+    assert env["NXF_UUID"] == row.session_id and env["NXF_IGNORE_RESUME_HISTORY"] == "true"
+    assert env["NXF_CLOUDCACHE_PATH"] == "s3://batchforge-local-work/work/batchforge/cache"
     assert env["TOWER_WORKFLOW_ID"] == run_id
     assert env["TOWER_API_ENDPOINT"] == app_ctx.settings.effective_public_url
     assert not any("TOKEN" in name for name in env)
@@ -209,7 +221,7 @@ def test_pipelines_crud_and_launch(api: BatchforgeClient, env_id: str, jobs: Bat
     assert api.describe_pipeline_launch(created.pipelineId).revision == "main"
     run_id = api.launch_pipeline(created.pipelineId, {"runName": "from-pipeline"})
     assert jobs.submits[0]["jobName"] == f"nf-from-pipeline-{run_id}"
-    assert "-r main" in jobs.submits[0]["containerOverrides"]["command"][2]
+    assert "-r main" in boot_script(jobs.submits[0])
     api.delete_pipeline(created.pipelineId)
     assert api.list_pipelines() == []
     with pytest.raises(ApiError) as caught:

@@ -21,15 +21,14 @@ from tests.awsrules import aws_error
 from tests.batchjobs import BatchJobs
 from tests.cli.conftest import LiveServer, live_server  # noqa: F401 - the fixture
 from tests.runs.conftest import job_id_of
+from tests.runs.headjob_text import boot_script
 
 LOG = b"Nov-25 10:00:00.000 [main] INFO  nextflow.cli.CmdRun - N E X T F L O W\n" * 200
 
 
 def _log_uri(jobs: BatchJobs, run_id: str) -> str:
     """Where the head job's script copies the Nextflow log (what the job will really do)."""
-    script = next(
-        s["containerOverrides"]["command"][2] for s in jobs.submits if run_id in s["jobName"]
-    )
+    script = next(boot_script(s) for s in jobs.submits if run_id in s["jobName"])
     found = re.search(r"nextflow fs cp \.nextflow\.log (\S+) ", script)
     assert found is not None, script
     return shlex.split(found.group(1))[0]
@@ -156,7 +155,11 @@ def test_a_finished_run_without_the_log_says_it_was_never_written(
 def test_aws_refusals_are_named(
     api: BatchforgeClient, launch: Callable[..., str], app_ctx: AppContext
 ) -> None:
-    gone = launch(workDir="s3://batchforge-no-such-bucket/work")
+    # the launch itself uploads its files there first: refused, naming the call (the run is
+    # FAILED, nothing submitted); its folder is then a named 404
+    refused = _error(lambda: launch(workDir="s3://batchforge-no-such-bucket/work"))
+    assert refused.body["awsCall"] == "s3:PutObject" and "NoSuchBucket" in refused.message
+    gone = refused.body["workflowId"]
     error = _error(lambda: _download(api, gone))
     assert error.status == 404 and "batchforge-no-such-bucket" in error.message
 
@@ -171,12 +174,15 @@ def test_aws_refusals_are_named(
     assert error.body["awsCode"] == "AccessDenied"
 
 
-def test_a_work_directory_outside_s3_has_no_run_files(
-    api: BatchforgeClient, launch: Callable[..., str]
+def test_a_work_directory_outside_s3_takes_no_launch(
+    api: BatchforgeClient, launch: Callable[..., str], jobs: BatchJobs
 ) -> None:
-    run_id = launch(workDir="/mnt/efs/work")
-    error = _error(lambda: _download(api, run_id))
-    assert error.status == 404 and "/mnt/efs/work" in error.message
+    """Nextflow's awsbatch executor aborts unless the work dir is in S3 (nf-amazon
+    AwsBatchExecutor.validateWorkDir, v24.10.5): a 400 at launch, not a run that dies."""
+    error = _error(lambda: launch(workDir="/mnt/efs/work"))
+    assert error.status == 400 and error.field == "launch.workDir"
+    assert "/mnt/efs/work" in error.message and "S3" in error.message
+    assert jobs.calls["SubmitJob"] == 0
 
 
 def _cli(server: LiveServer, *args: str) -> Any:

@@ -11,12 +11,14 @@ import pytest
 from batchforge.client import ApiError, BatchforgeClient
 from batchforge.db import models
 from batchforge.launch import secrets as run_copies
+from batchforge.launch.headjob import SECRETS_NOTE
 from batchforge.local_aws import LocalAws
 from batchforge.services import run_secrets, run_tracker
 from batchforge.services.context import AppContext
 from tests.awsrules import SimulatedCrash
 from tests.batchjobs import BatchJobs
 from tests.runs.conftest import expire_leases, job_id_of, run_row
+from tests.runs.headjob_text import boot_script
 from tests.secrets.conftest import EXECUTION_ROLE, SecretsFaults, copies_in_aws
 
 WS_VALUE, USER_VALUE, OTHER_VALUE = "ws-value-91ac", "user-value-5e0b", "other-value-c3d2"
@@ -60,7 +62,8 @@ def test_launch_copies_secrets_and_hands_them_over_by_arn_only(
         .split(":secret:")[1]
         .startswith(f"tower-batchforge-{run_id}-TOKEN")
     )
-    script = request["containerOverrides"]["command"][2]
+    script = boot_script(request)
+    assert SECRETS_NOTE in script  # one plain line: tasks get no secrets (finding 11)
     assert 'nextflow secrets set TOKEN "${BATCHFORGE_SECRET_TOKEN}"' in script
     everything = repr(request) + repr(definition) + caplog.text
     everything += repr([call.params for call in recorder.calls])

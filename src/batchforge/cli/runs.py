@@ -1,4 +1,5 @@
-"""``batchforge runs``: list, view, cancel, logs, download and delete runs (after ``tw runs``)."""
+"""``batchforge runs``: list, view, cancel, relaunch, logs, download and delete runs (after
+``tw runs``)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ from typing import Annotated
 
 import typer
 
-from batchforge.cli.common import OutputFormat, emit_json, emit_table, say, state
+from batchforge.cli.common import OutputFormat, emit_json, emit_table, fail, say, state
 
 app = typer.Typer(
-    help="Runs (workflows): list, view, cancel, logs, download, delete.", no_args_is_help=True
+    help="Runs (workflows): list, view, cancel, relaunch, logs, download, delete.",
+    no_args_is_help=True,
 )
 RunId = Annotated[str, typer.Argument(help="Workflow (run) id.")]
 
@@ -81,6 +83,52 @@ def cancel(
     with state(ctx).client() as client:
         client.cancel_workflow(run_id, force)
         say(f"Workflow {run_id}: {client.describe_workflow(run_id).workflow.status}")
+
+
+@app.command("relaunch")
+def relaunch(
+    ctx: typer.Context,
+    run_id: RunId,
+    no_resume: Annotated[
+        bool,
+        typer.Option(
+            "--no-resume",
+            help="Start from scratch in a new session instead of resuming (reusing the "
+            "cached tasks of the run's session).",
+        ),
+    ] = False,
+    name: Annotated[
+        str | None, typer.Option("--name", "-n", help="Run name (default: a new one).")
+    ] = None,
+    work_dir: Annotated[
+        str | None,
+        typer.Option("--work-dir", help="Work directory (only with --no-resume)."),
+    ] = None,
+    launch_container: Annotated[
+        str | None, typer.Option("--launch-container", help="Head job container image.")
+    ] = None,
+) -> None:
+    """Launch a run again with its launch, as ``tw runs relaunch``: resumed by default (same
+    session and work directory), or from scratch with --no-resume."""
+    if work_dir and not no_resume:
+        raise fail(
+            "The work directory cannot change when resuming: use --no-resume to relaunch "
+            "into a different work directory without resuming."
+        )
+    overrides = {"workDir": work_dir, "launchContainer": launch_container}
+    st = state(ctx)
+    with st.client() as client:
+        new_id = client.relaunch_workflow(
+            run_id,
+            resume=not no_resume,
+            run_name=name,
+            **{k: v for k, v in overrides.items() if v is not None},
+        )
+    if st.output == OutputFormat.json:
+        emit_json({"workflowId": new_id})
+        return
+    how = "from scratch" if no_resume else "resuming"
+    say(f"Workflow {new_id} submitted ({how} {run_id}).")
 
 
 @app.command("delete")

@@ -19,11 +19,16 @@ from batchforge.schemas.pipelines import (
 )
 from batchforge.schemas.run_files import ListRunFilesResponse
 from batchforge.schemas.workflows import (
+    DescribeWorkflowLaunchResponse,
     DescribeWorkflowResponse,
     ListWorkflowsResponse,
     LogPage,
+    WorkflowLaunchResponse,
     WorkflowLogResponse,
 )
+
+# Fields of a WorkflowLaunchResponse that describe the run, not what to launch.
+_RESPONSE_ONLY = ("computeEnv", "pipelineId", "resumeDir", "resumeCommitId", "id", "dateCreated")
 
 
 class RunsClientMixin:
@@ -86,6 +91,39 @@ class RunsClientMixin:
     def launch_workflow(self, launch: dict[str, Any]) -> str:
         response = self.request("POST", "/workflow/launch", json={"launch": launch})
         return str(response.json()["workflowId"])
+
+    def describe_workflow_launch(self, workflow_id: str) -> WorkflowLaunchResponse:
+        """The launch a run was made with (Seqera's DescribeWorkflowLaunch)."""
+        response = self.request("GET", f"/workflow/{workflow_id}/launch")
+        return DescribeWorkflowLaunchResponse.model_validate(response.json()).launch
+
+    def relaunch_workflow(
+        self,
+        workflow_id: str,
+        resume: bool = True,
+        run_name: str | None = None,
+        **overrides: Any,
+    ) -> str:
+        """Launch a run again with its launch (as ``tw runs relaunch``); the new run's id.
+
+        Resuming keeps the session id and the work directory (where the task cache is) and
+        refuses a ``workDir`` override; without resume the run gets a new session.  The run
+        name is a new generated one unless ``run_name`` is given."""
+        if resume and overrides.get("workDir"):
+            raise ValueError(
+                "The work directory cannot change when resuming; relaunch without resume."
+            )
+        launch = self.describe_workflow_launch(workflow_id)
+        body = launch.model_dump(mode="json", exclude_none=True, exclude=set(_RESPONSE_ONLY))
+        body["resume"] = resume
+        body["runName"] = run_name
+        if resume:
+            body["sessionId"] = launch.sessionId
+            body["workDir"] = launch.resumeDir or launch.workDir
+        else:
+            body.pop("sessionId", None)
+        body.update(overrides)
+        return self.launch_workflow({k: v for k, v in body.items() if v is not None})
 
     def list_workflows(
         self,

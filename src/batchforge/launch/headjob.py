@@ -1,7 +1,19 @@
-"""The Nextflow head job: its ``nextflow.config``, its shell script and its SubmitJob request.
+"""The Nextflow head job: its ``nextflow.config``, its bootstrap script and its SubmitJob request.
 
 Everything here is pure (no AWS, no database): given a :class:`HeadJob` it returns the text and
 the request parameters, so the same run always produces the same job.
+
+Shape of the job (robust to the launcher image's ENTRYPOINT and to ECS's overrides limit):
+
+- ``command`` is always :data:`BOOT_COMMAND`, which has no single quote.  The
+  ``nextflow/nextflow`` image's ENTRYPOINT (``docker/entry.sh``) wraps every argument in single
+  quotes without escaping and runs the result with ``bash -c``; Batch cannot override the
+  entrypoint, so a quote in the command would end the script.
+- The bootstrap script rides base64 in the variable ``BATCHFORGE_BOOT``; it fetches the
+  launch files (config, params, pre/post-run scripts) from
+  ``<workDir>/batchforge/<runId>/launch/`` (uploaded by the launch service before SubmitJob)
+  with ``nextflow fs cp``, so their size does not count against ECS's 8,192 characters of
+  container overrides (:data:`OVERRIDES_LIMIT`).
 """
 
 from __future__ import annotations
@@ -16,6 +28,26 @@ from typing import Any
 LAUNCH_DIR = "/tmp/batchforge-launch"  # inside the head job container
 CONFIG_FILE = "batchforge.config"
 PARAMS_FILE = "params.json"
+PRE_RUN_FILE = "pre-run.sh"
+POST_RUN_FILE = "post-run.sh"
+LAUNCH_FOLDER = "launch"  # <workDir>/batchforge/<runId>/launch/<file>
+CACHE_FOLDER = "batchforge/cache"  # <workDir>/batchforge/cache: Nextflow's cloud cache
+BOOT_ENV = "BATCHFORGE_BOOT"
+BOOT_FILE = "/tmp/batchforge-boot.sh"
+BOOT_COMMAND = f'printf %s "${BOOT_ENV}" | base64 -d > {BOOT_FILE} && exec bash {BOOT_FILE}'
+# ECS refuses container overrides over 8,192 characters ("Container Overrides length must be
+# at most 8192"); SubmitJob accepts more, so the job would fail after submission.  Batch adds
+# its own variables (AWS_BATCH_JOB_ID, AWS_BATCH_JQ_NAME, ...) to what reaches ECS: keep a
+# reserve for them.
+OVERRIDES_LIMIT = 8192
+OVERRIDES_RESERVE = 512
+SECRETS_NOTE = (
+    "batchforge: this run has pipeline secrets: the Nextflow config reads them as secrets.NAME "
+    "in this head job, but open-source Nextflow on AWS Batch passes no secrets to task jobs "
+    "(a process secret directive gets no value)."
+)
+# Nextflow's run name rule (CmdRun.RUN_NAME_PATTERN, CASE_INSENSITIVE; 'last' is refused).
+RUN_NAME_PATTERN = re.compile(r"^[a-z](?:[a-z\d]|[-_](?=[a-z\d])){0,79}$", re.IGNORECASE)
 SECRET_ENV_PREFIX = "BATCHFORGE_SECRET_"
 SPOT_RECLAIM_ATTEMPTS = 5
 MIN_HEAD_MEMORY_MB = 1024
@@ -60,6 +92,18 @@ class HeadJob:
     api_endpoint: str = ""
     # Pipeline secrets handed over by the job definition as SECRET_ENV_PREFIX + name.
     secret_names: tuple[str, ...] = ()
+    commit_id: str | None = None
+    output_dir: str | None = None
+    log_group: str | None = None
+    # Host paths of the environment's file systems (EFS, FSx), mounted into the jobs.
+    volumes: tuple[str, ...] = ()
+    # (name, value) of the environment's compute-target variables: the tasks' ``env`` scope.
+    task_environment: tuple[tuple[str, str], ...] = ()
+
+
+def valid_run_name(name: str) -> bool:
+    """Whether Nextflow accepts ``name`` as ``-name`` (CmdRun.checkRunName)."""
+    return name != "last" and RUN_NAME_PATTERN.match(name) is not None
 
 
 def groovy(value: str) -> str:
@@ -88,6 +132,14 @@ def nextflow_config(job: HeadJob) -> str:
         lines.append(f"aws.batch.executionRole = {groovy(job.execution_role)}")
     if job.compute_job_role:
         lines.append(f"aws.batch.jobRole = {groovy(job.compute_job_role)}")
+    if job.log_group:
+        lines.append(f"aws.batch.logsGroup = {groovy(job.log_group)}")
+    if job.volumes:
+        listed = ", ".join(groovy(path) for path in job.volumes)
+        lines.append(f"aws.batch.volumes = [{listed}]")
+    for name, value in job.task_environment:
+        key = name if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) else groovy(name)
+        lines.append(f"env.{key} = {groovy(value)}")
     for title, text in (("environment", job.env_config), ("launch", job.launch_config)):
         if text and text.strip():
             lines += ["", f"// from the {title}", text.rstrip()]
@@ -97,8 +149,9 @@ def nextflow_config(job: HeadJob) -> str:
 def command_line(job: HeadJob) -> str:
     """The ``nextflow run`` command the head job executes."""
     args = ["nextflow", "run", job.pipeline]
-    if job.revision:
-        args += ["-r", job.revision]
+    revision = job.commit_id or job.revision
+    if revision:
+        args += ["-r", revision]
     args += ["-name", job.run_name, "-c", CONFIG_FILE]
     if job.params:
         args += ["-params-file", PARAMS_FILE]
@@ -114,16 +167,44 @@ def command_line(job: HeadJob) -> str:
         args += ["-main-script", job.main_script]
     if job.entry_name:
         args += ["-entry", job.entry_name]
+    if job.output_dir:
+        args += ["-output-dir", job.output_dir]
     return shlex.join(args)
 
 
-def _write(path: str, text: str) -> str:
-    encoded = base64.b64encode(text.encode()).decode()
-    return f"printf '%s' '{encoded}' | base64 -d > {path}"
+def run_dir(job: HeadJob) -> str:
+    """The run's folder in the work directory: ``<workDir>/batchforge/<runId>``."""
+    return f"{job.work_dir.rstrip('/')}/batchforge/{job.run_id}"
 
 
 def log_uri(job: HeadJob) -> str:
-    return f"{job.work_dir.rstrip('/')}/batchforge/{job.run_id}/nextflow.log"
+    return f"{run_dir(job)}/nextflow.log"
+
+
+def launch_uri(job: HeadJob, name: str) -> str:
+    """Where launch file ``name`` is uploaded before SubmitJob (and fetched by the job)."""
+    return f"{run_dir(job)}/{LAUNCH_FOLDER}/{name}"
+
+
+def cache_path(job: HeadJob) -> str | None:
+    """Nextflow's cloud cache (``NXF_CLOUDCACHE_PATH``) under the work directory, where
+    ``-resume`` finds the task cache of the session; only object storage is supported by
+    Nextflow's cloud cache (Session.cloudCachePath), so None for any other work dir."""
+    if not job.work_dir.startswith("s3://"):
+        return None
+    return f"{job.work_dir.rstrip('/')}/{CACHE_FOLDER}"
+
+
+def launch_files(job: HeadJob) -> dict[str, str]:
+    """The files the head job fetches from the work dir: name -> text (upload order)."""
+    files = {CONFIG_FILE: nextflow_config(job)}
+    if job.params:
+        files[PARAMS_FILE] = json.dumps(job.params, indent=2, sort_keys=True) + "\n"
+    if job.pre_run and job.pre_run.strip():
+        files[PRE_RUN_FILE] = job.pre_run
+    if job.post_run and job.post_run.strip():
+        files[POST_RUN_FILE] = job.post_run
+    return files
 
 
 def secret_env(name: str) -> str:
@@ -134,34 +215,44 @@ def secret_env(name: str) -> str:
 def _secret_lines(job: HeadJob) -> list[str]:
     """Move each secret from its variable into Nextflow's secret store, so the pipeline reads
     it as ``secrets.NAME``; the variable is unset at once.  Names are validated identifiers."""
-    lines = []
+    if not job.secret_names:
+        return []
+    lines = [f"echo {shlex.quote(SECRETS_NOTE)}"]
     for name in job.secret_names:
         var = secret_env(name)
         lines.append(
             f'nextflow secrets set {name} "${{{var}}}" >/dev/null && unset {var} '
-            f"|| {{ echo 'could not store pipeline secret {name}' >&2; exit 1; }}"
+            f"|| {{ echo 'batchforge: could not store pipeline secret {name}' >&2; exit 1; }}"
         )
     return lines
 
 
 def script(job: HeadJob) -> str:
-    """The head job's shell script.  Files are written base64-encoded: no quoting pitfalls."""
+    """The bootstrap script (rides base64 in ``BATCHFORGE_BOOT``, so any quoting is safe).
+
+    It fetches the launch files from the run's folder with ``nextflow fs cp``, stores the
+    pipeline secrets, runs the pre-run script, Nextflow and the post-run script, then copies
+    ``.nextflow.log`` back to the run's folder and exits with Nextflow's status.
+    """
     lines = [
         "set -uo pipefail",
-        f"mkdir -p {LAUNCH_DIR} && cd {LAUNCH_DIR}",
-        _write(CONFIG_FILE, nextflow_config(job)),
+        f"mkdir -p {LAUNCH_DIR} && cd {LAUNCH_DIR} || exit 1",
+        "fetch() {",
+        '  nextflow fs cp "$1" "$2" >/dev/null || {',
+        '    echo "batchforge: could not copy the launch file $1 (nextflow fs cp failed): '
+        'the head job role needs s3:GetObject on the work directory" >&2; exit 1; }',
+        "}",
     ]
-    if job.params:
-        lines.append(_write(PARAMS_FILE, json.dumps(job.params, indent=2, sort_keys=True)))
+    for name in launch_files(job):
+        lines.append(f"fetch {shlex.quote(launch_uri(job, name))} {name}")
     lines += _secret_lines(job)
-    if job.pre_run and job.pre_run.strip():
-        lines += [
-            _write("pre-run.sh", job.pre_run),
-            "bash pre-run.sh || { echo 'pre-run script failed' >&2; exit 1; }",
-        ]
+    if PRE_RUN_FILE in launch_files(job):
+        lines.append(
+            f"bash {PRE_RUN_FILE} || {{ echo 'batchforge: pre-run script failed' >&2; exit 1; }}"
+        )
     lines += [command_line(job), "status=$?"]
-    if job.post_run and job.post_run.strip():
-        lines += [_write("post-run.sh", job.post_run), "bash post-run.sh || true"]
+    if POST_RUN_FILE in launch_files(job):
+        lines.append(f"bash {POST_RUN_FILE} || true")
     lines += [
         f"nextflow fs cp .nextflow.log {shlex.quote(log_uri(job))} || true",
         "exit $status",
@@ -169,20 +260,75 @@ def script(job: HeadJob) -> str:
     return "\n".join(lines) + "\n"
 
 
+def boot_value(job: HeadJob) -> str:
+    """The value of ``BATCHFORGE_BOOT``: the bootstrap script, base64 (one line)."""
+    return base64.b64encode(script(job).encode()).decode()
+
+
 def environment(job: HeadJob) -> list[dict[str, str]]:
-    """NXF_* and TOWER_* variables.  No API token: the head job does not call the server."""
+    """NXF_* and TOWER_* variables.  No API token: the head job does not call the server.
+
+    ``NXF_UUID`` makes Nextflow's session id the run's ``sessionId`` (Session.groovy);
+    ``NXF_IGNORE_RESUME_HISTORY`` skips the local history check that ``-resume`` would fail
+    in a fresh container (ScriptRunner.groovy, HistoryFile.groovy); ``NXF_CLOUDCACHE_PATH``
+    enables the cloud cache there (ConfigBuilder.groovy), so a later ``-resume <sessionId>``
+    finds the cached tasks.
+    """
     values = {
         "NXF_ANSI_LOG": "false",
         "NXF_WORK": job.work_dir,
-        "NXF_CLI": command_line(job),
-        "TOWER_WORKFLOW_ID": job.run_id,
-        "TOWER_WORKSPACE_ID": str(job.workspace_id),
-        "TOWER_API_ENDPOINT": job.api_endpoint,
+        "NXF_UUID": job.session_id,
+        "NXF_IGNORE_RESUME_HISTORY": "true",
     }
+    cache = cache_path(job)
+    if cache:
+        values["NXF_CLOUDCACHE_PATH"] = cache
+    values.update(
+        {
+            "TOWER_WORKFLOW_ID": job.run_id,
+            "TOWER_WORKSPACE_ID": str(job.workspace_id),
+            "TOWER_API_ENDPOINT": job.api_endpoint,
+        }
+    )
     if job.nextflow_version:
         values["NXF_VER"] = job.nextflow_version
     values.update(dict(job.environment))
+    values[BOOT_ENV] = boot_value(job)
     return [{"name": k, "value": v} for k, v in values.items()]
+
+
+def container_overrides(job: HeadJob) -> dict[str, Any]:
+    """SubmitJob's ``containerOverrides``: the fixed command, the environment, resources."""
+    return {
+        "command": ["bash", "-c", BOOT_COMMAND],
+        "environment": environment(job),
+        "resourceRequirements": [
+            {"type": "VCPU", "value": str(job.cpus)},
+            {"type": "MEMORY", "value": str(job.memory_mb)},
+        ],
+    }
+
+
+def overrides_size(overrides: dict[str, Any]) -> int:
+    """Characters of the overrides as compact JSON, what ECS measures against its limit."""
+    return len(json.dumps(overrides, separators=(",", ":")))
+
+
+def overrides_breakdown(job: HeadJob) -> dict[str, int]:
+    """Characters per part of the overrides: to say *what* is too big."""
+    env = environment(job)
+    head_names = {name for name, _ in job.environment}
+
+    def size(items: list[dict[str, str]]) -> int:
+        return overrides_size({"environment": items}) - len('{"environment":[]}')
+
+    return {
+        "bootstrap script": len(boot_value(job)),
+        "environment variables": size([e for e in env if e["name"] in head_names]),
+        "other": overrides_size(container_overrides(job))
+        - len(boot_value(job))
+        - size([e for e in env if e["name"] in head_names]),
+    }
 
 
 def retry_strategy(job: HeadJob) -> dict[str, Any] | None:
@@ -204,14 +350,7 @@ def submit_request(job: HeadJob, job_definition_arn: str) -> dict[str, Any]:
         "jobName": job_name(job.run_name, job.run_id),
         "jobQueue": job.head_queue,
         "jobDefinition": job_definition_arn,
-        "containerOverrides": {
-            "command": ["bash", "-c", script(job)],
-            "environment": environment(job),
-            "resourceRequirements": [
-                {"type": "VCPU", "value": str(job.cpus)},
-                {"type": "MEMORY", "value": str(job.memory_mb)},
-            ],
-        },
+        "containerOverrides": container_overrides(job),
         "tags": {"batchforge:run-id": job.run_id, **dict(job.tags)},
         "propagateTags": True,
     }

@@ -28,6 +28,12 @@ class HeadJobDefinition:
     # (environment variable, Secrets Manager ARN) pairs, read by ECS with the execution role.
     # A definition with secrets belongs to one run (their names carry the run id).
     secrets: tuple[tuple[str, str], ...] = ()
+    # CloudWatch Logs group of the head job (awslogs driver) when not Batch's default
+    # /aws/batch/job, and the region it is in.
+    log_group: str | None = None
+    region: str | None = None
+    # Host paths of the environment's file systems (EFS, FSx): mounted at the same path.
+    volumes: tuple[str, ...] = ()
 
     def content(self) -> dict[str, Any]:
         props: dict[str, Any] = {
@@ -44,6 +50,21 @@ class HeadJobDefinition:
             props["executionRoleArn"] = self.execution_role
         if self.secrets:
             props["secrets"] = [{"name": k, "valueFrom": arn} for k, arn in self.secrets]
+        if self.log_group:
+            options = {"awslogs-group": self.log_group}
+            if self.region:
+                options["awslogs-region"] = self.region
+            props["logConfiguration"] = {"logDriver": "awslogs", "options": options}
+        if self.volumes:
+            names = [f"vol{i}" for i in range(len(self.volumes))]
+            props["volumes"] = [
+                {"name": name, "host": {"sourcePath": path}}
+                for name, path in zip(names, self.volumes, strict=True)
+            ]
+            props["mountPoints"] = [
+                {"sourceVolume": name, "containerPath": path, "readOnly": False}
+                for name, path in zip(names, self.volumes, strict=True)
+            ]
         return {"type": "container", "containerProperties": props}
 
     @property

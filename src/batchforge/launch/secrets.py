@@ -11,6 +11,15 @@ Deletion is immediate (``ForceDeleteWithoutRecovery``): the copy is disposable (
 batchforge's encrypted store), a recovery window would keep a readable copy of a secret alive for
 7-30 days after its run, keep costing money, and block the name.  Deleting a secret that is
 already gone counts as done, so cleanup is idempotent and safe to repeat after a crash.
+
+What a pipeline can read: the head job gets each copy through its job definition (ECS reads it
+with the execution role) and stores it with ``nextflow secrets set``, so the Nextflow config
+reads ``secrets.NAME``.  A process's ``secret 'NAME'`` directive gets *nothing* on AWS Batch
+with open-source Nextflow: ``AwsBatchExecutor.isSecretNative()`` is true, so the task wrapper
+exports no secrets (``BashWrapperBuilder``), and nf-amazon adds none to the task job
+definitions (``AwsBatchTaskHandler``), as of Nextflow 24.10.5.
+The head job's log says so in one line when a run has secrets
+(:data:`batchforge.launch.headjob.SECRETS_NOTE`).
 """
 
 from __future__ import annotations

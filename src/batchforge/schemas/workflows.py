@@ -15,7 +15,15 @@ ACTIVE_STATUSES = ("SUBMITTED", "RUNNING")
 
 
 class WorkflowLaunchRequest(ApiModel):
-    """Seqera's WorkflowLaunchRequest (``labelIds`` are numeric label ids)."""
+    """Seqera's WorkflowLaunchRequest (``labelIds`` are numeric label ids).
+
+    Every field of Seqera's schema is here, so none is silently dropped: the launch service
+    honours each one or refuses it with a 400 ``unsupported`` naming it
+    (:data:`batchforge.services.launches.UNSUPPORTED_FIELDS`).  ``id`` and ``dateCreated``
+    are read-only metadata (``tw runs relaunch`` sends them back): accepted and not used.
+    ``sessionId`` counts only with ``resume`` (as on Seqera, ``tw`` sends it with
+    ``resume=false`` too); without ``resume`` a run gets a new session.
+    """
 
     computeEnvId: str | None = None
     pipeline: str | None = None
@@ -43,6 +51,41 @@ class WorkflowLaunchRequest(ApiModel):
     # Names of pipeline secrets to hand to the run (user secrets override workspace ones).
     workspaceSecrets: list[str] = Field(default_factory=list)
     userSecrets: list[str] = Field(default_factory=list)
+    outputDir: str | None = None
+    id: str | None = None
+    dateCreated: datetime | None = None
+    # Seqera features batchforge does not implement: refused when set.
+    optimizationId: str | None = None
+    optimizationTargets: str | None = None
+    pipelineSchemaId: int | None = None
+    schemaName: str | None = None
+    syntaxParser: Literal["v1", "v2"] | None = None
+    towerConfig: str | None = None
+
+
+class ComputeEnvRef(ApiModel):
+    """The compute environment of a launch (part of Seqera's ComputeEnv_ComputeConfig_)."""
+
+    id: str
+    name: str | None = None
+    platform: str = "aws-batch"
+    status: str | None = None
+
+
+class WorkflowLaunchResponse(WorkflowLaunchRequest):
+    """Seqera's WorkflowLaunchResponse: the launch of a run, ready to be posted again.
+
+    ``sessionId`` is the run's session, ``resumeDir`` its work directory, ``resumeCommitId``
+    the revision to resume (``tw runs relaunch`` resumes only when it is set)."""
+
+    computeEnv: ComputeEnvRef | None = None
+    pipelineId: int | None = None
+    resumeDir: str | None = None
+    resumeCommitId: str | None = None
+
+
+class DescribeWorkflowLaunchResponse(ApiModel):
+    launch: WorkflowLaunchResponse
 
 
 class SubmitWorkflowLaunchRequest(ApiModel):

@@ -5,12 +5,18 @@ Order of work (never a DB transaction across an AWS call):
 1. validate the request against the environment (400 naming the field);
 2. store the run (status SUBMITTED, ``submit_state="intent"``, a deterministic job name, a
    lease held by this process);
-3. find or register the job definition — or, when the run uses pipeline secrets, create their
+3. upload the launch files (config, params, pre/post-run scripts) to
+   ``<workDir>/batchforge/<runId>/launch/`` with the platform credentials (s3:PutObject);
+4. find or register the job definition — or, when the run uses pipeline secrets, create their
    per-run copies in Secrets Manager (names recorded at step 2) and register the run's own
    definition carrying their ARNs — then SubmitJob;
-4. record the job id (``submit_state="submitted"``), releasing the lease.
+5. record the job id (``submit_state="submitted"``), releasing the lease.
 
-An AWS rejection at step 3 makes the run FAILED with the call and AWS's reason, its secrets
+Step 1 also checks that the SubmitJob container overrides fit ECS's limit
+(:data:`batchforge.launch.headjob.OVERRIDES_LIMIT`): a launch too big for ECS is a 400 before
+anything exists in AWS, not a job that fails after submission.
+
+An AWS rejection at steps 3-4 makes the run FAILED with the call and AWS's reason, its secrets
 are deleted (:mod:`batchforge.services.run_secrets`), and the request fails with that error.
 A crash or an ambiguous failure (network, throttling after retries) *during SubmitJob* leaves
 the intent: once its lease expires the tracker looks the job
@@ -25,23 +31,51 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from batchforge.aws.session import AwsAuth, AwsEnvironment, AwsSession
 from batchforge.db import models
 from batchforge.db.models import utcnow
-from batchforge.errors import AwsError, BatchforgeError, Conflict, InvalidInput
+from batchforge.errors import (
+    AwsError,
+    BatchforgeError,
+    Conflict,
+    InvalidInput,
+    NotFound,
+    Unsupported,
+)
 from batchforge.launch import headjob, jobdefs, ratelimit
 from batchforge.launch import secrets as run_copies
 from batchforge.launch.params import parse_params
 from batchforge.schemas.compute_envs import ComputeEnvOut
-from batchforge.schemas.workflows import WorkflowLaunchRequest
+from batchforge.schemas.workflows import (
+    ComputeEnvRef,
+    WorkflowLaunchRequest,
+    WorkflowLaunchResponse,
+)
 from batchforge.services import compute_envs, credentials, labels, pipeline_secrets, run_secrets
 from batchforge.services.context import AppContext
 from batchforge.services.ids import new_id
 
 INTENT_LEASE_SECONDS = 120
 F = "launch"
+KIB = 1024
+# Sizes the API accepts (characters).  The texts travel as files in the work dir, not in the
+# job's overrides, so these only keep requests and the database sane.
+MAX_TEXT = {
+    "configText": 128 * KIB,
+    "paramsText": 512 * KIB,
+    "preRunScript": 64 * KIB,
+    "postRunScript": 64 * KIB,
+}
+# Seqera fields batchforge does not implement: refused when set (value -> is it "set"?).
+UNSUPPORTED_FIELDS: dict[str, str] = {
+    "optimizationId": "resource optimization",
+    "optimizationTargets": "resource optimization",
+    "pipelineSchemaId": "pipeline schemas",
+    "schemaName": "pipeline schemas",
+    "towerConfig": "Seqera's tower config",
+}
 
 
 class LaunchFailed(AwsError):
@@ -132,6 +166,118 @@ def _secrets(
     )
 
 
+def _refuse_unsupported(body: WorkflowLaunchRequest) -> None:
+    for name, feature in UNSUPPORTED_FIELDS.items():
+        value = getattr(body, name)
+        if value not in (None, "", []):
+            raise Unsupported(
+                f"{F}.{name}: {feature} is not supported by batchforge; leave it empty.",
+                field=f"{F}.{name}",
+            )
+    if body.syntaxParser == "v2":
+        raise Unsupported(
+            f"{F}.syntaxParser: the v2 syntax parser is not supported by batchforge "
+            "(Nextflow 24.10 has only v1); leave it empty or 'v1'.",
+            field=f"{F}.syntaxParser",
+        )
+
+
+def _check_sizes(body: WorkflowLaunchRequest) -> None:
+    for name, limit in MAX_TEXT.items():
+        text = getattr(body, name) or ""
+        if len(text) > limit:
+            raise _bad(
+                name,
+                f"{len(text):,} characters is over the limit of {limit:,} ({limit // KIB} KiB).",
+            )
+
+
+def _run_name(body: WorkflowLaunchRequest, run_id: str) -> str:
+    """The launch's run name, checked with Nextflow's rule; else one made from the run id."""
+    if body.runName is None or body.runName == "":
+        name = f"run-{run_id[:8].lower()}"
+        assert headjob.valid_run_name(name)
+        return name
+    if not headjob.valid_run_name(body.runName):
+        raise _bad(
+            "runName",
+            f"'{body.runName}' is not a valid Nextflow run name: it must start with a letter, "
+            "then up to 79 letters, digits, '-' or '_' ('-' and '_' followed by a letter or "
+            "digit), and must not be 'last'.",
+        )
+    return body.runName
+
+
+def _nextflow_session(
+    ctx: AppContext, workspace_id: int, body: WorkflowLaunchRequest, work_dir: str | None
+) -> tuple[str, str | None]:
+    """(session id, work dir).  A resumed launch keeps the session (Nextflow's -resume id,
+    also NXF_UUID) and the work dir of that session's runs; any other launch gets a new
+    session, whatever ``sessionId`` says (as on Seqera)."""
+    if not body.resume:
+        return str(uuid.uuid4()), work_dir
+    if not body.sessionId:
+        raise _bad("sessionId", "resuming needs the session id of the run to resume.")
+    try:
+        session_id = str(uuid.UUID(body.sessionId))
+    except ValueError:
+        raise _bad(
+            "sessionId", f"'{body.sessionId}' is not a UUID (a Nextflow session id)."
+        ) from None
+    with ctx.db.transaction() as session:
+        earlier = session.execute(
+            select(models.Run.work_dir)
+            .where(models.Run.workspace_id == workspace_id, models.Run.session_id == session_id)
+            .order_by(models.Run.submit.desc())
+            .limit(1)
+        ).scalar_one_or_none()
+    if earlier is None:
+        return session_id, work_dir
+    if body.workDir and body.workDir.rstrip("/") != earlier.rstrip("/"):
+        raise _bad(
+            "workDir",
+            f"a resumed run must use the work directory of its session ({earlier}): the task "
+            "cache is there.  Relaunch without resume to use another one.",
+        )
+    return session_id, earlier
+
+
+def _volumes(env: ComputeEnvOut) -> tuple[str, ...]:
+    """Host paths of the environment's file systems, mounted at the same path in the jobs."""
+    config, forge = env.config, env.config.forge
+    paths: list[str] = []
+    if forge is not None:
+        if forge.efsMount and (forge.efsId or forge.efsCreate):
+            paths.append(forge.efsMount)
+        if forge.fsxMount and (forge.fsxName or forge.fsxSize or config.lustreId):
+            paths.append(forge.fsxMount)
+    paths += [v for v in config.volumes if v]
+    return tuple(dict.fromkeys(p.rstrip("/") or "/" for p in paths))
+
+
+def _check_overrides(job: headjob.HeadJob, env: ComputeEnvOut) -> None:
+    """A 400 naming the biggest part when the overrides would not fit ECS's limit."""
+    size = headjob.overrides_size(headjob.container_overrides(job))
+    budget = headjob.OVERRIDES_LIMIT - headjob.OVERRIDES_RESERVE
+    if size <= budget:
+        return
+    parts = headjob.overrides_breakdown(job)
+    biggest = max(parts, key=lambda name: parts[name])
+    detail = ", ".join(f"{name} {count:,}" for name, count in parts.items())
+    field = "computeEnvId" if biggest == "environment variables" else "runName"
+    if biggest == "bootstrap script" and job.secret_names:
+        field = "workspaceSecrets"
+    raise InvalidInput(
+        f"{F}: the head job's container overrides would be {size:,} characters; ECS refuses "
+        f"more than {headjob.OVERRIDES_LIMIT:,} (and AWS Batch adds its own variables, so "
+        f"batchforge allows {budget:,}).  The biggest part is the {biggest} ({detail}).",
+        field=f"{F}.{field}",
+        hint="Shorten the compute environment's head-job environment variables"
+        if biggest == "environment variables"
+        else "Use fewer pipeline secrets or a shorter pipeline URL, run name or work directory.",
+    )
+
+
 def prepare(
     ctx: AppContext,
     workspace_id: int,
@@ -140,10 +286,13 @@ def prepare(
     user_id: int | None = None,
 ) -> Prepared:
     """Validate ``body`` against its compute environment; raises 400/404/409 errors."""
+    _refuse_unsupported(body)
+    _check_sizes(body)
     if not body.computeEnvId:
         raise _bad("computeEnvId", "a compute environment is required.")
     if not body.pipeline or not body.pipeline.strip():
         raise _bad("pipeline", "a pipeline repository URL or name is required.")
+    run_name = _run_name(body, run_id)
     env = compute_envs.describe(ctx, workspace_id, body.computeEnvId)
     if env.status != "AVAILABLE":
         raise Conflict(
@@ -154,20 +303,29 @@ def prepare(
     config = env.config
     if not config.headQueue:
         raise _bad("computeEnvId", f"compute environment '{env.name}' has no head queue.")
-    work_dir = body.workDir or config.workDir
+    session_id, work_dir = _nextflow_session(
+        ctx, workspace_id, body, body.workDir or config.workDir
+    )
     if not work_dir:
         raise _bad("workDir", "a work directory is required (none in the environment).")
-    if body.resume and not body.sessionId:
-        raise _bad("sessionId", "resuming needs the session id of the run to resume.")
+    if not work_dir.startswith("s3://"):
+        raise _bad(
+            "workDir",
+            f"'{work_dir}' is not in S3: Nextflow's awsbatch executor needs an S3 work "
+            "directory (AwsBatchExecutor.validateWorkDir), and the launch files go there.  "
+            "EFS/FSx file systems of the environment are mounted in the jobs at their mount "
+            "paths all the same.",
+        )
     params = parse_params(body.paramsText, f"{F}.paramsText")
     cpus, memory = _resources(body, env)
     chosen = labels.resolve(ctx, workspace_id, body.labelIds, f"{F}.labelIds")
     prefix = ctx.settings.forge_prefix + env.id
     job_role = config.headJobRole or _forged_role(env, f"{prefix}-HeadJobRole")
     execution_role = config.executionRole or _forged_role(env, f"{prefix}-ExecutionRole")
-    run_name = body.runName or f"run-{run_id[:8].lower()}"
     secrets = _secrets(ctx, workspace_id, user_id, body, run_id, execution_role)
     image = body.launchContainer or ctx.settings.launcher_image
+    region = config.region or ctx.settings.default_region
+    volumes = _volumes(env)
     job = headjob.HeadJob(
         run_id=run_id,
         run_name=run_name,
@@ -175,11 +333,11 @@ def prepare(
         pipeline=body.pipeline.strip(),
         revision=body.revision,
         work_dir=work_dir,
-        region=config.region or ctx.settings.default_region,
+        region=region,
         head_queue=config.headQueue,
         compute_queue=config.computeQueue or config.headQueue,
         cli_path=config.cliPath or ("/home/ec2-user/miniconda/bin/aws" if config.forge else None),
-        session_id=body.sessionId or str(uuid.uuid4()),
+        session_id=session_id,
         resume=body.resume,
         execution_role=execution_role,
         compute_job_role=config.computeJobRole,
@@ -201,8 +359,21 @@ def prepare(
         nextflow_version=body.nextflowVersion,
         api_endpoint=ctx.settings.effective_public_url,
         secret_names=tuple(secret.name for secret in secrets),
+        commit_id=body.commitId or None,
+        output_dir=body.outputDir or None,
+        log_group=config.logGroup or None,
+        volumes=volumes,
+        task_environment=tuple((v.name, v.value or "") for v in config.environment if v.compute),
     )
-    definition = jobdefs.HeadJobDefinition(image, job_role, execution_role)
+    _check_overrides(job, env)
+    definition = jobdefs.HeadJobDefinition(
+        image,
+        job_role,
+        execution_role,
+        log_group=config.logGroup or None,
+        region=region if config.logGroup else None,
+        volumes=volumes,
+    )
     return Prepared(job, definition, env, body, secrets)
 
 
@@ -320,6 +491,29 @@ def _job_definition(ctx: AppContext, aws: AwsSession, prepared: Prepared, run_id
     return arn
 
 
+def upload_launch_files(aws: AwsSession, job: headjob.HeadJob) -> None:
+    """PutObject each launch file to ``<workDir>/batchforge/<runId>/launch/`` (where the
+    bootstrap fetches it).  A refusal names the call, the object and what to do."""
+    s3 = aws.client("s3")
+    for name, text in headjob.launch_files(job).items():
+        uri = headjob.launch_uri(job, name)
+        bucket, _, key = uri.removeprefix("s3://").partition("/")
+        try:
+            s3.put_object(Bucket=bucket, Key=key, Body=text.encode(), ContentType="text/plain")
+        except AwsError as error:
+            raise AwsError(
+                f"could not upload the launch file {name} to {uri}: {error.message}",
+                service="s3",
+                operation="PutObject",
+                aws_code=error.aws_code,
+                aws_message=error.aws_message,
+                transient=error.transient,
+                hint="The compute environment's credentials need s3:PutObject on the work "
+                f"directory ({job.work_dir}); check the bucket exists and the policy allows "
+                "it, then launch again.",
+            ) from None
+
+
 def _abandon(ctx: AppContext, run_id: str, error: BatchforgeError) -> None:
     """The launch failed before anything ran: FAILED, and the run's secrets deleted now (the
     tracker retries the deletion if this attempt fails)."""
@@ -342,6 +536,7 @@ def launch(
     _record_intent(ctx, workspace_id, prepared, user, pipeline_id)
     aws = _session(ctx, workspace_id, prepared.env.credentialsId or "", prepared.job.region)
     try:
+        upload_launch_files(aws, prepared.job)
         arn = _job_definition(ctx, aws, prepared, run_id)
     except BatchforgeError as error:  # SubmitJob not called yet: certainly not submitted
         _abandon(ctx, run_id, error)
@@ -380,3 +575,41 @@ def _launch_error(error: BatchforgeError, run_id: str) -> BatchforgeError:
     if isinstance(error, AwsError):
         return LaunchFailed(error, run_id)
     return error
+
+
+def describe_launch(ctx: AppContext, workspace_id: int, run_id: str) -> WorkflowLaunchResponse:
+    """Seqera's DescribeWorkflowLaunch: the launch a run was made with, with its session, so
+    it can be posted again (``tw runs relaunch``, ``batchforge runs relaunch``).
+
+    ``resumeDir`` is the run's work directory and ``resumeCommitId`` the revision it ran
+    (``commitId`` or ``revision``): None when neither was given, as the commit Nextflow
+    resolved is not reported to batchforge; ``tw runs relaunch`` then does not resume.
+    """
+    with ctx.db.transaction() as session:
+        row = session.get(models.Run, run_id)
+        if row is None or row.workspace_id != workspace_id or row.deleted:
+            raise NotFound(f"Workflow '{run_id}' not found in this workspace.")
+        stored = dict(row.launch or {})
+        session_id, work_dir, env_id = row.session_id, row.work_dir, row.compute_env_id
+        pipeline_id = row.pipeline_id
+    env_ref = None
+    if env_id:
+        try:
+            env = compute_envs.describe(ctx, workspace_id, env_id)
+            env_ref = ComputeEnvRef(id=env.id, name=env.name, status=env.status)
+        except NotFound:
+            env_ref = ComputeEnvRef(id=env_id)
+    stored.pop("id", None)
+    launch = WorkflowLaunchResponse.model_validate(stored)
+    return launch.model_copy(
+        update={
+            "id": run_id,
+            "sessionId": session_id,
+            "workDir": stored.get("workDir") or work_dir,
+            "computeEnvId": env_id,
+            "computeEnv": env_ref,
+            "pipelineId": pipeline_id,
+            "resumeDir": work_dir,
+            "resumeCommitId": stored.get("commitId") or stored.get("revision"),
+        }
+    )

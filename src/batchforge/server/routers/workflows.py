@@ -11,6 +11,7 @@ from fastapi.responses import StreamingResponse
 from batchforge.explorer.content import SAFE_HEADERS, parse_range
 from batchforge.schemas.run_files import ListRunFilesResponse
 from batchforge.schemas.workflows import (
+    DescribeWorkflowLaunchResponse,
     DescribeWorkflowResponse,
     ListWorkflowsResponse,
     SubmitWorkflowLaunchRequest,
@@ -72,6 +73,16 @@ def describe_workflow(
     ctx: Ctx, workspace_id: WorkspaceId, workflowId: str
 ) -> DescribeWorkflowResponse:
     return runs.describe(ctx, workspace_id, workflowId)
+
+
+@router.get("/{workflowId}/launch", response_model=DescribeWorkflowLaunchResponse)
+def describe_workflow_launch(
+    ctx: Ctx, workspace_id: WorkspaceId, workflowId: str
+) -> DescribeWorkflowLaunchResponse:
+    """Seqera's DescribeWorkflowLaunch: the run's launch with its session, to post again."""
+    return DescribeWorkflowLaunchResponse(
+        launch=launches.describe_launch(ctx, workspace_id, workflowId)
+    )
 
 
 @router.delete("/{workflowId}", status_code=204, response_class=Response)
