@@ -83,9 +83,6 @@ class LocalAws:
         default security group AWS's default inbound rule (all traffic from the group itself;
         https://docs.aws.amazon.com/vpc/latest/userguide/default-security-group.html), which
         moto leaves out."""
-        s3 = self.boto_client("s3")
-        with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
-            s3.create_bucket(Bucket=WORK_BUCKET)
         ec2 = self.boto_client("ec2")
         found = ec2.describe_security_groups(
             Filters=[{"Name": "group-name", "Values": ["default"]}]
@@ -98,6 +95,10 @@ class LocalAws:
                         {"IpProtocol": "-1", "UserIdGroupPairs": [{"GroupId": group["GroupId"]}]}
                     ],
                 )
+        # The bucket last: its presence tells a waiting caller that seeding is done.
+        s3 = self.boto_client("s3")
+        with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
+            s3.create_bucket(Bucket=WORK_BUCKET)
 
     def create_demo_user(
         self, policy_document: str | None = None, user_name: str = DEMO_USER
