@@ -1,9 +1,11 @@
 """The embedded AWS emulator: moto in server mode, over HTTP on 127.0.0.1.
 
 batchforge talks to it exactly as to AWS (boto3 with an ``endpoint_url``).  It is configured as
-ARCHITECTURE.md describes: Batch in "simple mode" (no Docker; jobs succeed at once), AWS managed
+ARCHITECTURE.md describes: Batch in "simple mode" (no Docker), AWS managed
 policies loaded, and seeded with a work-dir bucket and a demo IAM user whose access keys the
-demo stores as credentials.  Known gaps of the emulator are listed in the README.
+demo stores as credentials.  With execution on, head jobs run their command through the
+Nextflow stand-in (:mod:`batchforge.emulator`); other jobs succeed at once.  Known gaps of the
+emulator are listed in the README.
 """
 
 from __future__ import annotations
@@ -62,11 +64,33 @@ class LocalAws:
         ).raise_for_status()
 
     def reset(self) -> None:
-        """Forget every resource, then configure and seed again (a fresh account)."""
+        """Forget every resource, then configure and seed again (a fresh account).  Head-job
+        execution is off afterwards and the stand-in's call log is empty."""
+        self._http.post("/batchforge-emulator/reset").raise_for_status()
         self._http.post("/moto-api/reset").raise_for_status()
         self.set_auth(enabled=False)
         self.configure()
         self.seed()
+
+    def set_execution(self, enabled: bool) -> None:
+        """Turn head-job execution on or off (see :mod:`batchforge.emulator.executor`): with it
+        on, a job tagged ``batchforge:run-id`` runs its command through the Nextflow stand-in."""
+        self._http.post(
+            "/batchforge-emulator/execution", json={"enabled": enabled}
+        ).raise_for_status()
+
+    def standin_calls(self) -> list[dict[str, Any]]:
+        """Every AWS call the Nextflow stand-in made since the last reset, in order: each
+        ``{"principal", "service", "operation", "params", "region", "denied"}``."""
+        answer = self._http.get("/batchforge-emulator/standin-calls")
+        answer.raise_for_status()
+        return list(answer.json()["calls"])
+
+    def info(self) -> dict[str, Any]:
+        """The emulator's own state: ``execution``, ``running`` jobs, its bounds."""
+        answer = self._http.get("/batchforge-emulator/info")
+        answer.raise_for_status()
+        return dict(answer.json())
 
     def set_auth(self, enabled: bool) -> None:
         """Turn the emulator's access-key checking and IAM enforcement on or off.
@@ -190,16 +214,36 @@ def _wait_ready(process: subprocess.Popen[bytes], url: str, timeout: float) -> b
     return False
 
 
-def spawn(port: int = 0, log_file: Path | None = None) -> LocalAws:
+STANDIN_NOTICE = (
+    "Head jobs run their real command under bash through a Nextflow stand-in, not Nextflow "
+    "(no containers, no pipeline code)"
+)
+
+
+def spawn(port: int = 0, log_file: Path | None = None, execution: bool = False) -> LocalAws:
     """Start the emulator process on 127.0.0.1 without waiting for it (``port`` 0 picks a
     free one).  Call :meth:`LocalAws.ready` before using it; meanwhile the caller can do its
-    own start-up work (the emulator takes a second or two to boot)."""
+    own start-up work (the emulator takes a second or two to boot).
+
+    The process is :mod:`batchforge.emulator.server`: moto's server with batchforge's
+    executor; ``execution`` turns head-job execution on from the start (the server and the
+    demo do; tests turn it on per test with :meth:`LocalAws.set_execution`)."""
     chosen = port or free_port()
     env = dict(os.environ, MOTO_IAM_LOAD_MANAGED_POLICIES="true")
     env.pop("INITIAL_NO_AUTH_ACTION_COUNT", None)
     log: IO[bytes] | None = open(log_file, "ab") if log_file else None  # noqa: SIM115
     process = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(chosen)],
+        [
+            sys.executable,
+            "-m",
+            "batchforge.emulator.server",
+            "-H",
+            "127.0.0.1",
+            "-p",
+            str(chosen),
+            "--execution",
+            "on" if execution else "off",
+        ],
         env=env,
         stdout=log or subprocess.DEVNULL,
         stderr=log or subprocess.DEVNULL,
@@ -208,6 +252,8 @@ def spawn(port: int = 0, log_file: Path | None = None) -> LocalAws:
     return LocalAws(process, chosen, log)
 
 
-def start(port: int = 0, log_file: Path | None = None, timeout: float = 30.0) -> LocalAws:
+def start(
+    port: int = 0, log_file: Path | None = None, timeout: float = 30.0, execution: bool = False
+) -> LocalAws:
     """Start the emulator on 127.0.0.1 (``port`` 0 picks a free one), configured and seeded."""
-    return spawn(port, log_file).ready(timeout)
+    return spawn(port, log_file, execution).ready(timeout)

@@ -61,14 +61,20 @@ def server(
 
 def local_aws(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1")] = 4566,
+    execution: Annotated[
+        bool,
+        typer.Option(help="Run head jobs' commands through the Nextflow stand-in."),
+    ] = True,
 ) -> None:
     """Run the local AWS emulator alone, until interrupted."""
     import time
 
     from batchforge import local_aws as emulator
 
-    running = emulator.start(port)
+    running = emulator.start(port, execution=execution)
     typer.echo(f"Local AWS emulator listening on {running.url}")
+    if execution:
+        typer.echo(emulator.STANDIN_NOTICE)
     typer.echo(f"Work-dir bucket: s3://{emulator.WORK_BUCKET}")
     typer.echo(
         "Point a server at it: BATCHFORGE_AWS_MODE=aws "

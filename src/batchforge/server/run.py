@@ -20,7 +20,7 @@ def serve(settings: Settings, say: Callable[[str], None] = print) -> None:
     if settings.aws_mode == "local":
         # The emulator boots while this process imports the app and migrates the database.
         emulator = local_aws.spawn(
-            settings.local_aws_port, log_file=settings.data_dir / "local-aws.log"
+            settings.local_aws_port, log_file=settings.data_dir / "local-aws.log", execution=True
         )
     try:
         import uvicorn
@@ -35,6 +35,7 @@ def serve(settings: Settings, say: Callable[[str], None] = print) -> None:
         if emulator is not None:
             emulator.ready()
             say(f"Local AWS emulator listening on {emulator.url} (no real AWS account is used)")
+            say(local_aws.STANDIN_NOTICE)
         boot = bootstrap_admin(ctx)
         if boot.token:
             say(f"Created admin user. API token (shown once): {boot.token}")

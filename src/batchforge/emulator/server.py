@@ -1,0 +1,86 @@
+"""``python -m batchforge.emulator.server -H 127.0.0.1 -p PORT [--execution on|off]``.
+
+moto's server (as ``python -m moto.server``) with batchforge's executor installed in its simple
+Batch backend (:mod:`batchforge.emulator.executor`) and the control API of
+:mod:`batchforge.emulator.control`.  Loopback only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from typing import Any
+
+BANNER = (
+    "batchforge local AWS emulator (moto {moto}) on {url}: head jobs run their real command "
+    "under bash through a Nextflow stand-in, not Nextflow; containers are not run"
+)
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def build_app(endpoint: str, execution: bool, max_concurrent: int, max_seconds: float) -> Any:
+    """moto's WSGI app wrapped with the control API, the executor installed."""
+    from moto.server import DomainDispatcherApplication, create_backend_app
+
+    from batchforge.emulator.control import ControlMiddleware, EmulatorState
+    from batchforge.emulator.executor import Executor, install
+
+    state = EmulatorState(execution=execution)
+    executor = Executor(state, endpoint, max_concurrent=max_concurrent, max_seconds=max_seconds)
+    install(executor)
+    moto_app = DomainDispatcherApplication(create_backend_app)
+
+    def info() -> dict[str, Any]:
+        return {
+            "execution": state.execution,
+            "running": executor.running(),
+            "standin": "batchforge nextflow stand-in -- not Nextflow",
+            "maxConcurrent": max_concurrent,
+            "maxSeconds": max_seconds,
+        }
+
+    app = ControlMiddleware(moto_app, state, info)
+    app.executor = executor  # type: ignore[attr-defined]
+    return app
+
+
+def main(argv: list[str] | None = None) -> None:
+    import os
+
+    import moto
+    from moto.server import MotoRequestHandler
+    from werkzeug.serving import run_simple
+
+    parser = argparse.ArgumentParser(prog="batchforge.emulator.server")
+    parser.add_argument("-H", "--host", default="127.0.0.1")
+    parser.add_argument("-p", "--port", type=int, default=4566)
+    parser.add_argument("--execution", choices=("on", "off"), default="off")
+    parser.add_argument("--max-concurrent", type=int, default=4)
+    parser.add_argument("--max-seconds", type=float, default=600.0)
+    args = parser.parse_args(argv)
+    if args.host not in LOOPBACK:
+        parser.error("the emulator listens on loopback only")
+    os.environ.setdefault("MOTO_PORT", str(args.port))
+    url = f"http://{args.host}:{args.port}"
+    app = build_app(url, args.execution == "on", args.max_concurrent, args.max_seconds)
+
+    def stop(*_: object) -> None:
+        app.executor.kill_now()
+        sys.exit(0)
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    print(BANNER.format(moto=moto.__version__, url=url), flush=True)
+    run_simple(
+        args.host,
+        args.port,
+        app,
+        threaded=True,
+        use_reloader=False,
+        request_handler=MotoRequestHandler,
+    )
+
+
+if __name__ == "__main__":
+    main()
