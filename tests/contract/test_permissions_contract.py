@@ -14,7 +14,7 @@ from batchforge.services.context import AppContext
 from tests.awsrules import AwsRules
 from tests.contract.contract import FlowScope, seed_evaluator, verify
 from tests.contract.flows import FLOWS, FORGE, Flow, FlowEnv
-from tests.contract.mapping import CallContext, iam_requests
+from batchforge.iam.requests import CallContext, iam_requests
 
 
 @pytest.mark.parametrize("flow", FLOWS, ids=lambda f: f.name)
