@@ -209,13 +209,14 @@ def run_launch(env: FlowEnv) -> FlowScope:
     env.app_ctx.recorder.clear()
     _launch(env, ce_id)
     assert _called(env) == [
+        "s3:PutObject",  # the launch files (the config) to <workDir>/batchforge/<runId>/launch/
         "batch:DescribeJobDefinitions",
         "batch:RegisterJobDefinition",
         "batch:SubmitJob",
     ]
-    registered = env.app_ctx.recorder.calls[1].params["containerProperties"]
+    registered = env.app_ctx.recorder.calls[2].params["containerProperties"]
     assert registered["jobRoleArn"] and registered["executionRoleArn"]
-    assert env.app_ctx.recorder.calls[2].params["tags"]["team"] == "genomics"
+    assert env.app_ctx.recorder.calls[3].params["tags"]["team"] == "genomics"
     return FlowScope(work_dir=body["computeEnv"]["config"]["workDir"])
 
 
@@ -299,6 +300,7 @@ def run_with_secrets(env: FlowEnv) -> FlowScope:
     assert env.api.describe_workflow(run_id).workflow.status == "SUCCEEDED"
     assert run_secrets.sweep(env.app_ctx).errors == []
     assert _called(env) == [
+        "s3:PutObject",
         "secretsmanager:CreateSecret",
         "batch:RegisterJobDefinition",
         "batch:SubmitJob",

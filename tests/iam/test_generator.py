@@ -71,7 +71,8 @@ def test_quick_start_subset_keeps_seed_statements(seed_full: dict[str, Any]) -> 
     assert generated.document["Statement"][1] == seed["BatchJobsManagementCanBeRestricted"]
     assert generated.document["Statement"][2] == seed["PassRolesToBatchCanBeRestricted"]
     s3 = generated.document["Statement"][4]
-    assert s3["Action"] == ["s3:Get*", "s3:List*"]  # no PutObject without data-explorer
+    # a launch uploads its launch files (config, params, scripts) to the work directory
+    assert s3["Action"] == ["s3:Get*", "s3:List*", "s3:PutObject"]
 
 
 @pytest.mark.parametrize(

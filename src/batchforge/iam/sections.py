@@ -265,6 +265,14 @@ S3 = Section(
             (WORK_OBJECTS,),
         ),
         Need(
+            "s3:PutObject",
+            "launch",
+            True,
+            "the launch files (config, params, pre/post-run scripts) cannot be uploaded to "
+            "the work directory, where the head job fetches them",
+            (WORK_OBJECTS,),
+        ),
+        Need(
             "s3:ListAllMyBuckets",
             "data-explorer",
             False,
@@ -300,8 +308,13 @@ S3 = Section(
             (WORK_BUCKET,),
             ("work-dir",),
         ),
+        # The seed's example is S3ReadOnlyNextflowLogFiles (GetObject only); a launch also
+        # writes its launch files there (s3:PutObject), so one statement carries both.
         ScopedStatement(
-            "S3ReadOnlyNextflowLogFiles", ("s3:GetObject",), (WORK_OBJECTS,), ("work-dir",)
+            "S3NextflowLogAndLaunchFiles",
+            ("s3:GetObject", "s3:PutObject"),
+            (WORK_OBJECTS,),
+            ("work-dir", "launch"),
         ),
         ScopedStatement(
             "S3ReadWriteBucketsForStudiosDataExplorer",
