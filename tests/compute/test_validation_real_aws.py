@@ -371,3 +371,32 @@ def test_a_cidr_that_does_not_cover_the_subnets_is_not_enough(
     )
     body = forge_body(securityGroups=[group], efsCreate=True, efsMount="/mnt/efs")
     assert "TCP 2049" in _refused(api, app_ctx, aws, body).message
+
+
+def test_a_security_group_without_egress_blocks_even_an_existing_file_system(
+    api: BatchforgeClient, app_ctx: AppContext, aws: LocalAws, network: Network, forge_body
+) -> None:
+    """Security groups are stateful but directional: the instances open the NFS/Lustre
+    connections, so their groups need the ports outbound (https://docs.aws.amazon.com/vpc/
+    latest/userguide/vpc-security-groups.html)."""
+    group = _group(aws, network, "no-egress")
+    ec2 = aws.boto_client("ec2")
+    ec2.revoke_security_group_egress(
+        GroupId=group, IpPermissions=[{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]
+    )
+    body = forge_body(securityGroups=[group], fsxMount="/fsx")
+    body["computeEnv"]["config"]["lustreId"] = "fs-0123456789abcdef0"
+    error = _refused(api, app_ctx, aws, body)
+    assert error.field == f"{F}.securityGroups" and "outbound TCP 988" in error.message
+
+
+def test_an_existing_file_system_gets_a_warning_about_its_own_group(
+    api: BatchforgeClient, aws: LocalAws, rules: AwsRules, network: Network, forge_body
+) -> None:
+    """An existing EFS has its own mount-target security groups, which batchforge does not
+    read: the inbound rule is the user's to check, so it is a warning, not an error."""
+    group = _group(aws, network, "egress-only-existing")
+    body = forge_body(securityGroups=[group], efsId="fs-0123456789abcdef0", efsMount="/mnt/efs")
+    ce_id = api.request("POST", "/compute-envs", json=body).json()["computeEnvId"]
+    env = api.request("GET", f"/compute-envs/{ce_id}").json()["computeEnv"]
+    assert "must allow inbound TCP 2049" in env["message"]
