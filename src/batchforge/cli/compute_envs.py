@@ -27,7 +27,9 @@ app.add_typer(primary_app, name="primary")
 Name = Annotated[str, typer.Option("--name", "-n", help="Compute environment name.")]
 Creds = Annotated[str, typer.Option("--credentials", "-c", help="Credentials name or id.")]
 Region = Annotated[str, typer.Option("--region", "-r", help="AWS region.")]
-WorkDir = Annotated[str, typer.Option("--work-dir", help="s3://bucket/path or a mount path.")]
+WorkDir = Annotated[
+    str, typer.Option("--work-dir", help="s3://bucket/path (Nextflow on AWS Batch needs S3).")
+]
 Wait = Annotated[
     bool,
     typer.Option(
@@ -76,8 +78,20 @@ def add_forge(
         str | None, typer.Option(help="Custom AMI (default: ECS-optimized)")
     ] = None,
     ami_family: Annotated[str, typer.Option(help="al2023 or al2")] = "al2023",
-    gpu: Annotated[bool, typer.Option("--gpu")] = False,
-    arm64: Annotated[bool, typer.Option("--arm64")] = False,
+    gpu: Annotated[
+        bool,
+        typer.Option(
+            "--gpu", help="NVIDIA GPU tasks (default types: the g6, g6e, g5, g4dn the region has)"
+        ),
+    ] = False,
+    arm64: Annotated[
+        bool,
+        typer.Option(
+            "--arm64",
+            help="Graviton tasks (default types: m7g, c7g, r7g, m6g, c6g, r6g; the head job "
+            "stays on x86_64, the launcher image is amd64-only)",
+        ),
+    ] = False,
     boot_disk_size: Annotated[int | None, typer.Option(help="GiB")] = None,
     efs_create: Annotated[bool, typer.Option("--efs-create")] = False,
     efs_id: Annotated[str | None, typer.Option()] = None,
