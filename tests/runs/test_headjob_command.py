@@ -91,7 +91,7 @@ def test_the_command_has_no_single_quote_and_parses_under_entry_sh() -> None:
     request = headjob.submit_request(_job(), "arn:aws:batch:us-east-1:1:job-definition/x:1")
     command = request["containerOverrides"]["command"]
     assert command == ["bash", "-c", headjob.BOOT_COMMAND]
-    assert all("'" not in arg for arg in command)
+    assert all("'" not in arg and '"' not in arg for arg in command)
     cli = entry_sh_cli(command)
     checked = subprocess.run([BASH or "bash", "-n", "-c", cli], capture_output=True, text=True)
     assert checked.returncode == 0, checked.stderr
@@ -101,12 +101,14 @@ def test_the_command_has_no_single_quote_and_parses_under_entry_sh() -> None:
     assert checked.returncode == 0, checked.stderr
 
 
-@pytest.mark.parametrize("exit_status", [0, 3])
-def test_the_command_runs_the_bootstrap_through_entry_sh(tmp_path: Path, exit_status: int) -> None:
+@pytest.mark.parametrize(("exit_status", "usrmap"), [(0, False), (3, False), (0, True)])
+def test_the_command_runs_the_bootstrap_through_entry_sh(
+    tmp_path: Path, exit_status: int, usrmap: bool
+) -> None:
     """A run name with a space, a pre-run script with both quotes, two secrets: the command
-    entry.sh builds runs the bootstrap, which fetches the launch files, stores the secrets,
-    runs the scripts and Nextflow with the right arguments, copies the log back and exits
-    with Nextflow's status."""
+    entry.sh builds (also through its NXF_USRMAP here-document) runs the bootstrap, which
+    fetches the launch files, stores the secrets, runs the scripts and Nextflow with the
+    right arguments, copies the log back and exits with Nextflow's status."""
     job = _job()
     fake_s3, bin_dir, launch_dir = tmp_path / "s3", tmp_path / "bin", tmp_path / "launch"
     for name, text in headjob.launch_files(job).items():  # what the launch service uploads
@@ -129,7 +131,10 @@ def test_the_command_runs_the_bootstrap_through_entry_sh(tmp_path: Path, exit_st
     boot = boot.replace(headjob.LAUNCH_DIR, str(launch_dir))  # not /tmp of the test machine
     env[headjob.BOOT_ENV] = base64.b64encode(boot.encode()).decode()
     command = headjob.BOOT_COMMAND.replace(headjob.BOOT_FILE, str(tmp_path / "boot.sh"))
-    ran = _bash("-c", entry_sh_cli(["bash", "-c", command]), env=env, cwd=tmp_path)
+    cli = entry_sh_cli(["bash", "-c", command])
+    if usrmap:  # entry.sh with NXF_USRMAP: `su nextflow << EOF` / exec bash -c "$cli" / EOF
+        cli = f'exec bash -c "{cli}"'
+    ran = _bash("-c", cli, env=env, cwd=tmp_path)
     assert ran.returncode == exit_status, ran.stderr
     assert headjob.SECRETS_NOTE in ran.stdout
     calls = (tmp_path / "calls.log").read_text().splitlines()

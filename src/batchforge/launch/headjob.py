@@ -5,7 +5,7 @@ the request parameters, so the same run always produces the same job.
 
 Shape of the job (robust to the launcher image's ENTRYPOINT and to ECS's overrides limit):
 
-- ``command`` is always :data:`BOOT_COMMAND`, which has no single quote.  The
+- ``command`` is always :data:`BOOT_COMMAND`, which has no quote at all.  The
   ``nextflow/nextflow`` image's ENTRYPOINT (``docker/entry.sh``) wraps every argument in single
   quotes without escaping and runs the result with ``bash -c``; Batch cannot override the
   entrypoint, so a quote in the command would end the script.
@@ -34,7 +34,10 @@ LAUNCH_FOLDER = "launch"  # <workDir>/batchforge/<runId>/launch/<file>
 CACHE_FOLDER = "batchforge/cache"  # <workDir>/batchforge/cache: Nextflow's cloud cache
 BOOT_ENV = "BATCHFORGE_BOOT"
 BOOT_FILE = "/tmp/batchforge-boot.sh"
-BOOT_COMMAND = f'printf %s "${BOOT_ENV}" | base64 -d > {BOOT_FILE} && exec bash {BOOT_FILE}'
+# No quote of either kind: entry.sh wraps it in single quotes, and with NXF_USRMAP set it
+# passes it through an unquoted here-document inside double quotes.  The value is one line of
+# base64 (no blanks, no glob characters), so it needs no quoting.
+BOOT_COMMAND = f"printf %s ${BOOT_ENV} | base64 -d > {BOOT_FILE} && exec bash {BOOT_FILE}"
 # ECS refuses container overrides over 8,192 characters ("Container Overrides length must be
 # at most 8192"); SubmitJob accepts more, so the job would fail after submission.  Batch adds
 # its own variables (AWS_BATCH_JOB_ID, AWS_BATCH_JQ_NAME, ...) to what reaches ECS: keep a
