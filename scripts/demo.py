@@ -9,7 +9,10 @@ then stops the server with Ctrl-C and checks that everything stopped cleanly.
 It then forges an AWS Batch compute environment on the emulator (roles, launch template,
 compute environments, queues), shows it AVAILABLE with its resources, launches a pipeline on
 it and waits for the run, deletes it, and shows that nothing it created is left in the
-emulator.
+emulator.  The run's head job really executes its command (under bash, through the launcher
+image's entrypoint semantics) with a Nextflow *stand-in* on its PATH -- not Nextflow: it runs
+no pipeline code, but checks its arguments and config as Nextflow 24.10 does and makes
+Nextflow's AWS calls (two task jobs) with the head-job role.  Its log shows the label.
 
 Exit status 0 when every step did what it should.
 """
@@ -27,6 +30,7 @@ from pathlib import Path
 
 import httpx
 
+from batchforge.emulator.standin import LABEL as STANDIN_LABEL
 from batchforge.local_aws import WORK_BUCKET, create_demo_user, emulator_client, free_port
 
 VENV_BIN = Path(sys.executable).parent
@@ -37,7 +41,7 @@ def step(text: str) -> None:
     print(f"\n==> {text}", flush=True)
 
 
-def run_cli(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
+def run_cli(env: dict[str, str], *args: str, stdin: str | None = None, check: bool = True) -> str:
     shown = " ".join(args)
     print(f"$ batchforge {shown}", flush=True)
     result = subprocess.run(
@@ -46,7 +50,7 @@ def run_cli(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
     output = (result.stdout + result.stderr).rstrip()
     if output:
         print(output, flush=True)
-    if result.returncode != 0:
+    if result.returncode != 0 and check:
         raise SystemExit(f"demo failed: `batchforge {shown}` exited {result.returncode}")
     return result.stdout
 
@@ -104,12 +108,33 @@ def run_secret_copies(endpoint: str) -> list[str]:
     return [item["Name"] for item in listed["SecretList"]]
 
 
+def params_file(env: dict[str, str]) -> Path:
+    """The launch's params: the stand-in's knob for how many task jobs to submit."""
+    path = Path(env["BATCHFORGE_DATA_DIR"]) / "demo-params.json"
+    path.write_text(json.dumps({"standin_tasks": 2}))
+    return path
+
+
+def task_jobs(endpoint: str, run_id: str) -> list[str]:
+    """Names of the Batch jobs Nextflow's naming gives the run's tasks (tw-<run id>-...)."""
+    batch = emulator_client(endpoint, "batch")
+    names = []
+    for queue in batch.describe_job_queues()["jobQueues"]:
+        for status in ("RUNNING", "SUCCEEDED", "FAILED"):
+            listed = batch.list_jobs(jobQueue=queue["jobQueueName"], jobStatus=status)
+            names += [j["jobName"] for j in listed["jobSummaryList"]]
+    return sorted(n for n in names if n.startswith(f"tw-{run_id}-"))
+
+
 def launch_and_show(env: dict[str, str], endpoint: str) -> None:
     """Launch a pipeline's head job on the forged environment, wait for it, show it."""
     step("Adding a pipeline secret (value on stdin; the API never returns it)")
     run_cli(env, "secrets", "add", "--name", "DEMO_TOKEN", stdin="demo-secret-value\n")
     run_cli(env, "secrets", "list")
-    step("Launching nextflow-io/hello on it (the head job goes to the forged head queue)")
+    step(
+        "Launching nextflow-io/hello on it: the emulator runs the head job's real command "
+        "under bash, with a Nextflow stand-in (not Nextflow) that submits 2 task jobs"
+    )
     out = run_cli(
         env,
         "launch",
@@ -122,19 +147,29 @@ def launch_and_show(env: dict[str, str], endpoint: str) -> None:
         "project=demo",
         "--secret",
         "DEMO_TOKEN",
+        "--params-file",
+        str(params_file(env)),
         "--wait",
         "SUCCEEDED",
         "--timeout",
-        "60",
+        "120",
+        check=False,
     )
     run_id = out.split("Workflow ", 1)[1].split(" ", 1)[0]
     run_cli(env, "runs", "list")
     run_cli(env, "runs", "view", run_id)
-    run_cli(env, "runs", "logs", run_id)
-    print(
-        "(The emulator does not run containers: it marks the head job SUCCEEDED at once and "
-        "writes no log stream, so there is no Nextflow output to show.)"
-    )
+    logs = run_cli(env, "runs", "logs", run_id)
+    if STANDIN_LABEL not in logs:
+        raise SystemExit("demo failed: the head job's log does not show the Nextflow stand-in")
+    if "Submitted process > STANDIN (2)" not in logs:
+        raise SystemExit("demo failed: the stand-in did not submit its task jobs")
+    tasks = task_jobs(endpoint, run_id)
+    print(f"Task jobs the stand-in submitted with the head-job role: {', '.join(tasks)}")
+    if len(tasks) != 2:
+        raise SystemExit("demo failed: expected 2 task jobs named tw-<run id>-...")
+    if not out.rstrip().endswith("SUCCEEDED"):
+        raise SystemExit("demo failed: the run did not succeed (its log is above)")
+    print("The head job really ran its script: its log above comes from the stand-in.")
     deadline = time.monotonic() + 30
     while run_secret_copies(endpoint) and time.monotonic() < deadline:
         time.sleep(0.5)

@@ -13,7 +13,7 @@ def test_demo_runs_the_journey_and_stops_cleanly() -> None:
         [sys.executable, str(REPO_ROOT / "scripts" / "demo.py")],
         capture_output=True,
         text=True,
-        timeout=240,
+        timeout=300,
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
@@ -21,4 +21,8 @@ def test_demo_runs_the_journey_and_stops_cleanly() -> None:
     assert "added and validated" in output
     assert "demo-aws" in output
     assert "Local AWS emulator stopped" in output
+    # the head job really ran its script, through the Nextflow stand-in (labelled)
+    assert "batchforge nextflow stand-in \u2014 not Nextflow" in output
+    assert "Submitted process > STANDIN (2)" in output
+    assert "The head job really ran its script" in output
     assert "Traceback" not in output
