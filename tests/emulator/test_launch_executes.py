@@ -12,7 +12,7 @@ import time
 
 from batchforge.client import BatchforgeClient
 from batchforge.emulator.standin import LABEL
-from batchforge.local_aws import LocalAws
+from batchforge.local_aws import WORK_BUCKET, LocalAws
 from batchforge.services import run_tracker
 from batchforge.services.context import AppContext
 from tests.emulator.conftest import head_role_policy, make_role
@@ -66,6 +66,10 @@ def test_launched_run_executes_its_head_job(
         assert names == [f"tw-{run_id}-STANDIN_1", f"tw-{run_id}-STANDIN_2"]
         calls = aws.standin_calls()
         assert calls and {c["principal"] for c in calls} == {role}
+        log_object = aws.boto_client("s3").get_object(
+            Bucket=WORK_BUCKET, Key=f"work/batchforge/{run_id}/nextflow.log"
+        )
+        assert log_object["Body"].read().decode().splitlines()[0] == LABEL
     finally:
         aws.set_execution(False)
 

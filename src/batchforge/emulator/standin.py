@@ -60,12 +60,23 @@ def aws_error_text(error: Exception) -> str:
     if isinstance(error, ClientError):
         info = error.response.get("Error", {})
         status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", "?")
-        service = error.operation_name
+        service = _java_service_name(error.operation_name)
         return (
             f"{info.get('Message', '')} (Service: {service}; Status Code: {status}; "
             f"Error Code: {info.get('Code', '')}; Request ID: standin)"
         )
     return str(error)
+
+
+def _java_service_name(operation: str) -> str:
+    """The service name the AWS SDK for Java prints in an error ("Service: AWSBatch")."""
+    import botocore.session
+
+    session = botocore.session.get_session()
+    for service, name in (("batch", "AWSBatch"), ("s3", "Amazon S3"), ("logs", "AWSLogs")):
+        if operation in session.get_service_model(service).operation_names:
+            return name
+    return operation
 
 
 def fs_cp(args: list[str]) -> None:
