@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 
 from batchforge.emulator.standin import LABEL
@@ -130,3 +131,30 @@ def test_exit_status_knob_and_unreadable_config(emu: Emu) -> None:
     assert "nf.config:7: the batchforge Nextflow stand-in cannot read `includeConfig" in text
     job = emu.nextflow(config_text(emu), "-name x2 -profile nope", HISTORY_OFF)
     assert "Unknown configuration profile: 'nope'" in "\n".join(emu.log(job))
+
+
+def test_terminating_the_head_job_terminates_its_task_jobs(emu: Emu) -> None:
+    """Nextflow kills its tasks when it is stopped (nf-amazon AwsBatchTaskHandler.kill:
+    TerminateJob 'Job killed by NF'): TerminateJob of the head job leaves no task RUNNING."""
+    import base64
+
+    config = base64.b64encode(config_text(emu).encode()).decode()
+    script = (
+        'printf %s "$NF_CONFIG" | base64 -d > nf.config && '
+        "nextflow run hello -name held -c nf.config --standin_tasks 2 --standin_task_seconds 300"
+    )
+    head = emu.submit(["bash", "-c", script], {"NF_CONFIG": config, **HISTORY_OFF})
+    batch = emu.aws.boto_client("batch")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        running = batch.list_jobs(jobQueue=emu.work_queue, jobStatus="RUNNING")["jobSummaryList"]
+        if len(running) == 2:
+            break
+        time.sleep(0.3)
+    assert len(running) == 2
+    batch.terminate_job(jobId=head, reason="cancelled by the test")
+    assert emu.wait(head)["status"] == "FAILED"
+    for task in running:
+        job = emu.wait(task["jobId"], timeout=30)
+        assert job["status"] == "FAILED" and job["statusReason"] == "Job killed by NF"
+    assert sum(c["operation"] == "TerminateJob" for c in emu.aws.standin_calls()) == 2

@@ -10,9 +10,11 @@ task whose cache entry says it succeeded is not submitted again ("Cached").
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
+import signal
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -178,6 +180,7 @@ def run_tasks(s: Settings, log: Any) -> bool:
     tasks = [
         Task(i, task_hash(s.session, PROCESS, i), f"{PROCESS} ({i})") for i in range(1, s.tasks + 1)
     ]
+    _terminate_on_signal(batch, tasks, log)
     log.info(f"executor >  awsbatch ({len(tasks)})")
     definition: str | None = None
     pending: list[Task] = []
@@ -208,6 +211,22 @@ def run_tasks(s: Settings, log: Any) -> bool:
             )
             return True
     return False
+
+
+def _terminate_on_signal(batch: Any, tasks: list[Task], log: Any) -> None:
+    """SIGTERM/SIGINT (the head job terminated): kill every task job still alive, as
+    AwsBatchTaskHandler.kill does (TerminateJob, reason 'Job killed by NF'), then exit."""
+
+    def handler(signum: int, _frame: Any) -> None:
+        for task in tasks:
+            if task.job_id and task.status not in ("SUCCEEDED", "FAILED"):
+                with contextlib.suppress(Exception):
+                    batch.terminate_job(jobId=task.job_id, reason="Job killed by NF")
+        log.debug(f"signal {signum}: task jobs terminated")
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
 
 
 def _task_error(log: Any, task: Task, error: Exception) -> bool:
