@@ -273,3 +273,70 @@ def _body(request_dict: Any) -> dict[str, Any]:
         except ValueError:
             return {}
     return {}
+
+
+# --- AWS Batch name rules -----------------------------------------------------------------
+
+BATCH_NAME = r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}"
+"""Up to 128 letters, numbers, hyphens and underscores, the first alphanumeric.
+
+AWS Batch API reference: SubmitJob ``jobName`` ("It can be up to 128 letters long. The first
+character must be alphanumeric, can contain uppercase and lowercase letters, numbers, hyphens
+(-), and underscores (_)"); RegisterJobDefinition ``jobDefinitionName``, CreateComputeEnvironment
+``computeEnvironmentName`` and CreateJobQueue ``jobQueueName`` (128, same characters; that their
+first character must be alphanumeric too is AWS's behaviour, hand-tested in
+hashicorp/terraform-provider-aws PR #2159)."""
+
+BATCH_NAME_FIELDS: dict[str, tuple[str, str]] = {
+    "SubmitJob": (
+        "jobName",
+        "Error executing request, Exception : Job name should match valid pattern",
+    ),
+    "RegisterJobDefinition": (
+        "jobDefinitionName",
+        "Provided name {name} is not supported pattern[a-zA-Z_0-9-]{{1,128}}",
+    ),
+    "CreateComputeEnvironment": (
+        "computeEnvironmentName",
+        "Provided name {name} is not supported pattern[a-zA-Z_0-9-]{{1,128}}",
+    ),
+    "CreateJobQueue": (
+        "jobQueueName",
+        "Provided name {name} is not supported pattern[a-zA-Z_0-9-]{{1,128}}",
+    ),
+}
+"""Operation -> (name field, AWS's ClientException message; both messages as AWS answers them,
+quoted in fluidattacks/makes#697 and boto/boto3#1330)."""
+
+
+def batch_name_error(operation: str, body: dict[str, Any]) -> str | None:
+    """AWS's ClientException message when ``body`` names a Batch resource AWS refuses."""
+    import re
+
+    rule = BATCH_NAME_FIELDS.get(operation)
+    if rule is None:
+        return None
+    field_name, message = rule
+    name = body.get(field_name)
+    if not isinstance(name, str) or re.fullmatch(BATCH_NAME, name):
+        return None
+    return message.format(name=name)
+
+
+class BatchNameRules:
+    """AWS Batch's name rules (the emulator accepts any job and job definition name, and
+    answers a bad compute environment name with the wrong error code).  Installed for every
+    test by the root ``app_ctx`` fixture; ``refused`` lists (operation, message)."""
+
+    def __init__(self) -> None:
+        self.refused: list[tuple[str, str]] = []
+
+    def hooks(self) -> list[tuple[str, Callable[..., Any]]]:
+        return [("before-call.batch.*", self._before)]
+
+    def _before(self, model: Any, params: Any, **_: Any) -> Any:
+        message = batch_name_error(model.name, _body(params))
+        if message is None:
+            return None
+        self.refused.append((model.name, message))
+        return aws_error("ClientException", message)

@@ -8,6 +8,10 @@
 - ``database_url``: every store-backed test runs on SQLite and, when
   ``BATCHFORGE_TEST_DATABASE_URL`` is set (CI sets it), on PostgreSQL in a schema of its own.
 - ``app_ctx`` / ``api``: the real start-up path and the typed client over the ASGI app.
+  Every AWS call the product makes through ``app_ctx`` is IAM-enforced against the calling
+  principal's policies (tests/iamrules.py; ``iam_rules`` gives the layer, e.g. its denials).
+  ``BATCHFORGE_TEST_IAM=off`` turns that off (to tell an enforcement failure from another).
+  AWS Batch's name rules are enforced too (``batch_names``, tests/awsrules.py).
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ from batchforge.runtime import build_context
 from batchforge.services.accounts import bootstrap_admin
 from batchforge.services.context import AppContext
 from batchforge.settings import Settings
+from tests.awsrules import BatchNameRules
+from tests.iamrules import IamRules
 
 POSTGRES_URL = os.environ.get("BATCHFORGE_TEST_DATABASE_URL")
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -77,10 +83,29 @@ def recorder() -> CallRecorder:
 
 
 @pytest.fixture
+def iam_rules(local_aws: local_aws_module.LocalAws) -> IamRules:
+    """IAM enforcement of the product's AWS calls (installed by ``app_ctx``)."""
+    return IamRules(local_aws)
+
+
+@pytest.fixture
+def batch_names() -> BatchNameRules:
+    """AWS Batch's name rules on the product's calls (installed by ``app_ctx``)."""
+    return BatchNameRules()
+
+
+@pytest.fixture
 def app_ctx(
-    settings: Settings, local_aws: local_aws_module.LocalAws, recorder: CallRecorder
+    settings: Settings,
+    local_aws: local_aws_module.LocalAws,
+    recorder: CallRecorder,
+    iam_rules: IamRules,
+    batch_names: BatchNameRules,
 ) -> Iterator[AppContext]:
     ctx = build_context(settings, emulator_url=local_aws.url, recorder=recorder)
+    if os.environ.get("BATCHFORGE_TEST_IAM", "on") != "off":
+        ctx.aws.event_hooks.extend(iam_rules.hooks())
+    ctx.aws.event_hooks.extend(batch_names.hooks())
     yield ctx
     ctx.db.dispose()
 
