@@ -19,7 +19,7 @@ class WorkflowLaunchRequest(ApiModel):
 
     Every field of Seqera's schema is here, so none is silently dropped: the launch service
     honours each one or refuses it with a 400 ``unsupported`` naming it
-    (:data:`batchforge.services.launches.UNSUPPORTED_FIELDS`).  ``id`` and ``dateCreated``
+    (:data:`batchforge.launch.checks.UNSUPPORTED_FIELDS`).  ``id`` and ``dateCreated``
     are read-only metadata (``tw runs relaunch`` sends them back): accepted and not used.
     ``sessionId`` counts only with ``resume`` (as on Seqera, ``tw`` sends it with
     ``resume=false`` too); without ``resume`` a run gets a new session.

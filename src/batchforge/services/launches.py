@@ -42,9 +42,8 @@ from batchforge.errors import (
     Conflict,
     InvalidInput,
     NotFound,
-    Unsupported,
 )
-from batchforge.launch import headjob, jobdefs, ratelimit
+from batchforge.launch import checks, headjob, jobdefs, ratelimit
 from batchforge.launch import secrets as run_copies
 from batchforge.launch.params import parse_params
 from batchforge.schemas.compute_envs import ComputeEnvOut
@@ -59,23 +58,7 @@ from batchforge.services.ids import new_id
 
 INTENT_LEASE_SECONDS = 120
 F = "launch"
-KIB = 1024
-# Sizes the API accepts (characters).  The texts travel as files in the work dir, not in the
-# job's overrides, so these only keep requests and the database sane.
-MAX_TEXT = {
-    "configText": 128 * KIB,
-    "paramsText": 512 * KIB,
-    "preRunScript": 64 * KIB,
-    "postRunScript": 64 * KIB,
-}
-# Seqera fields batchforge does not implement: refused when set (value -> is it "set"?).
-UNSUPPORTED_FIELDS: dict[str, str] = {
-    "optimizationId": "resource optimization",
-    "optimizationTargets": "resource optimization",
-    "pipelineSchemaId": "pipeline schemas",
-    "schemaName": "pipeline schemas",
-    "towerConfig": "Seqera's tower config",
-}
+MAX_TEXT = checks.MAX_TEXT  # sizes the API accepts (re-exported)
 
 
 class LaunchFailed(AwsError):
@@ -166,48 +149,6 @@ def _secrets(
     )
 
 
-def _refuse_unsupported(body: WorkflowLaunchRequest) -> None:
-    for name, feature in UNSUPPORTED_FIELDS.items():
-        value = getattr(body, name)
-        if value not in (None, "", []):
-            raise Unsupported(
-                f"{F}.{name}: {feature} is not supported by batchforge; leave it empty.",
-                field=f"{F}.{name}",
-            )
-    if body.syntaxParser == "v2":
-        raise Unsupported(
-            f"{F}.syntaxParser: the v2 syntax parser is not supported by batchforge "
-            "(Nextflow 24.10 has only v1); leave it empty or 'v1'.",
-            field=f"{F}.syntaxParser",
-        )
-
-
-def _check_sizes(body: WorkflowLaunchRequest) -> None:
-    for name, limit in MAX_TEXT.items():
-        text = getattr(body, name) or ""
-        if len(text) > limit:
-            raise _bad(
-                name,
-                f"{len(text):,} characters is over the limit of {limit:,} ({limit // KIB} KiB).",
-            )
-
-
-def _run_name(body: WorkflowLaunchRequest, run_id: str) -> str:
-    """The launch's run name, checked with Nextflow's rule; else one made from the run id."""
-    if body.runName is None or body.runName == "":
-        name = f"run-{run_id[:8].lower()}"
-        assert headjob.valid_run_name(name)
-        return name
-    if not headjob.valid_run_name(body.runName):
-        raise _bad(
-            "runName",
-            f"'{body.runName}' is not a valid Nextflow run name: it must start with a letter, "
-            "then up to 79 letters, digits, '-' or '_' ('-' and '_' followed by a letter or "
-            "digit), and must not be 'last'.",
-        )
-    return body.runName
-
-
 def _nextflow_session(
     ctx: AppContext, workspace_id: int, body: WorkflowLaunchRequest, work_dir: str | None
 ) -> tuple[str, str | None]:
@@ -255,29 +196,6 @@ def _volumes(env: ComputeEnvOut) -> tuple[str, ...]:
     return tuple(dict.fromkeys(p.rstrip("/") or "/" for p in paths))
 
 
-def _check_overrides(job: headjob.HeadJob, env: ComputeEnvOut) -> None:
-    """A 400 naming the biggest part when the overrides would not fit ECS's limit."""
-    size = headjob.overrides_size(headjob.container_overrides(job))
-    budget = headjob.OVERRIDES_LIMIT - headjob.OVERRIDES_RESERVE
-    if size <= budget:
-        return
-    parts = headjob.overrides_breakdown(job)
-    biggest = max(parts, key=lambda name: parts[name])
-    detail = ", ".join(f"{name} {count:,}" for name, count in parts.items())
-    field = "computeEnvId" if biggest == "environment variables" else "runName"
-    if biggest == "bootstrap script" and job.secret_names:
-        field = "workspaceSecrets"
-    raise InvalidInput(
-        f"{F}: the head job's container overrides would be {size:,} characters; ECS refuses "
-        f"more than {headjob.OVERRIDES_LIMIT:,} (and AWS Batch adds its own variables, so "
-        f"batchforge allows {budget:,}).  The biggest part is the {biggest} ({detail}).",
-        field=f"{F}.{field}",
-        hint="Shorten the compute environment's head-job environment variables"
-        if biggest == "environment variables"
-        else "Use fewer pipeline secrets or a shorter pipeline URL, run name or work directory.",
-    )
-
-
 def prepare(
     ctx: AppContext,
     workspace_id: int,
@@ -286,13 +204,13 @@ def prepare(
     user_id: int | None = None,
 ) -> Prepared:
     """Validate ``body`` against its compute environment; raises 400/404/409 errors."""
-    _refuse_unsupported(body)
-    _check_sizes(body)
+    checks.refuse_unsupported(body)
+    checks.check_sizes(body)
     if not body.computeEnvId:
         raise _bad("computeEnvId", "a compute environment is required.")
     if not body.pipeline or not body.pipeline.strip():
         raise _bad("pipeline", "a pipeline repository URL or name is required.")
-    run_name = _run_name(body, run_id)
+    run_name = checks.run_name(body, run_id)
     env = compute_envs.describe(ctx, workspace_id, body.computeEnvId)
     if env.status != "AVAILABLE":
         raise Conflict(
@@ -365,7 +283,7 @@ def prepare(
         volumes=volumes,
         task_environment=tuple((v.name, v.value or "") for v in config.environment if v.compute),
     )
-    _check_overrides(job, env)
+    checks.check_overrides(job)
     definition = jobdefs.HeadJobDefinition(
         image,
         job_role,
