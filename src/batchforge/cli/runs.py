@@ -61,6 +61,7 @@ def view(ctx: typer.Context, run_id: RunId) -> None:
         ("Pipeline", w.repository),
         ("Revision", w.revision),
         ("Status", w.status),
+        ("Session", f"{w.sessionId} (resumed)" if w.resume else w.sessionId),
         ("Work dir", w.workDir),
         ("Command", w.commandLine),
         ("Submitted", w.submit),
