@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+import threading
 from typing import Any
 
 BANNER = (
@@ -17,6 +18,7 @@ BANNER = (
     "under bash through a Nextflow stand-in, not Nextflow; containers are not run"
 )
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+BATCH_PATH = "/v1/"  # every AWS Batch API path
 
 
 def build_app(endpoint: str, execution: bool, max_concurrent: int, max_seconds: float) -> Any:
@@ -28,8 +30,23 @@ def build_app(endpoint: str, execution: bool, max_concurrent: int, max_seconds: 
 
     state = EmulatorState(execution=execution)
     executor = Executor(state, endpoint, max_concurrent=max_concurrent, max_seconds=max_seconds)
-    install(executor)
-    moto_app = DomainDispatcherApplication(create_backend_app)
+    installed = threading.Event()
+
+    def install_in_background() -> None:
+        # moto's Batch models take seconds to import: boot first, patch meanwhile; Batch
+        # requests wait for it (see ``gated``)
+        try:
+            install(executor)
+        finally:
+            installed.set()
+
+    threading.Thread(target=install_in_background, daemon=True).start()
+    dispatcher = DomainDispatcherApplication(create_backend_app)
+
+    def moto_app(environ: dict[str, Any], start_response: Any) -> Any:
+        if environ.get("PATH_INFO", "").startswith(BATCH_PATH) and not installed.is_set():
+            installed.wait(timeout=120)
+        return dispatcher(environ, start_response)
 
     def info() -> dict[str, Any]:
         return {
