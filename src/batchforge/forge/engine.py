@@ -22,6 +22,7 @@ from batchforge.aws.session import AwsSession
 from batchforge.errors import AwsError
 from batchforge.forge.plan import build_plan, launch_template
 from batchforge.forge.resources import HANDLERS, Created, ForgeContext, Resource
+from batchforge.forge.resources.batch import BatchError
 from batchforge.forge.spec import ForgeSpec
 from batchforge.forge.userdata import build_user_data
 from batchforge.forge.waits import Pacing
@@ -29,6 +30,26 @@ from batchforge.forge.waits import Pacing
 log = logging.getLogger("batchforge.forge")
 
 CREATING, CREATED, DELETING, DELETED = "CREATING", "CREATED", "DELETING", "DELETED"
+
+CE_RECOVERIES = 3
+"""How many times a compute environment that turned INVALID while IAM propagated is
+re-created before the forge fails."""
+
+_IAM_PROPAGATION = (
+    "sts:assumerole",
+    "ecs:describeclusters",
+    "instance profile",
+    "instanceprofile",
+    "iam:passrole",
+)
+
+
+def iam_not_propagated(reason: str) -> bool:
+    """True when a compute environment's INVALID ``statusReason`` is AWS Batch not yet seeing
+    the roles Forge just made (``CLIENT_ERROR - User: ... is not authorized to perform:
+    sts:AssumeRole`` / ``ecs:DescribeClusters``, or an unknown instance profile)."""
+    text = reason.lower()
+    return "client_error" in text and any(mark in text for mark in _IAM_PROPAGATION)
 
 
 @dataclass
@@ -142,11 +163,40 @@ class ForgeEngine:
             return entry.resource()
         efs_id = ctx.outputs["efs"].physical_id if "efs" in ctx.outputs else spec.efs_id
         fsx = ctx.outputs.get("fsx")
-        fsx_dns = (fsx.attrs.get("dns") if fsx else None) or spec.fsx_id
-        user_data = build_user_data(
-            spec, efs_id, fsx_dns, fsx.attrs.get("mount_name") if fsx else None
-        )
+        if fsx is not None:
+            fsx_dns, mount_name = fsx.attrs.get("dns"), fsx.attrs.get("mount_name")
+        elif spec.fsx_id:
+            fsx_dns, mount_name = self._existing_fsx(spec.fsx_id)
+        else:
+            fsx_dns = mount_name = None
+        user_data = build_user_data(spec, efs_id, fsx_dns, mount_name)
         return launch_template(spec, image_id or spec.image_id or "", user_data)
+
+    def _existing_fsx(self, fsx: str) -> tuple[str, str | None]:
+        """DNS name and MountName of the user's FSx for Lustre file system (by id, or by its
+        DNS name): Lustre is mounted as ``<DNSName>@tcp:/<MountName>``, and MountName is
+        random except on SCRATCH_1 (fsx:DescribeFileSystems, in the seed)."""
+        client = self.aws.client("fsx")
+        if fsx.startswith("fs-") and "." not in fsx:
+            systems = client.describe_file_systems(FileSystemIds=[fsx])["FileSystems"]
+        else:
+            systems = [
+                system
+                for page in client.paginate("describe_file_systems")
+                for system in page["FileSystems"]
+                if system.get("DNSName") == fsx
+            ]
+        if not systems:
+            raise AwsError(
+                f"The FSx for Lustre file system {fsx} does not exist in this region.",
+                service="fsx",
+                operation="DescribeFileSystems",
+                aws_code="FileSystemNotFound",
+                hint="Give the id (fs-...) of a Lustre file system in the environment's region.",
+            )
+        system = systems[0]
+        lustre = system.get("LustreConfiguration") or {}
+        return str(system.get("DNSName") or fsx), lustre.get("MountName")
 
     def _run_wave(
         self,
@@ -180,7 +230,7 @@ class ForgeEngine:
         )
         self._record(pending)
         try:
-            created = HANDLERS[resource.kind].create(ctx, resource)
+            created = self._create_recovering(ctx, resource)
         except Exception as error:
             pending.error = str(error)
             self._record(pending)
@@ -199,6 +249,36 @@ class ForgeEngine:
                 created.attrs,
             )
         )
+
+    def _create_recovering(self, ctx: ForgeContext, resource: Resource) -> Created:
+        """Create ``resource``; a compute environment that turns INVALID because IAM had not
+        yet propagated its new roles or instance profile to Batch (a CLIENT_ERROR naming
+        sts:AssumeRole, ecs:DescribeClusters or the instance profile: hashicorp/terraform-
+        provider-aws #37945, #21281) is deleted and created again, at most
+        :data:`CE_RECOVERIES` times, instead of failing the whole forge."""
+        handler = HANDLERS[resource.kind]
+        attempt = 0
+        while True:
+            try:
+                return handler.create(ctx, resource)
+            except BatchError as error:
+                if (
+                    resource.kind != "batch-compute-environment"
+                    or attempt >= CE_RECOVERIES
+                    or not iam_not_propagated(error.aws_message or str(error))
+                ):
+                    raise
+                attempt += 1
+                log.warning(
+                    "compute environment %s is INVALID while IAM propagates (%s): "
+                    "re-creating it (%d/%d)",
+                    resource.name,
+                    error.aws_message,
+                    attempt,
+                    CE_RECOVERIES,
+                )
+                handler.delete(ctx, resource, None)
+                self.pacing.sleep(self.pacing.retry_interval * attempt)
 
     # --- dispose -------------------------------------------------------------------------
 

@@ -30,6 +30,34 @@ TIME_LIMIT_ACTIONS = [
 ]
 
 
+S3_WRITE_ACTIONS = [
+    "s3:ListBucket",
+    "s3:GetObject",
+    "s3:PutObject",
+    "s3:DeleteObject",
+    "s3:GetBucketLocation",
+    "s3:AbortMultipartUpload",
+    "s3:ListMultipartUploadParts",
+    "s3:PutObjectTagging",
+]
+"""Nextflow's S3 file system in the work dir and allowed buckets: task files are written,
+read, listed and cleaned up; big files go up in multipart uploads; ``resourceLabels`` /
+``storageClass`` tag objects (nf-amazon ``S3Client``)."""
+
+S3_READ_ACTIONS = ["s3:GetObject", "s3:ListBucket", "s3:GetBucketLocation"]
+"""Read-only on every bucket: pipeline inputs may live in any bucket the user can name (public
+reference data, other teams' buckets); Nextflow lists prefixes (ListObjects = s3:ListBucket),
+reads objects and asks a bucket's region before using it."""
+
+
+S3_READ_STATEMENT: dict[str, Any] = {
+    "Sid": "S3ReadInputs",
+    "Effect": "Allow",
+    "Action": S3_READ_ACTIONS,
+    "Resource": ["arn:aws:s3:::*", "arn:aws:s3:::*/*"],
+}
+
+
 def _s3_policy(spec: ForgeSpec) -> dict[str, Any] | None:
     buckets = [b for b in (spec.work_bucket, *spec.allow_buckets) if b]
     if not buckets:
@@ -37,22 +65,7 @@ def _s3_policy(spec: ForgeSpec) -> dict[str, Any] | None:
     resources = [f"arn:aws:s3:::{b}" for b in buckets] + [f"arn:aws:s3:::{b}/*" for b in buckets]
     return {
         "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Action": [
-                    "s3:ListBucket",
-                    "s3:GetObject",
-                    "s3:PutObject",
-                    "s3:DeleteObject",
-                    "s3:GetBucketLocation",
-                    "s3:AbortMultipartUpload",
-                    "s3:ListMultipartUploadParts",
-                    "s3:PutObjectTagging",
-                ],
-                "Resource": resources,
-            }
-        ],
+        "Statement": [{"Effect": "Allow", "Action": list(S3_WRITE_ACTIONS), "Resource": resources}],
     }
 
 
@@ -81,11 +94,29 @@ def _secrets_policy(spec: ForgeSpec) -> dict[str, Any]:
     return {"Version": "2012-10-17", "Statement": statements}
 
 
+def _passable_roles(spec: ForgeSpec) -> list[str]:
+    """Roles the head job hands to AWS Batch: the forged ones (the execution role, and the
+    head-job role itself when Nextflow uses it for tasks) and any role the user gave for the
+    tasks (``computeJobRole``, ``executionRole``)."""
+    roles = [f"arn:aws:iam::*:role/{spec.prefix}{spec.ce_id}-*"]
+    for given in (spec.compute_job_role, spec.execution_role):
+        if given and given not in roles:
+            roles.append(given)
+    return roles
+
+
 def _head_job_policy(spec: ForgeSpec) -> dict[str, Any]:
-    """What the Nextflow head job does: submit and watch task jobs, read/write the work dir,
-    read logs, pass the forged roles to its jobs."""
+    """What the Nextflow head job does (nf-amazon 24.10.5 ``AwsBatchTaskHandler``,
+    ``AwsBatchHelper``; Seqera's launch policy, seqeralabs/nf-tower-aws
+    ``launch/launch-policy.json``): submit and watch task jobs, register their job
+    definitions with the task roles, read task logs and instance metadata, read pipeline
+    inputs anywhere in S3 and write the work dir."""
+    log_group = spec.log_group or "/aws/batch/job"
     statements: list[dict[str, Any]] = [
         {
+            # Queue -> compute environments -> ECS cluster (AwsBatchHelper), job status,
+            # the job definition lookup by its nf-token before registering one.
+            "Sid": "BatchDescribe",
             "Effect": "Allow",
             "Action": [
                 "batch:DescribeJobQueues",
@@ -97,6 +128,9 @@ def _head_job_policy(spec: ForgeSpec) -> dict[str, Any]:
             "Resource": "*",
         },
         {
+            # Task jobs: register their definitions, submit (tagged with resourceLabels),
+            # terminate on cancel or error.  Queues of this environment only.
+            "Sid": "BatchTaskJobs",
             "Effect": "Allow",
             "Action": [
                 "batch:SubmitJob",
@@ -106,26 +140,58 @@ def _head_job_policy(spec: ForgeSpec) -> dict[str, Any]:
                 "batch:TagResource",
             ],
             "Resource": [
-                f"arn:aws:batch:{spec.region}:*:job-queue/{spec.prefix}*",
+                f"arn:aws:batch:{spec.region}:*:job-queue/{spec.prefix}{spec.ce_id}-*",
                 f"arn:aws:batch:{spec.region}:*:job-definition/*",
                 f"arn:aws:batch:{spec.region}:*:job/*",
             ],
         },
         {
+            # Instance metadata of each task for the trace (AwsBatchHelper
+            # getCloudInfoByQueueAndTaskArn: ecs:DescribeTasks -> ecs:DescribeContainerInstances
+            # -> ec2:DescribeInstances); ec2:DescribeInstanceTypes / DescribeInstanceAttribute /
+            # DescribeInstanceStatus as in Seqera's launch policy (read-only).  None of these
+            # can be scoped usefully (the cluster name has a random suffix; EC2 describes have
+            # no resource-level permissions).  ec2:DescribeSpotInstanceRequests is granted by
+            # neither Nextflow's needs nor Seqera's policy: left out.
+            "Sid": "TaskInstanceMetadata",
             "Effect": "Allow",
-            "Action": ["logs:GetLogEvents", "logs:DescribeLogStreams"],
-            "Resource": f"arn:aws:logs:{spec.region}:*:log-group:/aws/batch/job*",
+            "Action": [
+                "ecs:DescribeTasks",
+                "ecs:DescribeContainerInstances",
+                "ec2:DescribeInstances",
+                "ec2:DescribeInstanceTypes",
+                "ec2:DescribeInstanceAttribute",
+                "ec2:DescribeInstanceStatus",
+            ],
+            "Resource": "*",
         },
         {
+            # A failed task's log (AwsBatchHelper.getTaskLogStream: logs:GetLogEvents on
+            # aws.batch.logsGroup, default /aws/batch/job).
+            "Sid": "TaskLogs",
+            "Effect": "Allow",
+            "Action": ["logs:GetLogEvents", "logs:DescribeLogStreams"],
+            "Resource": [
+                f"arn:aws:logs:{spec.region}:*:log-group:{log_group}",
+                f"arn:aws:logs:{spec.region}:*:log-group:{log_group}:*",
+            ],
+        },
+        {
+            # RegisterJobDefinition with jobRoleArn / executionRoleArn hands the roles to AWS
+            # Batch: iam:PassedToService is batch.amazonaws.com (seqeralabs/nf-tower-aws
+            # "PassRolesToBatch"; IAM User Guide, id_roles_use_passrole).  Not ecs-tasks: no
+            # call the head job makes hands a role to ECS directly.
+            "Sid": "PassRolesToBatch",
             "Effect": "Allow",
             "Action": "iam:PassRole",
-            "Resource": f"arn:aws:iam::*:role/{spec.prefix}*",
-            "Condition": {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
+            "Resource": _passable_roles(spec),
+            "Condition": {"StringEquals": {"iam:PassedToService": "batch.amazonaws.com"}},
         },
+        S3_READ_STATEMENT,
     ]
     s3 = _s3_policy(spec)
     if s3:
-        statements.extend(s3["Statement"])
+        statements.extend({"Sid": "S3WorkDir", **st} for st in s3["Statement"])
     return {"Version": "2012-10-17", "Statement": statements}
 
 
@@ -147,7 +213,12 @@ def _role(
 
 
 def _roles(spec: ForgeSpec) -> list[Resource]:
-    instance_inline: dict[str, Any] = {}
+    # Tasks without a computeJobRole stage their inputs and outputs with the instance role
+    # (the AWS CLI at cliPath in the task container): read anywhere, write the work dir and
+    # the allowed buckets, as the head job.
+    instance_inline: dict[str, Any] = {
+        "batchforge-s3-read": {"Version": "2012-10-17", "Statement": [S3_READ_STATEMENT]}
+    }
     s3 = _s3_policy(spec)
     if s3:
         instance_inline["batchforge-s3"] = s3

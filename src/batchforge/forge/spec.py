@@ -67,6 +67,12 @@ class ForgeSpec:
     fsx_mount: str | None = None
     allow_buckets: tuple[str, ...] = ()
     head_job_role: str | None = None
+    # Roles the user gave (not forged): the head-job role must be allowed to pass them to
+    # AWS Batch, since Nextflow registers task job definitions with them.
+    compute_job_role: str | None = None
+    execution_role: str | None = None
+    # CloudWatch log group of the jobs (aws.batch.logsGroup); Nextflow reads task logs there.
+    log_group: str = "/aws/batch/job"
     # The KMS key encrypting per-run secret copies: the execution role must decrypt with it.
     secrets_kms_key: str | None = None
     tags: dict[str, str] = field(default_factory=dict)

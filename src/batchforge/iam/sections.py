@@ -361,7 +361,11 @@ IAM_ROLES = Section(
         ("iam:DeleteRole", "deleting the environment leaves roles behind"),
         ("iam:DeleteRolePolicy", "roles with inline policies cannot be deleted"),
         ("iam:DetachRolePolicy", "roles with managed policies cannot be deleted"),
-        ("iam:GetRole", "existing roles cannot be checked"),
+        (
+            "iam:GetRole",
+            "existing roles cannot be checked, and Forge cannot wait for new roles to be "
+            "known to IAM before handing them to Batch (compute environments INVALID)",
+        ),
         ("iam:ListAttachedRolePolicies", "roles cannot be cleaned up before deletion"),
         ("iam:ListRolePolicies", "roles cannot be cleaned up before deletion"),
         ("iam:PutRolePolicy", "roles get no inline policies (S3, secrets access)"),

@@ -90,6 +90,9 @@ def _forge_spec(
         fsx_mount=forge.fsxMount,
         allow_buckets=tuple(b.removeprefix("s3://").split("/")[0] for b in forge.allowBuckets),
         head_job_role=config.headJobRole,
+        compute_job_role=config.computeJobRole,
+        execution_role=config.executionRole,
+        log_group=config.logGroup or "/aws/batch/job",
         secrets_kms_key=config.secretsKmsKeyId,
         tags=tags,
     )

@@ -19,6 +19,16 @@ def trust_policy(service: str) -> str:
     )
 
 
+def _role(ctx: ForgeContext, resource: Resource) -> bool | None:
+    try:
+        ctx.aws.client("iam").get_role(RoleName=resource.name)
+    except AwsError as error:
+        if aws_code(error) == "NoSuchEntity":
+            return None
+        raise
+    return True
+
+
 class RoleHandler:
     """params: ``service`` (trusted principal), ``managed`` (policy ARNs),
     ``inline`` ({name: policy document dict})."""
@@ -44,6 +54,11 @@ class RoleHandler:
             iam.put_role_policy(
                 RoleName=resource.name, PolicyName=policy_name, PolicyDocument=json.dumps(document)
             )
+        # IAM is eventually consistent: a role just made may be unknown for a few seconds.
+        # Wait until IAM itself answers for it (iam:GetRole, in the seed) before the next
+        # waves hand it to Batch and EC2.  What Batch sees may still lag: a compute
+        # environment that turns INVALID for that reason is recovered by the engine.
+        ctx.pacing.until(f"IAM role {resource.name} to be readable", lambda: _role(ctx, resource))
         return Created(physical_id=resource.name, arn=role["Arn"])
 
     def delete(self, ctx: ForgeContext, resource: Resource, physical_id: str | None) -> None:

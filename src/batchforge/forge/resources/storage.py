@@ -85,7 +85,28 @@ class EfsMountTargetHandler:
             target_id = self._find(ctx, fs_id, subnet)
             if target_id is None:
                 raise
+        # A mount target is "creating" for 60-90 s; an instance that boots before it is
+        # "available" cannot mount the file system.  The compute environments (next waves)
+        # launch instances, so the target must be ready first.
+        ctx.pacing.until(
+            f"EFS mount target {target_id} to be available",
+            lambda: self._target_available(ctx, target_id),
+        )
         return Created(physical_id=target_id, attrs={"file_system": fs_id})
+
+    @staticmethod
+    def _target_available(ctx: ForgeContext, target_id: str) -> bool | None:
+        targets = ctx.aws.client("efs").describe_mount_targets(MountTargetId=target_id)[
+            "MountTargets"
+        ]
+        state = targets[0].get("LifeCycleState", "available") if targets else "missing"
+        if state in ("error", "deleted", "deleting", "missing"):
+            raise AwsError(
+                f"EFS mount target {target_id} is {state}.",
+                service="efs",
+                operation="DescribeMountTargets",
+            )
+        return True if state == "available" else None
 
     @staticmethod
     def _find(ctx: ForgeContext, fs_id: str, subnet: str) -> str | None:
