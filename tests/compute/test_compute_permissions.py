@@ -8,11 +8,14 @@ from batchforge.client import ApiError, BatchforgeClient
 from batchforge.local_aws import LocalAws
 from batchforge.services.context import AppContext
 from tests.factories import Keys, keys_credentials
-from tests.iam.users import SEED, make_user, without
+from tests.iam.users import READ_EXTRAS, SEED, make_user, without
 
 
 def _credentials(api: BatchforgeClient, aws: LocalAws, name: str, policy: dict) -> str:
-    auth = make_user(aws, name, inline=policy)
+    """A user with ``policy`` plus the preflight's reading extras: without them, on AWS (and
+    under the test layer's IAM enforcement) the user cannot read its own policies and the
+    live check can only say "unknown"."""
+    auth = make_user(aws, name, inline=policy, managed=READ_EXTRAS)
     keys = Keys(auth.access_key or "", auth.secret_key or "")
     return api.create_credentials(keys_credentials(name, keys))
 
