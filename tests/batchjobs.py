@@ -6,7 +6,15 @@ The emulator finishes a job the moment it is submitted and writes no logs.  Inst
 - holds every submitted job in ``RUNNABLE`` until the test scripts another state with
   :meth:`BatchJobs.set` (status, reason, exit code, log stream) or :meth:`BatchJobs.vanish`;
 - rewrites DescribeJobs answers accordingly (and drops vanished jobs, as AWS does);
-- records every SubmitJob request, TerminateJob/CancelJob and DescribeJobs call;
+- records every SubmitJob request, TerminateJob/CancelJob (with its reason), ListJobs and
+  DescribeJobs call;
+- ends a held job that TerminateJob reaches (FAILED with the given reason, as AWS does), so a
+  task job held RUNNING (:meth:`BatchJobs.hold_running`) stays so until terminated;
+- answers ListJobs as AWS documents it, where the emulator does not (ListJobs API reference,
+  https://docs.aws.amazon.com/batch/latest/APIReference/API_ListJobs.html): statuses as
+  scripted here; without ``filters`` only ``jobStatus`` (default RUNNING) jobs; with
+  ``filters`` every status (``jobStatus`` ignored), at most 100 a page; newest first;
+  pages through ``nextToken`` (the emulator pages nothing and ignores ``maxResults``);
 - injects faults: an AWS error answered instead of the emulator (``deny``, ``fail_next``,
   ``throttle``), or a simulated crash before the call reaches AWS or after it did.
 """
@@ -44,13 +52,30 @@ class BatchJobs:
     calls: Counter[str] = field(default_factory=Counter)
     describe_sizes: list[int] = field(default_factory=list)
     terminated: list[str] = field(default_factory=list)
+    reasons: dict[str, str] = field(default_factory=dict)  # job id → TerminateJob reason
+    list_requests: list[dict[str, Any]] = field(default_factory=list)
     denied: set[str] = field(default_factory=set)
     _faults: dict[str, list[Callable[[], Any]]] = field(default_factory=dict)
     _after_faults: dict[str, list[Callable[[], Any]]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def hooks(self) -> list[tuple[str, Callable[..., Any]]]:
-        return [("before-call.batch.*", self._before), ("after-call.batch.*", self._after)]
+        return [
+            ("before-parameter-build.batch.ListJobs", self._list_params),
+            ("before-call.batch.*", self._before),
+            ("after-call.batch.*", self._after),
+        ]
+
+    def install(self, client: Any) -> Any:
+        """Put this layer on a boto3 Batch client of the test's own (e.g. one submitting
+        task jobs as Nextflow would); the client."""
+        for name, handler in self.hooks():
+            client.meta.events.register(name, handler)
+        return client
+
+    def hold_running(self, job_id: str) -> None:
+        """The job runs until TerminateJob reaches it."""
+        self.set(job_id, "RUNNING")
 
     # --- scripting -----------------------------------------------------------------------
 
@@ -123,7 +148,18 @@ class BatchJobs:
                 self.describe_sizes.append(len(body.get("jobs", [])))
             elif operation in ("TerminateJob", "CancelJob"):
                 self.terminated.append(body.get("jobId", ""))
+                self.reasons[body.get("jobId", "")] = body.get("reason", "")
         return None
+
+    def _list_params(self, params: dict[str, Any], context: Any = None, **_: Any) -> None:
+        """Ask the emulator for everything on the queue; the answer is cut in ``_after``."""
+        original = dict(params)
+        if context is not None:
+            context["batchjobs_list"] = original
+        with self._lock:
+            self.list_requests.append(original)
+        for key in ("jobStatus", "maxResults", "nextToken"):
+            params.pop(key, None)
 
     def _after(
         self, http_response: Any, parsed: dict[str, Any], model: Any, context: Any, **_: Any
@@ -146,8 +182,34 @@ class BatchJobs:
                     script = self.scripts.get(job["jobId"])
                     if script:
                         job["status"] = script.status
+                if context is not None and "batchjobs_list" in context:
+                    self._page(parsed, context["batchjobs_list"])
+            elif operation == "TerminateJob":
+                job_id = (context or {}).get("batchjobs_body", {}).get("jobId", "")
+                script = self.scripts.get(job_id)
+                if script is not None and script.status not in ("SUCCEEDED", "FAILED"):
+                    script.status = "FAILED"
+                    script.reason = (context or {}).get("batchjobs_body", {}).get("reason")
+                    script.stopped = int(time.time() * 1000)
+                    script.started = script.started or script.stopped
         if fault is not None:
             fault()
+
+    @staticmethod
+    def _page(parsed: dict[str, Any], request: dict[str, Any]) -> None:
+        """Cut the emulator's whole answer the way AWS pages it (see the module docstring)."""
+        jobs = list(parsed.get("jobSummaryList", []))
+        if not request.get("filters"):
+            wanted = request.get("jobStatus") or "RUNNING"
+            jobs = [job for job in jobs if job.get("status") == wanted]
+        jobs.sort(key=lambda job: (-int(job.get("createdAt") or 0), job["jobId"]))
+        limit = 100 if request.get("filters") else 1000
+        size = min(int(request.get("maxResults") or limit), limit)
+        start = int(request.get("nextToken") or 0)
+        parsed["jobSummaryList"] = jobs[start : start + size]
+        parsed.pop("nextToken", None)
+        if start + size < len(jobs):
+            parsed["nextToken"] = str(start + size)
 
     def _rewrite(self, job: dict[str, Any]) -> dict[str, Any] | None:
         if job["jobId"] in self.vanished:

@@ -15,6 +15,8 @@ A cycle is fetch → lease → work → guarded apply:
 Interrupted launches (``submit_state="intent"`` with an expired lease) are reconciled here, and
 the Secrets Manager copies of ended runs are deleted (:mod:`batchforge.services.run_secrets`;
 the background thread also sweeps for leftovers every ``secrets_sweep_interval``).
+A run seen ending gets its task jobs still alive terminated in the same cycle
+(:mod:`batchforge.services.run_tasks`: one ListJobs per ending run, none when nothing ended).
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from batchforge.db import models
 from batchforge.db.models import utcnow
 from batchforge.errors import AwsAccessDenied, AwsError, BatchforgeError
 from batchforge.runs.states import Observation, observe, vanished
-from batchforge.services import compute_envs, run_secrets
+from batchforge.services import compute_envs, run_secrets, run_tasks
 from batchforge.services.background import BackgroundLoop
 from batchforge.services.context import AppContext
 
@@ -54,6 +56,7 @@ class CycleStats:
     changed: int = 0
     reconciled: int = 0
     secrets_cleaned: int = 0
+    tasks_terminated: int = 0
     throttled: bool = False
 
 
@@ -145,6 +148,8 @@ def _values(obs: Observation) -> dict[str, Any]:
             error_message=obs.error,
             lease_owner=None,
             lease_until=None,
+            tasks_state=run_tasks.PENDING,  # its live task jobs: terminated this cycle
+            tasks_at=utcnow(),
         )
     return values
 
@@ -227,6 +232,7 @@ def run_cycle(
         except BatchforgeError as error:
             log.warning("polling runs in %s failed: %s", region, error)
     stats.reconciled = reconcile_intents(ctx, owner, sessions)
+    stats.tasks_terminated = run_tasks.sweep(ctx, sessions.get)
     stats.secrets_cleaned = run_secrets.clean_finished(ctx, sessions.get)
     return stats
 
@@ -314,7 +320,15 @@ def reconcile_intents(
         exact = [job for job in found if job.get("jobName") == name]
         if exact and status == "CANCELLED":  # cancelled while its launch was interrupted
             _terminate(batch, exact[0]["jobId"], "Cancelled in batchforge")
-            _settle_intent(ctx, run_id, owner, submit_state="submitted", job_id=exact[0]["jobId"])
+            _settle_intent(
+                ctx,
+                run_id,
+                owner,
+                submit_state="submitted",
+                job_id=exact[0]["jobId"],
+                tasks_state=run_tasks.PENDING,
+                tasks_at=utcnow(),
+            )
         elif exact:
             _settle_intent(
                 ctx,

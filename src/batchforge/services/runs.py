@@ -21,7 +21,7 @@ from batchforge.schemas.workflows import (
     LogPage,
     WorkflowDbDto,
 )
-from batchforge.services import compute_envs, labels
+from batchforge.services import compute_envs, labels, run_tasks
 from batchforge.services.context import AppContext
 
 STATUSES = ("SUBMITTED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED", "UNKNOWN")
@@ -187,8 +187,15 @@ def describe(ctx: AppContext, workspace_id: int, run_id: str) -> DescribeWorkflo
 
 
 def cancel(ctx: AppContext, workspace_id: int, run_id: str, force: bool = False) -> str:
-    """Terminate the head job and mark the run CANCELLED; idempotent.  A finished run keeps
-    its status.  ``force`` cancels in batchforge even if AWS refuses."""
+    """Terminate the head job and every task job of the run still alive, and mark the run
+    CANCELLED; idempotent.  A finished run keeps its status.  ``force`` cancels in
+    batchforge even if AWS refuses to terminate the head job.
+
+    The task jobs (``tw-<runId>-*`` on the compute queue, see :mod:`batchforge.runs.tasks`)
+    are listed with ``batch:ListJobs``; without that permission the head job is still
+    terminated and the run's messages say the tasks could not be listed.  The run's messages
+    say how many task jobs were terminated; the tracker lists them once more a little later
+    (``tasks_state="recheck"``) for a task submitted while the head job was stopping."""
     with ctx.db.transaction() as session:
         row = _load(session, workspace_id, run_id)
         if not row.active:
@@ -197,15 +204,18 @@ def cancel(ctx: AppContext, workspace_id: int, run_id: str, force: bool = False)
     if job_id:
         aws = compute_envs.aws_session(ctx, workspace_id, credentials_id or "", region)
         try:
-            aws.client("batch").terminate_job(jobId=job_id, reason=CANCEL_REASON)
+            aws.client("batch").terminate_job(
+                jobId=job_id, reason=f"{CANCEL_REASON} (run {run_id})"
+            )
         except AwsError:
             if not force:
                 raise
     # A launch still in progress keeps its lease: the launcher (or, once the lease expires,
     # the reconciler) finds the job and terminates it, and secrets wait until then.
     lease = {"lease_owner": None, "lease_until": None} if job_id else {}
+    tasks = {"tasks_state": run_tasks.CLEANING, "tasks_at": utcnow()} if job_id else {}
     with ctx.db.transaction() as session:
-        session.execute(
+        result = session.execute(
             update(models.Run)
             .where(models.Run.id == run_id, models.Run.active.is_(True))
             .values(
@@ -214,11 +224,22 @@ def cancel(ctx: AppContext, workspace_id: int, run_id: str, force: bool = False)
                 complete=utcnow(),
                 updated_at=utcnow(),
                 **lease,
+                **tasks,
                 error_message=None
                 if job_id
                 else "Cancelled before the head job's id was known; if the job reached "
                 "AWS Batch it is terminated when found.",
             )
+        )
+        cancelled_now = result.rowcount == 1  # type: ignore[attr-defined]
+    if job_id and cancelled_now:
+        run_tasks.clean(
+            ctx,
+            run_id,
+            compute_envs.SessionCache(ctx).get,
+            "was cancelled",
+            after=run_tasks.RECHECK,
+            lead="Cancelled in batchforge: head job terminated;",
         )
     return "CANCELLED"
 

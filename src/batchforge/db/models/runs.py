@@ -98,6 +98,12 @@ class Run(Base):
     # "planned" until every one of them is deleted ("deleted").  NULL: the run has none.
     secret_names: Mapped[list[str] | None] = mapped_column(JSON)
     secrets_state: Mapped[str | None] = mapped_column(String(16), index=True)
+    # The run's task jobs (tw-<id>-*, see batchforge/runs/tasks.py) once it ended: "pending"
+    # until the tracker terminated those alive, "recheck" after a cancel (listed again once
+    # the head job has surely stopped), "cleaning" while claimed, then "cleaned" or
+    # "unlisted" (ListJobs refused).  NULL: still active, or ended before this was recorded.
+    tasks_state: Mapped[str | None] = mapped_column(String(16), index=True)
+    tasks_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
     submit: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     start: Mapped[datetime | None] = mapped_column(UtcDateTime())
