@@ -95,7 +95,6 @@ UNSUPPORTED = [
     ("nvnmeStorageEnabled", True),
     ("fusionSnapshots", True),
     ("dragenQueue", "dragen-queue"),
-    ("volumes", ["/mnt/data"]),
     ("forge.fargateHeadEnabled", True),
     ("forge.ebsAutoScale", True),
     ("forge.ebsBlockSize", 100),
@@ -400,3 +399,11 @@ def test_an_existing_file_system_gets_a_warning_about_its_own_group(
     ce_id = api.request("POST", "/compute-envs", json=body).json()["computeEnvId"]
     env = api.request("GET", f"/compute-envs/{ce_id}").json()["computeEnv"]
     assert "must allow inbound TCP 2049" in env["message"]
+
+
+def test_volumes_must_be_absolute_host_paths(api: BatchforgeClient, forge_body) -> None:
+    """``volumes`` become ``aws.batch.volumes`` host paths mounted into the tasks
+    (Nextflow's awsbatch ``aws.batch.volumes``: ``/host/path[:/container/path[:ro]]``)."""
+    body = forge_body()
+    body["computeEnv"]["config"]["volumes"] = ["/mnt/data", "relative/path"]
+    assert _post(api, body).field == "computeEnv.config.volumes[1]"

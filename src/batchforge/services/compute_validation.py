@@ -74,6 +74,9 @@ def validate_common(body: ComputeEnvIn) -> None:
             "'.', '-', '_', '/', '#'.",
         )
     _validate_environment(config)
+    for index, volume in enumerate(config.volumes):
+        if not ABS_PATH.match(volume or ""):
+            raise _bad(f"{C}.volumes[{index}]", "must be an absolute host path (e.g. /mnt/efs).")
     for field in ("headJobRole", "computeJobRole", "executionRole"):
         value = getattr(config, field)
         if value and not ROLE_ARN.match(value):
@@ -222,7 +225,6 @@ UNSUPPORTED: dict[str, str] = {
     "dragenQueue": "DRAGEN queue",
     "dragenInstanceType": "DRAGEN instance type",
     "storageType": "storage type (deprecated Seqera field)",
-    "volumes": "custom volumes (use forge efsMount/fsxMount)",
     "forge.fusionEnabled": "Fusion file system",
     "forge.fargateHeadEnabled": "Fargate for the head job",
     "forge.ebsAutoScale": "EBS auto-scaling",
