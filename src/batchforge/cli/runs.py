@@ -83,7 +83,10 @@ def cancel(
 ) -> None:
     with state(ctx).client() as client:
         client.cancel_workflow(run_id, force)
-        say(f"Workflow {run_id}: {client.describe_workflow(run_id).workflow.status}")
+        described = client.describe_workflow(run_id)
+        say(f"Workflow {run_id}: {described.workflow.status}")
+        for message in described.messages:  # e.g. how many task jobs were terminated
+            say(message)
 
 
 @app.command("relaunch")
