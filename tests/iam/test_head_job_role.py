@@ -58,6 +58,7 @@ def register_task_definition() -> dict[str, Any]:
         "jobDefinitionName": "nf-quay-io-nextflow-bash-latest",
         "type": "container",
         "parameters": {"nf-token": "0123456789abcdef"},
+        "tags": {"nextflow.io/createdAt": "2026-12-01T23:00:00Z", "nextflow.io/version": "24.10.5"},
         "containerProperties": {
             "image": "quay.io/nextflow/bash:latest",
             "command": ["true"],

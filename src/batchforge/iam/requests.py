@@ -199,7 +199,13 @@ TAG_ACTIONS: dict[str, str] = {
 }
 """Tagging action checked when a create request carries tags (by action, else by service)."""
 
-TAG_TARGETS: dict[str, str] = {"elasticfilesystem:CreateFileSystem": "file-system"}
+TAG_TARGETS: dict[str, str] = {
+    "elasticfilesystem:CreateFileSystem": "file-system",
+    # Batch's TagResource names a job definition by revision only; the new revision is not
+    # known yet: ``job-definition/NAME:*`` (Nextflow tags every job definition it registers,
+    # nf-amazon AwsBatchTaskHandler: nextflow.io/createdAt, nextflow.io/version).
+    "batch:RegisterJobDefinition": "job-definition-revision",
+}
 """Resource type tagged, where the creating action has no resource type to share."""
 
 Trigger = Callable[[dict[str, Any]], bool]
