@@ -19,7 +19,13 @@ from botocore.exceptions import ClientError
 from batchforge.aws.session import AwsAuth
 from batchforge.errors import AwsAccessDenied
 from batchforge.iam.calls import actions_for_call
-from batchforge.iam.enforce import Enforcer, botocore_hooks, denied_code, policies_for_principal
+from batchforge.iam.enforce import (
+    Enforcer,
+    botocore_hook,
+    botocore_hooks,
+    denied_code,
+    policies_for_principal,
+)
 from batchforge.local_aws import ACCOUNT_ID, WORK_BUCKET, LocalAws
 from batchforge.services.context import AppContext
 from tests.iamrules import IamRules
@@ -235,3 +241,21 @@ def test_assumed_role_credentials_are_enforced_with_the_roles_policies(
     principal, name, _ = iam_rules.denied[-1]
     assert principal.startswith(f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/reader/")
     assert name == "batch:DescribeJobs"
+
+
+def test_the_single_hook_recovers_parameters_from_the_request(local_aws: LocalAws) -> None:
+    """``botocore_hook`` alone (interfaces.md section 5) decodes the serialised request: S3's
+    bucket and key from the path, JSON bodies for Batch."""
+    enforcer = Enforcer([READ_WORK], ACCOUNT_ID, principal=ALICE)
+    s3, batch = local_aws.boto_client("s3"), local_aws.boto_client("batch")
+    for client in (s3, batch):
+        client.meta.events.register(*botocore_hook(enforcer))
+    local_aws.boto_client("s3").put_object(Bucket=WORK_BUCKET, Key="work/y", Body=b"2")
+    assert s3.get_object(Bucket=WORK_BUCKET, Key="work/y")["Body"].read() == b"2"
+    with pytest.raises(ClientError) as caught:
+        s3.get_object(Bucket="other-bucket", Key="work/y")
+    assert "arn:aws:s3:::other-bucket/work/y" in str(caught.value)
+    with pytest.raises(ClientError) as caught:
+        batch.terminate_job(jobId="j-1", reason="r")
+    assert caught.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert "batch:TerminateJob on resource: arn:aws:batch:us-east-1:" in str(caught.value)
