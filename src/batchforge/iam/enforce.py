@@ -75,7 +75,9 @@ class Enforcer:
         self._profile_roles: dict[str, str] = {}
         self._lock = threading.Lock()
 
-    def requests(self, service: str, operation: str, params: dict[str, Any], region: str):
+    def requests(
+        self, service: str, operation: str, params: dict[str, Any], region: str
+    ) -> list[IamRequest]:
         """The IAM requests AWS makes for the call (raises :class:`Unmapped`)."""
         call = AwsCall(service, operation, region, params, started=0.0)
         with self._lock:
