@@ -222,12 +222,14 @@ def run_launch(env: FlowEnv) -> FlowScope:
 
 @flow("run-track-cancel-reconcile", ("launch",), fresh_account=False)
 def run_track_cancel_reconcile(env: FlowEnv) -> FlowScope:
-    """Cancel (TerminateJob on the head job); then a tracker cycle: DescribeJobs for the active
-    run, and ListJobs (an extra) to find by name the job of a launch interrupted before its id
-    was recorded."""
+    """Cancel (TerminateJob on the head job, ListJobs for its task jobs); then a tracker cycle:
+    DescribeJobs for the active run, ListJobs (an extra) to find by name the job of a launch
+    interrupted before its id was recorded, and ListJobs for the task jobs of the run that
+    ended."""
     (cancelled, tracked, interrupted), scope = _launched(env, runs=3)
     env.api.cancel_workflow(cancelled)
-    assert _called(env) == ["batch:TerminateJob"]
+    # the head job, then the run's task jobs tw-<runId>-* (ListJobs, an extra; none alive)
+    assert _called(env) == ["batch:TerminateJob", "batch:ListJobs"]
     with env.app_ctx.db.transaction() as session:  # what a crash after SubmitJob leaves
         session.execute(
             update(models.Run)
@@ -235,7 +237,13 @@ def run_track_cancel_reconcile(env: FlowEnv) -> FlowScope:
             .values(submit_state="intent", job_id=None, lease_until=utcnow() - timedelta(seconds=1))
         )
     run_tracker.run_cycle(env.app_ctx)
-    assert _called(env) == ["batch:TerminateJob", "batch:DescribeJobs", "batch:ListJobs"]
+    assert _called(env) == [
+        "batch:TerminateJob",
+        "batch:ListJobs",
+        "batch:DescribeJobs",
+        "batch:ListJobs",  # the interrupted launch's head job, by name
+        "batch:ListJobs",  # the task jobs of the run that ended
+    ]
     assert env.api.describe_workflow(cancelled).workflow.status == "CANCELLED"
     assert env.api.describe_workflow(tracked).workflow.status == "SUCCEEDED"  # the emulator's
     assert env.api.describe_workflow(interrupted).jobInfo.operationId  # found again by name
@@ -305,6 +313,7 @@ def run_with_secrets(env: FlowEnv) -> FlowScope:
         "batch:RegisterJobDefinition",
         "batch:SubmitJob",
         "batch:DescribeJobs",
+        "batch:ListJobs",  # the ended run's task jobs still alive (none)
         "secretsmanager:DeleteSecret",
         "batch:DeregisterJobDefinition",
         "secretsmanager:ListSecrets",

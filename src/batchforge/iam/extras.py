@@ -44,7 +44,9 @@ EXTRA_SECTIONS: tuple[Section, ...] = (
                 False,
                 "a launch interrupted between SubmitJob and recording the job id (a crash, a "
                 "lost answer) cannot be found by its job name on the head queue: the run is "
-                "marked UNKNOWN instead (it is never submitted twice)",
+                "marked UNKNOWN instead (it is never submitted twice); and a cancelled or "
+                "ended run's task jobs (tw-<runId>-*) cannot be found to be terminated: the "
+                "run says so, its head job is terminated all the same",
                 touches=("*",),
             ),
             Need(
