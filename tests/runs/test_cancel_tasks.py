@@ -16,7 +16,9 @@ from typing import Any
 
 import pytest
 from sqlalchemy import update
+from typer.testing import CliRunner
 
+from batchforge.cli.main import app
 from batchforge.client import BatchforgeClient
 from batchforge.db import models
 from batchforge.db.models import utcnow
@@ -24,6 +26,7 @@ from batchforge.local_aws import LocalAws
 from batchforge.services import run_tasks, run_tracker
 from batchforge.services.context import AppContext
 from tests.batchjobs import BatchJobs
+from tests.cli.conftest import LiveServer, live_server  # noqa: F401 - the fixture
 from tests.runs.conftest import WORK_QUEUE, job_id_of, run_row
 
 
@@ -240,3 +243,22 @@ def test_a_run_that_ends_without_list_jobs_says_so(
     assert run.workflow.status == "FAILED"
     assert "missing batch:ListJobs" in _messages(api, run_id)
     assert run_row(app_ctx, run_id).tasks_state == run_tasks.UNLISTED
+
+
+def test_cli_runs_cancel_reports_the_task_jobs_terminated(
+    live_server: LiveServer,  # noqa: F811
+    api: BatchforgeClient,
+    app_ctx: AppContext,
+    jobs: BatchJobs,
+    launch: Callable[..., Any],
+    tasks: Callable[..., list[str]],
+) -> None:
+    """``batchforge runs cancel`` prints the run's status and how many task jobs went."""
+    run_id = launch()
+    _running(api, jobs, app_ctx, run_id)
+    tasks(run_id, 4)
+    base = ["--url", live_server.url, "--token", live_server.token]
+    result = CliRunner().invoke(app, [*base, "runs", "cancel", run_id], env={"BATCHFORGE_URL": ""})
+    assert result.exit_code == 0, result.output
+    assert f"Workflow {run_id}: CANCELLED" in result.output
+    assert "4 task jobs terminated" in result.output
