@@ -17,8 +17,8 @@ from batchforge.iam.catalog import CatalogEntry, lookup_action
 from batchforge.iam.evaluator import PolicyEvaluator
 from batchforge.iam.generator import generate_policy
 from batchforge.iam.parse import parse_policy
-from batchforge.iam.scope import Scope
 from batchforge.iam.requests import ASSUME_ROLE, CallContext, IamRequest, Unmapped, iam_requests
+from batchforge.iam.scope import Scope
 from tests.iam.seed import seed_full_policy_text
 
 

@@ -12,28 +12,16 @@ DescribeJobs, TerminateJob) and the S3 work dir; PassRole to a job definition is
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
 from batchforge.client import BatchforgeClient
 from batchforge.iam.enforce import Enforcer, policies_for_principal
 from batchforge.local_aws import ACCOUNT_ID, LocalAws
-from batchforge.services import run_tracker
 from batchforge.services.context import AppContext
 from tests.awsrules import AwsRules
 from tests.contract.flows import FlowEnv, _forge
-
-
-def _wait_end(api: BatchforgeClient, app_ctx: AppContext, run_id: str, timeout: float = 180):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        run_tracker.run_cycle(app_ctx)
-        status = api.describe_workflow(run_id).workflow.status
-        if status in ("SUCCEEDED", "FAILED", "CANCELLED"):
-            return status
-        time.sleep(0.5)
-    raise AssertionError(f"run {run_id} did not end in {timeout} s")
+from tests.runs.conftest import wait_run_end
 
 
 def test_nextflows_calls_with_the_forged_head_job_role_keep_the_contract(
@@ -52,7 +40,7 @@ def test_nextflows_calls_with_the_forged_head_job_role_keep_the_contract(
             "pipeline": "nextflow-io/hello",
             "paramsText": '{"standin_tasks": 2}',
         }
-        status = _wait_end(api, app_ctx, api.launch_workflow(body))
+        status = wait_run_end(api, app_ctx, api.launch_workflow(body))
         calls = aws.standin_calls()
     finally:
         aws.set_execution(False)

@@ -9,12 +9,12 @@ import pytest
 
 from batchforge.aws.recorder import AwsCall
 from batchforge.client import BatchforgeClient
+from batchforge.iam.requests import CallContext, iam_requests
 from batchforge.local_aws import ACCOUNT_ID, LocalAws
 from batchforge.services.context import AppContext
 from tests.awsrules import AwsRules
 from tests.contract.contract import FlowScope, seed_evaluator, verify
 from tests.contract.flows import FLOWS, FORGE, Flow, FlowEnv
-from batchforge.iam.requests import CallContext, iam_requests
 
 
 @pytest.mark.parametrize("flow", FLOWS, ids=lambda f: f.name)

@@ -8,27 +8,13 @@ role; the tracker sees the end and the product's log API shows the stand-in's li
 
 from __future__ import annotations
 
-import time
-
 from batchforge.client import BatchforgeClient
 from batchforge.emulator.standin import LABEL
 from batchforge.local_aws import WORK_BUCKET, LocalAws
-from batchforge.services import run_tracker
 from batchforge.services.context import AppContext
 from tests.emulator.conftest import head_role_policy, make_role
 from tests.factories import keys_credentials
-from tests.runs.conftest import WORK_QUEUE, launcher, make_queues, manual_env
-
-
-def _wait_run(api: BatchforgeClient, app_ctx: AppContext, run_id: str, timeout: float = 120):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        run_tracker.run_cycle(app_ctx)
-        status = api.describe_workflow(run_id).workflow.status
-        if status in ("SUCCEEDED", "FAILED", "CANCELLED"):
-            return status
-        time.sleep(0.5)
-    raise AssertionError(f"run {run_id} did not end in {timeout} s")
+from tests.runs.conftest import WORK_QUEUE, launcher, make_queues, manual_env, wait_run_end
 
 
 def _log_lines(api: BatchforgeClient, run_id: str) -> list[str]:
@@ -55,7 +41,7 @@ def test_launched_run_executes_its_head_job(
         run_id = launcher(api, env_id)(
             runName="e2e-run", paramsText='{"standin_tasks": 2}', preRunScript="echo 'pre run'"
         )
-        status = _wait_run(api, app_ctx, run_id)
+        status = wait_run_end(api, app_ctx, run_id)
         lines = _log_lines(api, run_id)
         assert status == "SUCCEEDED", lines
         assert LABEL in lines
@@ -82,7 +68,7 @@ def test_launched_run_fails_when_the_head_role_cannot_pass_roles_to_batch(
     try:
         env_id, _ = _setup(api, aws, head_role_policy(pass_to="ecs-tasks.amazonaws.com"))
         run_id = launcher(api, env_id)(runName="e2e-denied")
-        assert _wait_run(api, app_ctx, run_id) == "FAILED"
+        assert wait_run_end(api, app_ctx, run_id) == "FAILED"
         text = "\n".join(_log_lines(api, run_id))
         assert "iam:PassRole" in text and "AccessDenied" in text
     finally:

@@ -143,3 +143,20 @@ class WriteCounter:
 
     def close(self) -> None:
         event.remove(self.engine, "before_cursor_execute", self._seen)
+
+
+def wait_run_end(api: BatchforgeClient, ctx: AppContext, run_id: str, timeout: float = 180) -> str:
+    """Drive tracker cycles until the run is final; its status.  Waits on the condition with
+    a generous limit (a busy 2-core machine runs executing head jobs slowly)."""
+    import time
+
+    from batchforge.services import run_tracker
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run_tracker.run_cycle(ctx)
+        status = api.describe_workflow(run_id).workflow.status
+        if status in ("SUCCEEDED", "FAILED", "CANCELLED"):
+            return status
+        time.sleep(0.5)
+    raise AssertionError(f"run {run_id} did not end in {timeout} s")
