@@ -1,11 +1,13 @@
-"""Cancelling a run with N live task jobs, on the local emulator (N = 0, 10, 1,000).
+"""Launching a run, and cancelling it with N live task jobs, on the local emulator
+(N = 0, 10, 1,000).
 
-Per cancel: TerminateJob, ListJobs and DescribeJobs calls and wall time.  Task jobs are named
-as nf-amazon names them (``tw-<runId>-<task>``) on the compute queue and held RUNNING by the
-tests' Batch job layer (tests/batchjobs.py), which also pages ListJobs as AWS does (at most 100
-jobs a page with a filter): expected ListJobs = max(1, ceil(N/100)), TerminateJob = N + 1 (the
-head job), DescribeJobs = 0.  The tracker's later recheck (one more ListJobs per cancelled run,
-RECHECK_SECONDS after) is not part of the cancel and is shown apart.
+Per launch: the AWS calls of the launch itself (the first one also finds or registers the job
+definition).  Per cancel: TerminateJob, ListJobs and DescribeJobs calls and wall time.  Task
+jobs are named as nf-amazon names them (``tw-<runId>-<task>``) on the compute queue and held
+RUNNING by the tests' Batch job layer (tests/batchjobs.py), which also pages ListJobs as AWS
+does (at most 100 jobs a page with a filter): expected ListJobs = max(1, ceil(N/100)),
+TerminateJob = N + 1 (the head job), DescribeJobs = 0.  The tracker's later recheck (one more
+ListJobs per cancelled run, RECHECK_SECONDS after) is not part of the cancel and is shown apart.
 
 Usage: .venv/bin/python benchmarks/bench_cancel.py [N ...]
 """
@@ -50,11 +52,21 @@ def _tasks(layer: BatchJobs, emulator: local_aws.LocalAws, run_id: str, count: i
         layer.hold_running(job["jobId"])
 
 
+def _tally(names: list[str]) -> str:
+    counts: dict[str, int] = {}
+    for name in names:
+        counts[name] = counts.get(name, 0) + 1
+    return ", ".join(f"{count} {name}" for name, count in counts.items())
+
+
 def bench(ctx: Any, workspace_id: int, ce_id: str, emulator: Any, layer: BatchJobs, n: int) -> None:
     body = WorkflowLaunchRequest(
         computeEnvId=ce_id, pipeline="https://github.com/nextflow-io/hello"
     )
+    mark = ctx.recorder.count()
     run_id = launches.launch(ctx, workspace_id, body)
+    launch_calls = [c.name for c in ctx.recorder.since(mark)]
+    print(f"launch: {len(launch_calls)} AWS calls ({_tally(launch_calls)})")
     _tasks(layer, emulator, run_id, n)
     mark = ctx.recorder.count()
     started = time.perf_counter()
