@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
+import functools
 import sys
-import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from batchforge.cli import run_tasks
 from batchforge.cli.common import OutputFormat, emit_json, emit_table, fail, say, state
 
 app = typer.Typer(
@@ -46,8 +47,50 @@ def list_runs(
 
 
 @app.command("view")
-def view(ctx: typer.Context, run_id: RunId) -> None:
+def view(
+    ctx: typer.Context,
+    run_id: RunId,
+    processes: Annotated[
+        bool, typer.Option("--processes", help="The progress of each process.")
+    ] = False,
+    tasks: Annotated[bool, typer.Option("--tasks", help="The run's tasks (a page).")] = False,
+    metrics: Annotated[
+        bool, typer.Option("--metrics", help="CPU, memory, time and I/O per process.")
+    ] = False,
+    search: Annotated[
+        str | None, typer.Option(help="With --tasks: tasks whose name or process has this.")
+    ] = None,
+    sort_by: Annotated[
+        str | None, typer.Option("--sort-by", help="With --tasks: a Task field, e.g. taskId.")
+    ] = None,
+    sort_dir: Annotated[
+        str | None, typer.Option("--sort-dir", help="With --tasks: asc or desc.")
+    ] = None,
+    max_results: Annotated[
+        int, typer.Option("--max", help="With --tasks: at most this many.")
+    ] = 100,
+    offset: Annotated[int, typer.Option(help="With --tasks: skip this many.")] = 0,
+) -> None:
+    """A run (as ``tw runs view -i RUN``); with --processes, --tasks or --metrics, what its
+    Nextflow trace tells instead."""
     st = state(ctx)
+    if processes or tasks or metrics:
+        filters = {
+            "search": search,
+            "sort_by": sort_by,
+            "sort_dir": sort_dir,
+            "max_results": max_results,
+            "offset": offset,
+        }
+        with st.client() as client:
+            data = run_tasks.show_progress(st, client, run_id) if processes else {}
+            if tasks:
+                data |= run_tasks.show_tasks(st, client, run_id, filters)
+            if metrics:
+                data |= run_tasks.show_metrics(st, client, run_id)
+        if st.output == OutputFormat.json:
+            emit_json(data)
+        return
     with st.client() as client:
         described = client.describe_workflow(run_id)
     if st.output == OutputFormat.json:
@@ -154,23 +197,20 @@ def logs(
         bool, typer.Option("--follow", "-f", help="Keep printing new lines.")
     ] = False,
     interval: Annotated[float, typer.Option(help="Seconds between polls with --follow.")] = 3.0,
+    task_id: Annotated[
+        int | None, typer.Option("--task", help="A task's log instead of the head job's.")
+    ] = None,
 ) -> None:
-    """The head job's log (Nextflow's output) from CloudWatch."""
+    """The head job's log (Nextflow's output) from CloudWatch, or a task's with --task."""
     with state(ctx).client() as client:
-        token = None
-        while True:
-            page = client.workflow_log(run_id, token)
-            for line in page.entries:
-                typer.echo(line)
-            if not page.entries and page.message:
-                typer.echo(f"({page.message})", err=True)
-            if page.entries and page.forwardToken != token:
-                token = page.forwardToken
-                continue
-            token = page.forwardToken or token
-            if not follow or not page.pending:
-                return
-            time.sleep(interval)
+        if task_id is not None:
+            fetch = functools.partial(client.workflow_task_log, run_id, task_id)
+        else:
+            fetch = functools.partial(client.workflow_log, run_id)
+        run_tasks.print_log(fetch, follow, interval)
+
+
+app.command("task")(run_tasks.task)
 
 
 @app.command("download")
@@ -188,10 +228,19 @@ def download(
     list_files: Annotated[
         bool, typer.Option("--list", help="List the run's files instead of downloading.")
     ] = False,
+    task_id: Annotated[
+        int | None,
+        typer.Option(
+            "--task", help="A task's file (--file .command.out, .command.err or .command.log)."
+        ),
+    ] = None,
 ) -> None:
     """A run file from its work directory: the Nextflow log by default (the head job copies
-    it there when Nextflow exits)."""
+    it there when Nextflow exits); with --task, a file of that task's work directory."""
     st = state(ctx)
+    if task_id is not None:
+        run_tasks.download_task_file(st, run_id, task_id, file_name or ".command.out", output)
+        return
     with st.client() as client:
         if list_files:
             listed = client.list_workflow_files(run_id)

@@ -12,6 +12,7 @@ from batchforge.client.data_links import DataLinksClientMixin
 from batchforge.client.policy import PolicyClientMixin
 from batchforge.client.runs import RunsClientMixin
 from batchforge.client.secrets import SecretsClientMixin
+from batchforge.client.tasks import TasksClientMixin
 from batchforge.errors import BatchforgeError
 from batchforge.schemas.common import DescribeUserResponse, ServiceInfo, ServiceInfoResponse
 from batchforge.schemas.credentials import (
@@ -50,6 +51,7 @@ class BatchforgeClient(
     PolicyClientMixin,
     RunsClientMixin,
     SecretsClientMixin,
+    TasksClientMixin,
 ):
     """Client of one server, as one user, in one workspace (None = the user's default)."""
 
