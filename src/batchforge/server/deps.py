@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
 
+from batchforge.errors import Forbidden, Unauthorized
 from batchforge.services import accounts
 from batchforge.services.context import AppContext, Principal
 from batchforge.services.pipeline_secrets import Owner
@@ -18,15 +21,52 @@ def get_ctx(request: Request) -> AppContext:
 Ctx = Annotated[AppContext, Depends(get_ctx)]
 
 
-def get_principal(request: Request, ctx: Ctx) -> Principal:
+BASIC_USER = "@token"
+
+
+def request_token(request: Request) -> str | None:
+    """The API token of a request: ``Authorization: Bearer <token>``, or
+    ``Authorization: Basic base64("@token:<token>")`` — the form Nextflow's nf-tower plugin
+    sends for tokens that are not JWTs (nf-tower ``TowerClient.setAuthToken``/
+    ``setupClientAuth``; the OSS server's ``AuthenticationByApiToken``).  ``None`` when absent;
+    :class:`Unauthorized` for a Basic header that is not of that form."""
     header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer":
-        token = ""
-    return accounts.authenticate(ctx, token.strip() or None)
+    scheme, _, value = header.strip().partition(" ")
+    value = value.strip()
+    if scheme.lower() == "bearer":
+        return value or None
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(value, validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        raise Unauthorized("Authorization: Basic credentials are not valid base64.") from None
+    user, sep, token = decoded.partition(":")
+    if not sep or user != BASIC_USER or not token:
+        raise Unauthorized(
+            "Authorization: Basic must carry the user '@token' and an API token as password.",
+            hint="Send 'Authorization: Bearer <token>' or Basic base64('@token:<token>').",
+        )
+    return token
+
+
+def get_any_principal(request: Request, ctx: Ctx) -> Principal:
+    """The caller, a run token included (only the trace receiver accepts those)."""
+    return accounts.authenticate(ctx, request_token(request))
+
+
+def get_principal(principal: Annotated[Principal, Depends(get_any_principal)]) -> Principal:
+    """The caller of every route but ``/trace/*``: a run token is refused here."""
+    if principal.run_id is not None:
+        raise Forbidden(
+            "A run token may only report its run's trace (/trace/{workflowId}/*).",
+            hint="Use a personal API token for the rest of the API.",
+        )
+    return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+AnyPrincipal = Annotated[Principal, Depends(get_any_principal)]
 
 
 def get_workspace_id(

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from batchforge.db import models
 from batchforge.db.models import utcnow
 from batchforge.errors import Forbidden, Unauthorized
+from batchforge.services import run_tokens
 from batchforge.services.context import AppContext, Principal
 
 TOKEN_PREFIX = "bf_"
@@ -118,10 +119,23 @@ def _default_workspace_id(session: Session, user_id: int) -> int | None:
 
 
 def authenticate(ctx: AppContext, token: str | None) -> Principal:
-    """The principal owning ``token``; :class:`Unauthorized` for a missing or unknown one."""
+    """The principal owning ``token``; :class:`Unauthorized` for a missing or unknown one.
+
+    A run token (:mod:`batchforge.services.run_tokens`) gives a principal scoped to its run
+    (``run_id`` set, the run's workspace with the ``launch`` role); callers that are not the
+    trace receiver refuse it (``server/deps.py``)."""
     if not token:
         raise Unauthorized(
             "Missing API token.", hint="Send 'Authorization: Bearer <token>' with each request."
+        )
+    if run_tokens.is_run_token(token):
+        grant = run_tokens.authenticate(ctx, token)
+        return Principal(
+            0,
+            grant.user_name or "nextflow",
+            {grant.workspace_id: "launch"},
+            grant.workspace_id,
+            run_id=grant.run_id,
         )
     with ctx.db.transaction() as session:
         row = session.execute(

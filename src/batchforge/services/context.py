@@ -30,9 +30,13 @@ class AppContext:
 
 @dataclass(frozen=True)
 class Principal:
-    """The authenticated caller: a user and the workspaces it may act in (id → role)."""
+    """The authenticated caller: a user and the workspaces it may act in (id → role).
+
+    ``run_id`` is set for a run token (``services/run_tokens.py``): the caller is that run's
+    Nextflow, allowed only to report its trace (``user_id`` is then 0)."""
 
     user_id: int
     user_name: str
     roles: dict[int, str]
     default_workspace_id: int | None
+    run_id: str | None = None

@@ -21,6 +21,7 @@ from batchforge.db.models.data_links import DataLink, DataLinkCredentials, DataL
 from batchforge.db.models.labels import Label
 from batchforge.db.models.runs import Pipeline, Run
 from batchforge.db.models.secrets import PipelineSecret
+from batchforge.db.models.trace import RunProcess, RunTask, RunToken, RunTrace
 
 __all__ = [
     "ApiToken",
@@ -37,6 +38,10 @@ __all__ = [
     "Pipeline",
     "PipelineSecret",
     "Run",
+    "RunProcess",
+    "RunTask",
+    "RunToken",
+    "RunTrace",
     "User",
     "UtcDateTime",
     "Workspace",

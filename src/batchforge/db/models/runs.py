@@ -65,7 +65,8 @@ class Run(Base):
     pipeline_id: Mapped[int | None] = mapped_column(
         ForeignKey("pipeline.id", ondelete="SET NULL"), index=True
     )
-    compute_env_id: Mapped[str] = mapped_column(ForeignKey("compute_env.id"), index=True)
+    # NULL for a run launched elsewhere that reports through /trace (``origin="trace"``).
+    compute_env_id: Mapped[str | None] = mapped_column(ForeignKey("compute_env.id"), index=True)
     credentials_id: Mapped[str | None] = mapped_column(String(22))
     region: Mapped[str] = mapped_column(String(32))
     run_name: Mapped[str] = mapped_column(String(80))
@@ -109,3 +110,13 @@ class Run(Base):
     start: Mapped[datetime | None] = mapped_column(UtcDateTime())
     complete: Mapped[datetime | None] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    # The trace (see batchforge/runs/trace_state.py): "launch" runs were submitted here;
+    # "trace" runs were created by a /trace/create from a Nextflow run launched elsewhere
+    # (no head job, no compute environment: their state comes from the trace alone).
+    origin: Mapped[str] = mapped_column(String(16), default="launch", server_default="launch")
+    # NULL (nothing reported yet), "created", "begun" or "completed".
+    trace_state: Mapped[str | None] = mapped_column(String(16))
+    # Last time the plugin reported anything (create, begin, progress, heartbeat, complete).
+    trace_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # The Workflow metadata of begin/complete (commitId, nextflow, configText, stats, ...).
+    trace_workflow: Mapped[dict[str, Any] | None] = mapped_column(JSON)
