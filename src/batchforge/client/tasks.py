@@ -19,8 +19,6 @@ from batchforge.schemas.workflows import LogPage, WorkflowLogResponse
 
 # The task files Seqera serves through /download/{taskId} (``tw runs view … task`` offers them).
 TASK_FILES = (".command.out", ".command.err", ".command.log")
-TASK_STATUSES = ("NEW", "SUBMITTED", "RUNNING", "CACHED", "COMPLETED", "FAILED", "ABORTED")
-TASK_DONE = ("CACHED", "COMPLETED", "FAILED", "ABORTED")
 
 
 def _path(workflow_id: str, *rest: object) -> str:

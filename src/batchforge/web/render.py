@@ -5,8 +5,6 @@ origins)."""
 from __future__ import annotations
 
 import hashlib
-import math
-from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -16,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from batchforge import __version__
+from batchforge.units import format_duration, format_size, format_time
 from batchforge.web import session as web_session
 
 WEB_DIR = Path(__file__).resolve().parent
@@ -50,37 +49,6 @@ STATUS_TONES = {
     "INVALID": "bad",
     "FAILED": "bad",
 }
-
-
-def format_time(value: datetime | None) -> str:
-    """``2024-05-01 12:03:04 UTC``; an empty string for None."""
-    if value is None:
-        return ""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
-def format_duration(milliseconds: int | float | None) -> str:
-    """``1h 2m``, ``3m 4s`` or ``5.2s``."""
-    if milliseconds is None:
-        return ""
-    seconds = milliseconds / 1000
-    if seconds < 60:
-        return f"{seconds:.1f}s"
-    minutes, secs = divmod(int(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h {minutes}m" if hours else f"{minutes}m {secs}s"
-
-
-def format_size(size: int | None) -> str:
-    """Bytes as ``812 B``, ``1.2 KB``, ``3.4 MB`` (powers of 1024)."""
-    if size is None:
-        return ""
-    if size < 1024:
-        return f"{size} B"
-    exponent = min(int(math.log(size, 1024)), 5)
-    return f"{size / 1024**exponent:.1f} {'BKMGTP'[exponent]}B".replace("BB", "B")
 
 
 def status_tone(status: str | None) -> str:
