@@ -62,6 +62,12 @@ class Settings(BaseSettings):
     )
     default_region: str = Field(default="us-east-1", description="Region used when none is given.")
     trace_aws: bool = Field(default=False, description="Log every AWS call (secrets redacted).")
+    worker_id: str | None = Field(
+        default=None,
+        description="This server's worker identity, under which it leases work; it survives "
+        "restarts so a restarted server resumes its own work at once.  Default: one kept in "
+        "the data dir (a slot per running process).  Must be unique among live replicas.",
+    )
     forge_prefix: str = Field(default="TowerForge-", description="Name prefix of forged resources.")
     # The official nextflow/nextflow image, pulled from Seqera's public registry rather than
     # Docker Hub, which rate-limits anonymous pulls per IP (every instance behind one NAT

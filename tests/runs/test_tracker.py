@@ -158,3 +158,26 @@ def test_the_tracker_thread_backs_off_while_throttled(
     finally:
         tracker.stop()
     assert tracker.backoff >= 4
+
+
+def test_a_restarted_server_takes_back_its_own_runs_at_once(
+    api: BatchforgeClient, launch: Callable[..., str], jobs: BatchJobs, app_ctx: AppContext
+) -> None:
+    """Issue #16 item 7: the runs this server's identity leased before a restart are polled by
+    its next incarnation in its first cycle, not after the lease (120 s) expires; another
+    server's unexpired lease is still respected."""
+    run_id = launch()
+    job_id = job_id_of(app_ctx, run_id)
+    jobs.set(job_id, "RUNNING", log_stream="head/default/abc")
+    _cycle(app_ctx)
+    before = app_ctx.worker_id
+    assert run_row(app_ctx, run_id).lease_owner == before
+    identity = before.rpartition("/")[0]
+    jobs.set(job_id, "SUCCEEDED", exit_code=0)
+    app_ctx.worker_id = "wffffffffff-9/another"  # another replica: the lease is not free
+    _cycle(app_ctx)
+    assert api.describe_workflow(run_id).workflow.status == "RUNNING"
+    assert run_row(app_ctx, run_id).lease_owner == before
+    app_ctx.worker_id = f"{identity}/restarted"  # the same server after a restart
+    _cycle(app_ctx)
+    assert api.describe_workflow(run_id).workflow.status == "SUCCEEDED"

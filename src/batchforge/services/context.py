@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
 from dataclasses import dataclass, field
 
 from batchforge.aws.recorder import CallRecorder
@@ -24,8 +22,17 @@ class AppContext:
     aws: AwsEnvironment
     recorder: CallRecorder = field(default_factory=CallRecorder)
     pacing: Pacing = field(default_factory=Pacing)
-    # Identifies this process as a lease owner among server replicas.
-    worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
+    # This process as a lease owner among server replicas: ``<identity>/<incarnation>``,
+    # the identity surviving a restart (services/worker_identity.py).  Empty: acquired.
+    worker_id: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.worker_id:
+            from batchforge.services import worker_identity
+
+            self.worker_id = worker_identity.acquire(
+                self.settings.data_dir, self.settings.worker_id
+            ).worker_id
 
 
 @dataclass(frozen=True)

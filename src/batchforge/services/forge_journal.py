@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import or_, select, update
 
@@ -12,6 +13,7 @@ from batchforge.db import models
 from batchforge.db.models import utcnow
 from batchforge.forge.engine import JournalEntry
 from batchforge.services.context import AppContext
+from batchforge.services.worker_identity import earlier_incarnation
 
 LEASE_SECONDS = 90
 
@@ -78,8 +80,19 @@ def _entry(row: models.ForgeResource) -> JournalEntry:
     )
 
 
+def _claimable(owner: str) -> Any:
+    """The lease is free: never taken, expired, or held by an earlier incarnation of
+    ``owner``'s worker identity (a restarted server takes its own work back at once)."""
+    return or_(
+        models.ComputeEnv.lease_until.is_(None),
+        models.ComputeEnv.lease_until < utcnow(),
+        earlier_incarnation(models.ComputeEnv.lease_owner, owner),
+    )
+
+
 def claim(ctx: AppContext, compute_env_id: str, owner: str) -> bool:
-    """Take the lease of an environment with Forge work pending, unless someone holds it."""
+    """Take the lease of an environment with Forge work pending, unless someone else holds
+    it (see :func:`_claimable`)."""
     now = utcnow()
     with ctx.db.transaction() as session:
         result = session.execute(
@@ -87,11 +100,7 @@ def claim(ctx: AppContext, compute_env_id: str, owner: str) -> bool:
             .where(
                 models.ComputeEnv.id == compute_env_id,
                 models.ComputeEnv.operation.is_not(None),
-                or_(
-                    models.ComputeEnv.lease_until.is_(None),
-                    models.ComputeEnv.lease_until < now,
-                    models.ComputeEnv.lease_owner == owner,
-                ),
+                or_(_claimable(owner), models.ComputeEnv.lease_owner == owner),
             )
             .values(lease_owner=owner, lease_until=now + timedelta(seconds=LEASE_SECONDS))
         )
@@ -107,18 +116,16 @@ def renew_lease(ctx: AppContext, compute_env_id: str, owner: str) -> None:
         )
 
 
-def pending(ctx: AppContext, limit: int = 20) -> list[str]:
-    """Environments with Forge work whose lease is free (oldest first)."""
-    now = utcnow()
+def pending(ctx: AppContext, limit: int = 20, owner: str | None = None) -> list[str]:
+    """Environments with Forge work that ``owner`` (default: this process) may claim now
+    (oldest first)."""
     with ctx.db.transaction() as session:
         return list(
             session.scalars(
                 select(models.ComputeEnv.id)
                 .where(
                     models.ComputeEnv.operation.is_not(None),
-                    or_(
-                        models.ComputeEnv.lease_until.is_(None), models.ComputeEnv.lease_until < now
-                    ),
+                    _claimable(owner or ctx.worker_id),
                 )
                 .order_by(models.ComputeEnv.updated_at)
                 .limit(limit)

@@ -143,7 +143,7 @@ def _retire_definitions(ctx: AppContext, ce_id: str, engine: ForgeEngine) -> str
 def run_pending(ctx: AppContext, owner: str | None = None) -> int:
     """Do all Forge work that is free to claim now; the number of environments worked on."""
     worked = 0
-    for ce_id in forge_journal.pending(ctx):
+    for ce_id in forge_journal.pending(ctx, owner=owner):
         worked += run_one(ctx, ce_id, owner)
     return worked
 

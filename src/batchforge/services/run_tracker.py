@@ -39,6 +39,7 @@ from batchforge.runs.states import Observation, observe, vanished
 from batchforge.services import compute_envs, run_secrets, run_tasks
 from batchforge.services.background import BackgroundLoop
 from batchforge.services.context import AppContext
+from batchforge.services.worker_identity import earlier_incarnation
 
 log = logging.getLogger("batchforge.runs")
 
@@ -76,11 +77,14 @@ def _free() -> Any:
 
 
 def claim(ctx: AppContext, owner: str, limit: int = CLAIM_LIMIT) -> int:
-    """Lease up to ``limit`` free active runs with a job id; how many were claimed."""
+    """Lease up to ``limit`` free active runs with a job id; how many were claimed.  Runs
+    leased by an earlier incarnation of ``owner``'s worker identity (this server before a
+    restart) count as free: they are taken back at once, not when their lease expires."""
+    free = or_(_free(), earlier_incarnation(models.Run.lease_owner, owner))
     with ctx.db.transaction() as session:
         query = (
             select(models.Run.id)
-            .where(models.Run.active.is_(True), models.Run.job_id.is_not(None), _free())
+            .where(models.Run.active.is_(True), models.Run.job_id.is_not(None), free)
             .order_by(models.Run.id)
             .limit(limit)
         )
@@ -94,7 +98,7 @@ def claim(ctx: AppContext, owner: str, limit: int = CLAIM_LIMIT) -> int:
         for start in range(0, len(ids), 500):
             result = session.execute(
                 update(models.Run)
-                .where(models.Run.id.in_(ids[start : start + 500]), _free())
+                .where(models.Run.id.in_(ids[start : start + 500]), free)
                 .values(lease_owner=owner, lease_until=until)
             )
             claimed += result.rowcount  # type: ignore[attr-defined]
