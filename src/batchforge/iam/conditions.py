@@ -7,7 +7,14 @@ Semantics (IAM User Guide, "Condition operators" and "Multivalued context keys")
 * a key absent from the request: positive operators are false, negated ones (``StringNotEquals``,
   ``ArnNotLike`` ...) are true; ``...IfExists`` forms are true; ``Null`` tests presence;
 * ``ForAnyValue:`` is true when at least one request value matches (false if the key is absent);
-  ``ForAllValues:`` when every request value matches (true if the key is absent).
+  ``ForAllValues:`` when every request value matches (true if the key is absent);
+* an operator without ``ForAnyValue:``/``ForAllValues:`` compares *one* request value ("Single-
+  valued vs. multivalued context keys": multivalued keys such as ``aws:TagKeys`` require a set
+  operator).  When the request carries several values for the key, the plain operator does not
+  match: a positive operator is false, a negated one true -- it is never read as a set operator;
+* an undefined operator (IAM refuses the document) never holds, so its statement never applies;
+* a policy variable replaced in a value is literal text (``${*}`` is the character ``*``): the
+  evaluator marks its ``*``/``?`` with :func:`protect_literal` before the operators see it.
 """
 
 from __future__ import annotations
@@ -16,8 +23,9 @@ import ipaddress
 import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 
-from batchforge.iam.glob import Glob
+from batchforge.iam.glob import ANY, ONE, Glob
 from batchforge.iam.model import ConditionClause
 
 Context = Mapping[str, Sequence[str]]
@@ -25,6 +33,30 @@ Context = Mapping[str, Sequence[str]]
 
 _Match = Callable[[str, str], bool]
 """(request value, policy value) -> does the positive operator match."""
+
+
+_LITERAL_STAR = "\ue004"
+_LITERAL_ONE = "\ue005"
+_PROTECT = str.maketrans({"*": _LITERAL_STAR, "?": _LITERAL_ONE})
+_UNPROTECT = str.maketrans({_LITERAL_STAR: "*", _LITERAL_ONE: "?"})
+
+
+def protect_literal(value: str) -> str:
+    """Mark the ``*``/``?`` of a substituted value as literal characters, not wildcards."""
+    return value.translate(_PROTECT)
+
+
+def _plain(policy: str) -> str:
+    """A policy value as text (literal marks back to ``*``/``?``)."""
+    if _LITERAL_STAR in policy or _LITERAL_ONE in policy:
+        return policy.translate(_UNPROTECT)
+    return policy
+
+
+@lru_cache(maxsize=4096)
+def like_glob(policy: str) -> Glob:
+    """A ``...Like`` value as a glob: ``*``/``?`` are wildcards, protected ones literal."""
+    return Glob(ANY if ch == "*" else ONE if ch == "?" else _plain(ch) for ch in policy)
 
 
 def _num(text: str) -> float | None:
@@ -46,7 +78,7 @@ def _date(text: str) -> datetime | None:
 
 def _cmp(parse: Callable[[str], object], test: Callable[[object, object], bool]) -> _Match:
     def match(request: str, policy: str) -> bool:
-        a, b = parse(request), parse(policy)
+        a, b = parse(request), parse(_plain(policy))
         return a is not None and b is not None and test(a, b)
 
     return match
@@ -54,7 +86,7 @@ def _cmp(parse: Callable[[str], object], test: Callable[[object, object], bool])
 
 def _ip_in(request: str, policy: str) -> bool:
     try:
-        net = ipaddress.ip_network(policy, strict=False)
+        net = ipaddress.ip_network(_plain(policy), strict=False)
         return ipaddress.ip_address(request.split("/")[0]) in net
     except ValueError:
         return False
@@ -64,12 +96,25 @@ def _arn_like(request: str, policy: str) -> bool:
     """ARN match: the six colon-separated parts are compared one by one, with wildcards."""
     req, pol = request.split(":", 5), policy.split(":", 5)
     if len(req) != 6 or len(pol) != 6:
-        return Glob.parse(policy).matches(request)
-    return all(Glob.parse(p).matches(r) for r, p in zip(req, pol, strict=True))
+        return like_glob(policy).matches(request)
+    return all(like_glob(p).matches(r) for r, p in zip(req, pol, strict=True))
 
 
 def _bool(request: str, policy: str) -> bool:
+    policy = _plain(policy)
     return request.lower() == policy.lower() and policy.lower() in ("true", "false")
+
+
+def _equals(request: str, policy: str) -> bool:
+    return request == _plain(policy)
+
+
+def _equals_ignore_case(request: str, policy: str) -> bool:
+    return request.lower() == _plain(policy).lower()
+
+
+def _like(request: str, policy: str) -> bool:
+    return like_glob(policy).matches(request)
 
 
 _LT: Callable[[object, object], bool] = lambda a, b: a < b  # type: ignore[operator]  # noqa: E731
@@ -79,12 +124,12 @@ _GE: Callable[[object, object], bool] = lambda a, b: a >= b  # type: ignore[oper
 _EQ: Callable[[object, object], bool] = lambda a, b: a == b  # noqa: E731
 
 OPERATORS: dict[str, tuple[_Match, bool]] = {
-    "StringEquals": (lambda r, p: r == p, False),
-    "StringNotEquals": (lambda r, p: r == p, True),
-    "StringEqualsIgnoreCase": (lambda r, p: r.lower() == p.lower(), False),
-    "StringNotEqualsIgnoreCase": (lambda r, p: r.lower() == p.lower(), True),
-    "StringLike": (lambda r, p: Glob.parse(p).matches(r), False),
-    "StringNotLike": (lambda r, p: Glob.parse(p).matches(r), True),
+    "StringEquals": (_equals, False),
+    "StringNotEquals": (_equals, True),
+    "StringEqualsIgnoreCase": (_equals_ignore_case, False),
+    "StringNotEqualsIgnoreCase": (_equals_ignore_case, True),
+    "StringLike": (_like, False),
+    "StringNotLike": (_like, True),
     "NumericEquals": (_cmp(_num, _EQ), False),
     "NumericNotEquals": (_cmp(_num, _EQ), True),
     "NumericLessThan": (_cmp(_num, _LT), False),
@@ -98,7 +143,7 @@ OPERATORS: dict[str, tuple[_Match, bool]] = {
     "DateGreaterThan": (_cmp(_date, _GT), False),
     "DateGreaterThanEquals": (_cmp(_date, _GE), False),
     "Bool": (_bool, False),
-    "BinaryEquals": (lambda r, p: r == p, False),
+    "BinaryEquals": (_equals, False),
     "IpAddress": (_ip_in, False),
     "NotIpAddress": (_ip_in, True),
     "ArnEquals": (_arn_like, False),
@@ -153,6 +198,8 @@ def closest_operator(raw: str) -> str | None:
 def _clause_holds(
     clause: ConditionClause, request: Sequence[str] | None, values: Sequence[str]
 ) -> bool:
+    if not clause.known:
+        return False
     if clause.operator == "Null":
         want_absent = any(v.lower() == "true" for v in values)
         return (not request) == want_absent
@@ -172,9 +219,9 @@ def _clause_holds(
         return all(one(v) for v in request)
     if clause.qualifier == "ForAnyValue":
         return any(one(v) for v in request)
-    if negated:  # single-valued negated operator: no request value may match
-        return all(one(v) for v in request)
-    return any(one(v) for v in request)
+    if len(request) > 1:  # a plain operator on several values: no single value to compare
+        return negated
+    return one(request[0])
 
 
 def conditions_hold(

@@ -25,8 +25,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from batchforge.iam.conditions import Context, conditions_hold, normalise_context
-from batchforge.iam.glob import Glob, literal_tokens, tokenize
+from batchforge.iam.arnglob import VARIABLE, policy_glob, request_glob
+from batchforge.iam.conditions import (
+    Context,
+    conditions_hold,
+    normalise_context,
+    protect_literal,
+)
+from batchforge.iam.glob import Glob
 from batchforge.iam.model import ConditionClause, Policy, Statement
 
 
@@ -63,11 +69,13 @@ class Evaluation:
         return self.statement.index if self.statement else None
 
 
-_VAR = re.compile(r"\$\{([^}]*)\}")
 _VAR_BODY = re.compile(r"\s*([^,\s]+)\s*(?:,\s*'([^']*)'\s*)?")
 
 
-def _resolve_variable(body: str, context: Context) -> str | None:
+def resolve_variable(body: str, context: Context) -> str | None:
+    """The value of the policy variable ``${body}``: ``${*}``, ``${?}``, ``${$}`` are the
+    literal characters; a key takes its (first) request value, else the default given after a
+    comma; None when there is neither."""
     body = body.strip()
     if body in ("*", "?", "$"):
         return body
@@ -81,34 +89,23 @@ def _resolve_variable(body: str, context: Context) -> str | None:
 
 
 def substitute(text: str, context: Context) -> str | None:
-    """Replace policy variables in a condition value; None if one has no value."""
+    """Replace policy variables in a condition value; None if one has no value.
+
+    A replaced value is literal text: its ``*`` and ``?`` are marked so that ``StringLike``
+    does not read them as wildcards (``${*}`` is the character ``*``).
+    """
     missing = False
 
     def repl(m: re.Match[str]) -> str:
         nonlocal missing
-        value = _resolve_variable(m.group(1), context)
+        value = resolve_variable(m.group(1), context)
         if value is None:
             missing = True
             return ""
-        return value
+        return protect_literal(value)
 
-    out = _VAR.sub(repl, text)
+    out = VARIABLE.sub(repl, text)
     return None if missing else out
-
-
-def _resource_glob(text: str, context: Context) -> Glob | None:
-    """A Resource value with variables replaced; replaced text is matched literally."""
-    tokens: list[str] = []
-    pos = 0
-    for m in _VAR.finditer(text):
-        tokens.extend(tokenize(text[pos : m.start()]))
-        value = _resolve_variable(m.group(1), context)
-        if value is None:
-            return None
-        tokens.extend(literal_tokens(value))
-        pos = m.end()
-    tokens.extend(tokenize(text[pos:]))
-    return Glob(tokens)
 
 
 class _Compiled:
@@ -133,7 +130,7 @@ class _Compiled:
         self.negate_resources = st.resources is None
         raw = st.resources if st.resources is not None else st.not_resources or ()
         self.templates = tuple(r for r in raw if variables and "${" in r)
-        self.resource_globs = [Glob.parse(r) for r in raw if r not in self.templates]
+        self.resource_globs = [policy_glob(r) for r in raw if r not in self.templates]
         self.variables = variables
         self.conditions: tuple[ConditionClause, ...] = st.conditions
 
@@ -145,7 +142,11 @@ class _Compiled:
     def globs(self, context: Context) -> list[Glob]:
         if not self.templates:
             return self.resource_globs
-        extra = [g for t in self.templates if (g := _resource_glob(t, context)) is not None]
+
+        def resolve(body: str) -> str | None:
+            return resolve_variable(body, context)
+
+        extra = [g for t in self.templates if (g := policy_glob(t, resolve)) is not None]
         return self.resource_globs + extra
 
     def coverage(self, pattern: Glob, context: Context) -> tuple[bool, bool]:
@@ -211,11 +212,12 @@ class PolicyEvaluator:
         """Decide ``action`` on ``resource``.
 
         With ``resource_is_pattern`` (the default) ``*`` and ``?`` in ``resource`` are wildcards
-        and the answer holds for every ARN the pattern stands for; otherwise ``resource`` is one
-        concrete ARN.
+        standing for names without colons, and the answer holds for every ARN the pattern stands
+        for (:func:`~batchforge.iam.arnglob.request_glob`; ``"*"`` alone is the resource of an
+        action without resource types); otherwise ``resource`` is one concrete ARN.
         """
         ctx = normalise_context(context)
-        pattern = Glob.parse(resource) if resource_is_pattern else Glob.literal(resource)
+        pattern = request_glob(resource) if resource_is_pattern else Glob.literal(resource)
         allow: Statement | None = None
         near: tuple[Statement, str] | None = None
         for c in self._candidates(action):

@@ -24,8 +24,14 @@ ANY = "\x00*"
 """Token: any run of characters (``*``)."""
 ONE = "\x00?"
 """Token: exactly one character (``?``)."""
+ANY_NC = "\x00+"
+"""Token: any run of characters without a colon (a ``*`` that stays inside one ARN segment)."""
+ONE_NC = "\x00."
+"""Token: exactly one character that is not a colon (a ``?`` inside one ARN segment)."""
 
-_WILDCARDS = (ANY, ONE)
+_WILDCARDS = (ANY, ONE, ANY_NC, ONE_NC)
+_STARS = (ANY, ANY_NC)
+_NO_COLON = (ANY_NC, ONE_NC)
 
 
 def tokenize(text: str) -> tuple[str, ...]:
@@ -38,11 +44,19 @@ def literal_tokens(text: str) -> tuple[str, ...]:
     return tuple(text)
 
 
+def segment_tokens(text: str) -> tuple[str, ...]:
+    """Tokens of a glob whose wildcards never match a colon (``*`` -> ANY_NC, ``?`` -> ONE_NC)."""
+    return tuple(ANY_NC if ch == "*" else ONE_NC if ch == "?" else ch for ch in text)
+
+
 def _simplify(tokens: Iterable[str]) -> tuple[str, ...]:
-    """Collapse runs of ``*`` (``**`` matches the same strings as ``*``)."""
+    """Collapse runs of stars: ``**`` matches what ``*`` does; a colon-free star next to an
+    unrestricted one adds nothing."""
     out: list[str] = []
     for tok in tokens:
-        if tok == ANY and out and out[-1] == ANY:
+        if tok in _STARS and out and out[-1] in _STARS:
+            if tok == ANY:
+                out[-1] = ANY
             continue
         out.append(tok)
     return tuple(out)
@@ -84,7 +98,7 @@ class Glob:
     @property
     def text(self) -> str:
         """The pattern written back with ``*``/``?`` (a literal ``*`` is shown as ``*`` too)."""
-        return "".join("*" if t == ANY else "?" if t == ONE else t for t in self.tokens)
+        return "".join(_SHOWN.get(t, t) for t in self.tokens)
 
     @property
     def has_wildcards(self) -> bool:
@@ -132,6 +146,10 @@ class Glob:
         return _overlaps(self.tokens, other.tokens)
 
 
+_SHOWN = {ANY: "*", ONE: "?", ANY_NC: "*", ONE_NC: "?"}
+_REGEX = {ANY: ".*", ONE: ".", ANY_NC: "[^:]*", ONE_NC: "[^:]"}
+
+
 @lru_cache(maxsize=4096)
 def _parse_cached(text: str, ignore_case: bool) -> Glob:
     return Glob(tokenize(text), ignore_case=ignore_case)
@@ -155,7 +173,7 @@ def _classify(tokens: tuple[str, ...]) -> tuple[str, str]:
 
 
 def _to_regex(tokens: tuple[str, ...]) -> str:
-    return "".join(".*" if t == ANY else "." if t == ONE else re.escape(t) for t in tokens)
+    return "".join(_REGEX.get(t) or re.escape(t) for t in tokens)
 
 
 def _closure(tokens: tuple[str, ...], states: Iterable[int]) -> frozenset[int]:
@@ -167,9 +185,22 @@ def _closure(tokens: tuple[str, ...], states: Iterable[int]) -> frozenset[int]:
         if k in out:
             continue
         out.add(k)
-        if k < len(tokens) and tokens[k] == ANY:
+        if k < len(tokens) and tokens[k] in _STARS:
             stack.append(k + 1)
     return frozenset(out)
+
+
+def _accepts(tok: str, ch: str | None) -> bool:
+    """Whether a one-character token (or a star, for one more character) accepts ``ch``.
+
+    ``ch=None`` stands for a character appearing in no literal -- never a colon, because the
+    alphabet always lists the colon when a colon-free wildcard is involved.
+    """
+    if tok in (ANY, ONE):
+        return True
+    if tok in _NO_COLON:
+        return ch != ":"
+    return tok == ch
 
 
 def _step(tokens: tuple[str, ...], states: frozenset[int], ch: str | None) -> frozenset[int]:
@@ -179,26 +210,38 @@ def _step(tokens: tuple[str, ...], states: frozenset[int], ch: str | None) -> fr
         if k >= len(tokens):
             continue
         tok = tokens[k]
-        if tok == ANY:
-            nxt.append(k)
-        elif tok in (ONE, ch):
-            nxt.append(k + 1)
+        if not _accepts(tok, ch):
+            continue
+        nxt.append(k if tok in _STARS else k + 1)
     return _closure(tokens, nxt)
 
 
 _STAR_MARK = "\ue000"
 _ONE_MARK = "\ue001"
+_STAR_NC_MARK = "\ue002"
+_ONE_NC_MARK = "\ue003"
+_MARKS = (_STAR_MARK, _ONE_MARK, _STAR_NC_MARK, _ONE_NC_MARK)
+_MARK_OF = {ANY: _STAR_MARK, ONE: _ONE_MARK, ANY_NC: _STAR_NC_MARK, ONE_NC: _ONE_NC_MARK}
+_SYMBOLIC = {
+    # what each wildcard of the bigger glob may absorb of the smaller one's (marked) tokens
+    ANY: ".*",
+    ONE: f"[^{_STAR_MARK}{_STAR_NC_MARK}]",
+    ANY_NC: f"[^:{_STAR_MARK}{_ONE_MARK}]*",
+    ONE_NC: f"[^:{_STAR_MARK}{_ONE_MARK}{_STAR_NC_MARK}]",
+}
 
 
 def _canonical(tokens: tuple[str, ...]) -> tuple[str, ...]:
-    """Reorder each run of wildcards as ``?...?*`` (``*?`` and ``?*`` match the same strings)."""
+    """Reorder each run of wildcards of one family as ``?...?*`` (``*?`` and ``?*`` match the
+    same strings); a run mixing colon-free and unrestricted wildcards is left as it is."""
     out: list[str] = []
     run: list[str] = []
     for tok in (*tokens, ""):
         if tok in _WILDCARDS:
             run.append(tok)
             continue
-        out.extend(sorted(run, key=lambda t: t == ANY))
+        same_family = all(t in _NO_COLON for t in run) or not any(t in _NO_COLON for t in run)
+        out.extend(sorted(run, key=lambda t: t in _STARS) if same_family else run)
         run = []
         if tok:
             out.append(tok)
@@ -213,18 +256,16 @@ def _contains_shortcut(big: tuple[str, ...], small: tuple[str, ...]) -> bool:
     * a *symbolic match* -- ``big`` matching ``small`` where each ``*`` of ``small`` must fall
       inside a ``*`` of ``big`` and each ``?`` inside a ``?`` or ``*`` -- proves containment.
     """
-    if _STAR_MARK in big + small or _ONE_MARK in big + small:
+    if any(m in big + small for m in _MARKS):
         return _contains(big, small)
     regex = re.compile(_to_regex(big), re.DOTALL)
     for star, one in (("", "x"), ("\x01", "\x01"), ("\x01\x01", "/")):
-        witness = "".join(star if t == ANY else one if t == ONE else t for t in small)
+        witness = "".join(star if t in _STARS else one if t in (ONE, ONE_NC) else t for t in small)
         if regex.fullmatch(witness) is None:
             return False
     big_c, small_c = _canonical(big), _canonical(small)
-    symbolic = "".join(
-        ".*" if t == ANY else f"[^{_STAR_MARK}]" if t == ONE else re.escape(t) for t in big_c
-    )
-    marked = "".join(_STAR_MARK if t == ANY else _ONE_MARK if t == ONE else t for t in small_c)
+    symbolic = "".join(_SYMBOLIC.get(t) or re.escape(t) for t in big_c)
+    marked = "".join(_MARK_OF.get(t, t) for t in small_c)
     if re.fullmatch(symbolic, marked, re.DOTALL):
         return True
     return _contains(big, small)
@@ -238,7 +279,10 @@ def _contains(big: tuple[str, ...], small: tuple[str, ...]) -> bool:
     for every other character: all such characters behave identically in both automata.  A
     reachable pair where ``small`` accepts but no state of ``big`` accepts is a counterexample.
     """
-    alphabet: list[str | None] = sorted({t for t in big + small if t not in _WILDCARDS})
+    literals = {t for t in big + small if t not in _WILDCARDS}
+    if any(t in _NO_COLON for t in big + small):
+        literals.add(":")
+    alphabet: list[str | None] = sorted(literals)
     alphabet.append(None)
     end = len(big)
     start = (0, _closure(big, [0]))
@@ -253,13 +297,12 @@ def _contains(big: tuple[str, ...], small: tuple[str, ...]) -> bool:
         succ: list[tuple[int, frozenset[int]]] = []
         if i < len(small):
             tok = small[i]
-            if tok == ANY:
+            chars = [ch for ch in alphabet if _accepts(tok, ch)]
+            if tok in _STARS:
                 succ.append((i + 1, states))
-                succ.extend((i, _step(big, states, ch)) for ch in alphabet)
-            elif tok == ONE:
-                succ.extend((i + 1, _step(big, states, ch)) for ch in alphabet)
+                succ.extend((i, _step(big, states, ch)) for ch in chars)
             else:
-                succ.append((i + 1, _step(big, states, tok)))
+                succ.extend((i + 1, _step(big, states, ch)) for ch in chars)
         for pair in succ:
             if pair not in seen:
                 seen.add(pair)
@@ -267,9 +310,24 @@ def _contains(big: tuple[str, ...], small: tuple[str, ...]) -> bool:
     return True
 
 
+def _compatible(a: str, b: str) -> bool:
+    """Whether one character can satisfy both one-character tokens (or stars) ``a`` and ``b``."""
+    if a in _WILDCARDS and b in _WILDCARDS:
+        return True  # any character other than a colon satisfies every wildcard
+    if a in _WILDCARDS:
+        return _accepts(a, b)
+    if b in _WILDCARDS:
+        return _accepts(b, a)
+    return a == b
+
+
 @lru_cache(maxsize=8192)
 def _overlaps(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
-    """Whether some string matches both globs: search over pairs of positions."""
+    """Whether some string matches both globs: search over pairs of positions.
+
+    From (i, j) a star may match nothing (skip it), or one character may be read by both
+    sides: a star stays where it is, any other token advances; the character must satisfy both.
+    """
     seen: set[tuple[int, int]] = set()
     stack = [(0, 0)]
     while stack:
@@ -281,15 +339,14 @@ def _overlaps(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
             return True
         ta = a[i] if i < len(a) else None
         tb = b[j] if j < len(b) else None
-        if ta == ANY:
-            stack.append((i + 1, j))  # a's star matches nothing more
-            if tb is not None:
-                stack.append((i, j + 1))  # a's star absorbs b's token (star-star is fine too)
-        if tb == ANY:
+        if ta in _STARS:
+            stack.append((i + 1, j))
+        if tb in _STARS:
             stack.append((i, j + 1))
-            if ta is not None:
-                stack.append((i + 1, j))
-        both = ta is not None and tb is not None and ANY not in (ta, tb)
-        if both and (ONE in (ta, tb) or ta == tb):
-            stack.append((i + 1, j + 1))
+        if ta is None or tb is None or not _compatible(ta, tb):
+            continue
+        a_star, b_star = ta in _STARS, tb in _STARS
+        if a_star and b_star:
+            continue  # both stay: reading a character changes nothing
+        stack.append((i if a_star else i + 1, j if b_star else j + 1))
     return False

@@ -12,6 +12,12 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from batchforge.iam.arnglob import (
+    split_arn,
+    upper_case_parts,
+    variables_before_resource,
+    wildcard_type_end,
+)
 from batchforge.iam.conditions import closest_operator, split_operator
 from batchforge.iam.jsonsrc import Node, SourceMap
 from batchforge.iam.model import ConditionClause, Finding, Severity, Statement
@@ -294,6 +300,8 @@ class StatementReader:
                     path,
                     sid=sid,
                 )
+            for code, message, hint, severity in arn_remarks(arn):
+                self.error(by_value.get(arn, node), code, message, hint, path, severity, sid)
 
     def _conditions(
         self, node: Node | None, path: str, sid: str | None
@@ -330,7 +338,9 @@ class StatementReader:
                 path,
                 sid=sid,
             )
-            return []
+            keys = [k.value for k, _ in body.value] if body.kind == "object" else []
+            # IAM refuses the document; evaluated, the clause never holds (see conditions)
+            return [(raw, None, k, ()) for k in keys or [""]]
         if body.kind != "object" or not body.value:
             self.error(
                 body,
@@ -346,7 +356,32 @@ class StatementReader:
             texts = self._condition_values(key, values, f"{path}.{key.value}", sid)
             if texts is not None:
                 out.append((raw, parts, key.value, texts))
+                self._check_set_operator(key, parts, f"{path}.{key.value}", sid)
         return out
+
+    def _check_set_operator(
+        self, key: Node, parts: tuple[str | None, str, bool], path: str, sid: str | None
+    ) -> None:
+        """A plain operator on a multivalued key compares one value only (never a set)."""
+        qualifier, base, _ = parts
+        if qualifier or base == "Null" or not self.validate_actions:
+            return
+        if key.value.lower() not in self.dataset_multivalued_keys():
+            return
+        self.error(
+            key,
+            "multivalued-key-without-set-operator",
+            f"{key.value!r} can have several values in a request, and {base} compares a single "
+            "value: with more than one value in the request it does not match.",
+            f"Use ForAnyValue:{base} or ForAllValues:{base} (IAM: multivalued context keys "
+            "require a condition set operator).",
+            path,
+            Severity.WARNING,
+            sid,
+        )
+
+    def dataset_multivalued_keys(self) -> frozenset[str]:
+        return multivalued_keys(self.dataset)
 
     def _condition_values(
         self, key: Node, values: Node, path: str, sid: str | None
@@ -397,12 +432,31 @@ class StatementReader:
                 seen[st.sid] = st
 
 
-ClauseInput = tuple[str, tuple[str | None, str, bool], str, tuple[str, ...]]
+ClauseInput = tuple[str, tuple[str | None, str, bool] | None, str, tuple[str, ...]]
+_GLOBAL_MULTIVALUED = frozenset(
+    {"aws:tagkeys", "aws:principalservicenameslist", "aws:calledvia", "aws:principalorgpaths"}
+)
+
+
+def multivalued_keys(data: IamDataset) -> frozenset[str]:
+    """Lower-cased condition keys the IAM reference types ``ArrayOf...`` (plus global ones)."""
+    cached = getattr(data, "_multivalued_keys", None)
+    if cached is None:
+        found = set(_GLOBAL_MULTIVALUED)
+        for service in data._raw.values():
+            for name, info in service.get("conditions", {}).items():
+                if str(info.get("type", "")).startswith("ArrayOf"):
+                    found.add(name.lower())
+        cached = frozenset(found)
+        data._multivalued_keys = cached  # type: ignore[attr-defined]
+    return cached
 
 
 def _clause(
-    raw: str, parts: tuple[str | None, str, bool], key: str, values: tuple[str, ...]
+    raw: str, parts: tuple[str | None, str, bool] | None, key: str, values: tuple[str, ...]
 ) -> ConditionClause:
+    if parts is None:
+        return ConditionClause(raw, raw, None, False, key, values, known=False)
     qualifier, base, if_exists = parts
     return ConditionClause(
         raw_operator=raw,
@@ -428,10 +482,55 @@ def _did_you_mean(candidates: list[str]) -> str | None:
     return "Did you mean " + " or ".join(repr(c) for c in candidates) + "?"
 
 
+def arn_remarks(arn: str) -> list[tuple[str, str, str, Severity]]:
+    """Parts of a valid-looking Resource ARN that do not do what they look like in AWS:
+    a wildcard in the resource type, a variable before the fifth colon, upper case."""
+    out: list[tuple[str, str, str, Severity]] = []
+    parts = split_arn(arn)
+    if parts is None:
+        return out
+    cut = wildcard_type_end(parts[2], parts[5])
+    if cut:
+        out.append(
+            (
+                "wildcard-in-resource-type",
+                f"{arn!r} has a wildcard in the resource type {parts[5][:cut]!r}; AWS does not "
+                "allow one there, so this entry matches no resource.",
+                "Write the resource type out, e.g. job-queue/TowerForge-*.",
+                Severity.ERROR,
+            )
+        )
+    early = variables_before_resource(arn)
+    if early:
+        out.append(
+            (
+                "variable-outside-resource-part",
+                f"{arn!r} uses {', '.join(early)} before the fifth colon; AWS replaces policy "
+                "variables only in the resource part, so it stays literal and matches nothing.",
+                "Write the region and account out, or use a condition such as aws:RequestedRegion.",
+                Severity.WARNING,
+            )
+        )
+    upper = [n for n in upper_case_parts(arn) if n in ("service", "region")]
+    if upper:
+        out.append(
+            (
+                "arn-upper-case",
+                f"{arn!r} has upper case in the {', '.join(upper)}; AWS writes these in lower "
+                "case and matches ARNs case-sensitively, so this entry matches no resource.",
+                "Write the " + ", ".join(upper) + " in lower case.",
+                Severity.WARNING,
+            )
+        )
+    return out
+
+
 def arn_problem(arn: str) -> str | None:
     """Why ``arn`` is not a valid Resource value, or None when it is fine."""
     if arn == "*":
         return None
+    if arn.lower().startswith("arn:") and not arn.startswith("arn:"):
+        return 'an ARN starts with "arn:" in lower case (AWS matches ARNs case-sensitively)'
     if not arn.startswith("arn:"):
         return 'an ARN starts with "arn:"'
     if "${" in _VARIABLE.sub("x", arn):
@@ -446,6 +545,11 @@ def arn_problem(arn: str) -> str | None:
             f"(found {len(parts)})"
         )
     if not _ARN_PARTITIONS.fullmatch(parts[1]):
+        if _ARN_PARTITIONS.fullmatch(parts[1].lower()):
+            return (
+                f"the partition {parts[1]!r} must be written in lower case "
+                f"({parts[1].lower()!r}); AWS matches ARNs case-sensitively"
+            )
         return f"unknown partition {parts[1]!r}"
     if not parts[2]:
         return "the service part is empty"

@@ -65,6 +65,8 @@ class ConditionClause:
     if_exists: bool
     key: str
     values: tuple[str, ...]
+    known: bool = True
+    """False for an operator IAM does not define: such a clause never holds."""
 
 
 @dataclass(frozen=True)
