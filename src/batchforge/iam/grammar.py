@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from batchforge.iam.arnglob import (
@@ -267,7 +268,7 @@ class StatementReader:
                 sid=sid,
             )
         elif "*" in action or "?" in action:
-            if not data.expand(action):
+            if not _expands(action):
                 self.error(
                     node,
                     "action-matches-nothing",
@@ -474,6 +475,14 @@ def _scalar_text(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
+
+
+@lru_cache(maxsize=2048)
+def _expands(action: str) -> bool:
+    """Whether an action glob matches some action of the (static, process-wide) dataset."""
+    from batchforge.iam.actions import dataset
+
+    return bool(dataset().expand(action))
 
 
 def _did_you_mean(candidates: list[str]) -> str | None:

@@ -11,8 +11,10 @@ the selected features use, an ``iam:PolicyARN`` condition on AttachRolePolicy).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 
 from batchforge.iam.actions import arn_format_glob, dataset
+from batchforge.iam.arnglob import policy_glob, request_glob
 from batchforge.iam.catalog import entry_features, section_by_sid, sections
 from batchforge.iam.glob import Glob
 from batchforge.iam.model import Finding, Policy, Severity, Statement
@@ -24,7 +26,7 @@ _ESCALATION = (
     "iam:CreatePolicyVersion",
     "iam:UpdateAssumeRolePolicy",
 )
-_ANY_ROLE = Glob.parse("arn:aws:iam::*:role/*")
+_ANY_ROLE = request_glob("arn:aws:iam::*:role/*")
 
 
 def lint_policy(policy: Policy, features: Iterable[str]) -> list[Finding]:
@@ -54,8 +56,20 @@ def _grants(st: Statement, action: str) -> bool:
 
 def _any_resource(st: Statement, target: Glob) -> bool:
     if st.resources is not None:
-        return any(Glob.parse(r).contains(target) for r in st.resources)
-    return not any(Glob.parse(r).overlaps(target) for r in st.not_resources or ())
+        return any(_policy(r).contains(target) for r in st.resources)
+    return not any(_policy(r).overlaps(target) for r in st.not_resources or ())
+
+
+def _policy(resource: str) -> Glob:
+    glob = policy_glob(resource)
+    assert glob is not None  # without a resolver every value gives a glob
+    return glob
+
+
+@lru_cache(maxsize=2048)
+def _format_glob(arn_format: str) -> Glob:
+    """The ARNs of a dataset resource type, its placeholders filled with colon-free names."""
+    return request_glob(arn_format_glob(arn_format).text)
 
 
 def _has_key(st: Statement, key: str) -> bool:
@@ -151,7 +165,7 @@ def _concrete_actions(st: Statement) -> list[str]:
 def _applicability(st: Statement) -> Iterator[Finding]:
     if st.resources is None or "*" in st.resources:
         return
-    resources = [Glob.parse(r) for r in st.resources]
+    resources = [g for r in st.resources if (g := policy_glob(r)) is not None]
     data = dataset()
     for action in _concrete_actions(st):
         info = data.action(action)
@@ -167,7 +181,7 @@ def _applicability(st: Statement) -> Iterator[Finding]:
                 f'Grant {action} in a statement with "Resource": "*".',
             )
             continue
-        formats = [arn_format_glob(rt.arn) for rt in info.resource_types]
+        formats = [_format_glob(rt.arn) for rt in info.resource_types]
         if not any(f.overlaps(r) for f in formats for r in resources):
             kinds = ", ".join(rt.name for rt in info.resource_types)
             yield _finding(
@@ -203,10 +217,16 @@ def _suggestions(st: Statement, chosen: set[str]) -> Iterator[Finding]:
 
 def _wanted(action: str, chosen: set[str]) -> bool:
     """Whether a granted action (or glob) is something the chosen features use."""
+    return _wanted_cached(action.lower(), frozenset(chosen))
+
+
+@lru_cache(maxsize=4096)
+def _wanted_cached(action: str, chosen: frozenset[str]) -> bool:
+    """:func:`_wanted` for a lower-cased action (the catalog is static: safe to memoise)."""
     glob = Glob.parse(action, ignore_case=True)
     for section in sections(extras=True):
         for entry in section.actions:
-            if entry.lower() == action.lower() and entry_features(section, entry) & chosen:
+            if entry.lower() == action and entry_features(section, entry) & chosen:
                 return True
         if any(n.feature in chosen and glob.matches(n.action) for n in section.needs):
             return True
