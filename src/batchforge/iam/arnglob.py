@@ -4,9 +4,12 @@ One place decides how a ``Resource``/``NotResource`` value of a policy, and a *r
 pattern* of the catalog, become :class:`~batchforge.iam.glob.Glob` s (IAM User Guide, "IAM JSON
 policy elements: Resource" and "Policy variables"):
 
-* a policy ARN has six colon-separated parts ``arn:partition:service:region:account:resource``.
-  In the first five, a wildcard stays inside its segment, except a ``*`` that is the last
-  character of its segment, which "can expand to match beyond the colon boundaries";
+* a policy ARN has six colon-separated parts ``arn:partition:service:region:account:resource``
+  and each of the first five is matched on its own: a wildcard there never spans a colon (as
+  the ARN condition operators check "each of the six colon-delimited components separately").
+  A ``*`` that is the last character written "can expand to match beyond the colon
+  boundaries": an ARN written with fewer than six parts (``arn:aws:batch:*``) is one glob whose
+  trailing ``*`` covers the remaining parts.  In the resource part, ``*`` matches anything;
 * a wildcard in the **resource type** (``arn:aws:batch:*:*:*/TowerForge-*``) is not a wildcard:
   AWS does not allow one there, so it only matches the literal character (i.e. no real ARN);
   services whose ARNs have no resource type (S3 bucket names) are not affected;
@@ -24,7 +27,7 @@ import re
 from collections.abc import Callable, Iterator
 from functools import lru_cache
 
-from batchforge.iam.glob import ANY, ANY_NC, ONE, ONE_NC, Glob, literal_tokens, segment_tokens
+from batchforge.iam.glob import ANY, ONE, Glob, literal_tokens, segment_tokens
 
 Resolver = Callable[[str], str | None]
 """Policy variable body (``aws:username``) -> its value, or None when it has none."""
@@ -85,10 +88,7 @@ def _segment(text: str) -> list[str]:
         if is_var:
             out.extend(literal_tokens(piece))
             continue
-        for ch in piece:
-            out.append(ANY_NC if ch == "*" else ONE_NC if ch == "?" else ch)
-    if text.endswith("*") and out and out[-1] == ANY_NC:
-        out[-1] = ANY  # a trailing * may expand beyond the colon boundaries
+        out.extend(segment_tokens(piece))
     return out
 
 
