@@ -18,6 +18,7 @@ from batchforge.db.models.base import Base, IdType, UtcDateTime, utcnow
 from batchforge.db.models.compute import ComputeEnv, ForgeResource
 from batchforge.db.models.credentials import Credentials
 from batchforge.db.models.data_links import DataLink, DataLinkCredentials, DataLinkDiscovery
+from batchforge.db.models.health import PriceCache, RunHealth, TaskHealth
 from batchforge.db.models.labels import Label
 from batchforge.db.models.runs import Pipeline, Run
 from batchforge.db.models.secrets import PipelineSecret
@@ -37,11 +38,14 @@ __all__ = [
     "Organization",
     "Pipeline",
     "PipelineSecret",
+    "PriceCache",
     "Run",
+    "RunHealth",
     "RunProcess",
     "RunTask",
     "RunToken",
     "RunTrace",
+    "TaskHealth",
     "User",
     "UtcDateTime",
     "Workspace",

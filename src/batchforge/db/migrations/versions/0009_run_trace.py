@@ -106,9 +106,67 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("run_id", name=op.f("pk_run_trace")),
     )
+    _upgrade_health()
+
+
+# --- H7 (beyond Seqera): stale runs, waiting tasks explained, cost estimates ---------------
+# ``batchforge/db/models/health.py``: run_health, task_health, price_cache.
+
+
+def _upgrade_health() -> None:
+    op.create_table(
+        "run_health",
+        sa.Column("run_id", sa.String(length=22), nullable=False),
+        sa.Column("stale_since", UtcDateTime(), nullable=True),
+        sa.Column("stale_reason", sa.Text(), nullable=True),
+        sa.Column("stale_status", sa.String(length=16), nullable=True),
+        sa.Column("cost", sa.Float(), nullable=True),
+        sa.Column("cost_tasks", sa.Integer(), nullable=False),
+        sa.Column("cost_unpriced", sa.Integer(), nullable=False),
+        sa.Column("cost_note", sa.Text(), nullable=True),
+        sa.Column("cost_watermark", UtcDateTime(), nullable=True),
+        sa.Column("updated_at", UtcDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["run_id"], ["run.id"], name=op.f("fk_run_health_run_id_run"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("run_id", name=op.f("pk_run_health")),
+    )
+    op.create_table(
+        "task_health",
+        sa.Column("run_id", sa.String(length=22), nullable=False),
+        sa.Column("task_id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("cost", sa.Float(), nullable=True),
+        sa.Column("cost_note", sa.String(length=500), nullable=True),
+        sa.Column("waiting_reason", sa.Text(), nullable=True),
+        sa.Column("waiting_blocked", sa.Boolean(), nullable=False),
+        sa.Column("waiting_checked_at", UtcDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["run_id", "task_id"],
+            ["run_task.run_id", "run_task.task_id"],
+            name=op.f("fk_task_health_run_id_run_task"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("run_id", "task_id", name=op.f("pk_task_health")),
+    )
+    op.create_table(
+        "price_cache",
+        sa.Column("key", sa.String(length=200), nullable=False),
+        sa.Column("usd_per_hour", sa.Float(), nullable=True),
+        sa.Column("note", sa.String(length=500), nullable=True),
+        sa.Column("fetched_at", UtcDateTime(), nullable=False),
+        sa.Column("expires_at", UtcDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("key", name=op.f("pk_price_cache")),
+    )
+
+
+def _downgrade_health() -> None:
+    op.drop_table("price_cache")
+    op.drop_table("task_health")
+    op.drop_table("run_health")
 
 
 def downgrade() -> None:
+    _downgrade_health()
     op.drop_table("run_trace")
     op.drop_table("run_process")
     op.drop_table("run_task")
