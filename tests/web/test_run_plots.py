@@ -78,6 +78,23 @@ def test_axis_ticks_are_round(top: float, expected: list[float]) -> None:
     assert nice_ticks(top) == pytest.approx(expected)
 
 
+def test_byte_and_time_axes_step_in_their_units() -> None:
+    gib = 1024**3
+    assert nice_ticks(2.8 * gib, kind="bytes") == [0, gib, 2 * gib, 3 * gib]
+    assert nice_ticks(700, kind="bytes") == [0, 200, 400, 600, 800]
+    minute = 60_000
+    assert nice_ticks(250_000, kind="ms") == [
+        0,
+        minute,
+        2 * minute,
+        3 * minute,
+        4 * minute,
+        5 * minute,
+    ]
+    assert nice_ticks(7 * 3_600_000, kind="ms") == [h * 3_600_000 for h in (0, 2, 4, 6, 8)]
+    assert nice_ticks(900, kind="ms") == pytest.approx([0, 200, 400, 600, 800, 1000])
+
+
 def test_progress_bar_segments_add_up() -> None:
     svg = _parse(str(progress_bar({"succeeded": 3, "running": 1, "pending": 0, "failed": 0})))
     assert svg.get("aria-hidden") == "true"

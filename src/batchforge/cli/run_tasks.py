@@ -123,12 +123,11 @@ def task(
     if st.output == OutputFormat.json:
         emit_json({"task": found})
         return
+    typer.echo(f"Task {task_id} of run {run_id}")
     wanted = (True, execution_time, resources_requested, resources_usage)
     for (title, fields), chosen in zip(SECTIONS, wanted, strict=True):
         if chosen:
-            emit_table(
-                f"Task {task_id} of run {run_id}: {title}", ["Field", "Value"], rows(found, fields)
-            )
+            emit_table(title, ["Field", "Value"], rows(found, fields))
     if script:
         typer.echo(found.get("script") or "(no script recorded)")
 

@@ -103,7 +103,7 @@ def show(value: Any, unit: str | None) -> str:
     if unit == "ms":
         return format_duration(value)
     if unit == "percent":
-        return f"{float(value):.1f}%"
+        return f"{float(value):.0f}%" if float(value).is_integer() else f"{float(value):.1f}%"
     if unit == "usd":
         return f"${float(value):,.4f}" if value < 1 else f"${float(value):,.2f}"
     return str(value)

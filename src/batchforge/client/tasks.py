@@ -17,9 +17,6 @@ import httpx
 from batchforge.client.transfer import Retryable, as_api_error, download_into
 from batchforge.schemas.workflows import LogPage, WorkflowLogResponse
 
-# The task files Seqera serves through /download/{taskId} (``tw runs view … task`` offers them).
-TASK_FILES = (".command.out", ".command.err", ".command.log")
-
 
 def _path(workflow_id: str, *rest: object) -> str:
     return "/".join(["", "workflow", quote(workflow_id, safe=""), *(str(r) for r in rest)])

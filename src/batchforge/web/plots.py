@@ -23,14 +23,14 @@ from markupsafe import Markup, escape
 Formatter = Callable[[float], str]
 
 # Geometry of a box plot, in SVG user units (the picture scales to its container's width).
-WIDTH = 760
-LABEL_WIDTH = 210
+WIDTH = 580
+LABEL_WIDTH = 170
 RIGHT_PAD = 24
 TOP_PAD = 8
 ROW_HEIGHT = 30
 BOX_HEIGHT = 16
 AXIS_HEIGHT = 34
-MAX_LABEL_CHARS = 30
+MAX_LABEL_CHARS = 22
 
 # A process's task states, in the order the progress bar stacks them.
 PROGRESS_PARTS = ("succeeded", "cached", "running", "submitted", "failed", "pending")
@@ -88,10 +88,27 @@ def boxes_of(metrics: Sequence[Mapping[str, Any]], series: Sequence[Series]) -> 
     return found
 
 
-def nice_ticks(top: float, count: int = 5) -> list[float]:
-    """Round axis ticks from 0 to at least ``top`` (1, 2, 2.5 or 5 times a power of ten)."""
+# Round steps for a time axis, in milliseconds: seconds, minutes, hours.
+TIME_STEPS = tuple(
+    n * unit
+    for unit, counts in ((1000, (1, 2, 5, 10, 15, 30)), (60_000, (1, 2, 5, 10, 15, 30)))
+    for n in counts
+) + tuple(h * 3_600_000 for h in (1, 2, 3, 6, 12, 24, 48))
+
+
+def nice_ticks(top: float, count: int = 5, kind: str = "decimal") -> list[float]:
+    """Round axis ticks from 0 to at least ``top``: 1, 2, 2.5 or 5 times a power of ten;
+    for ``kind="bytes"`` in powers of 1024 (1 GB, not 953.7 MB); for ``kind="ms"`` in whole
+    seconds, minutes or hours."""
     if top <= 0 or not math.isfinite(top):
         return [0.0, 1.0]
+    if kind == "bytes" and top >= 1024:
+        unit = 1024 ** min(int(math.log(top, 1024)), 5)
+        return [tick * unit for tick in nice_ticks(top / unit, count)]
+    if kind == "ms" and top / count >= 1000:
+        step = next((s for s in TIME_STEPS if s >= top / count), None)
+        if step is not None:
+            return [float(step * i) for i in range(math.ceil(top / step - 1e-9) + 1)]
     raw = top / count
     power = 10 ** math.floor(math.log10(raw))
     step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
@@ -115,15 +132,17 @@ def box_plot(
     metrics: Sequence[Mapping[str, Any]],
     series: Sequence[Series],
     fmt: Formatter,
+    kind: str = "decimal",
 ) -> Markup:
-    """An SVG box plot of ``series`` per process of ``metrics``, values written with ``fmt``.
+    """An SVG box plot of ``series`` per process of ``metrics``, values written with ``fmt``
+    on an axis of ``kind`` (see :func:`nice_ticks`).
 
     ``plot_id`` makes the ids of its title and description unique in the page.  Empty
     (no data at all) gives an empty Markup: the caller says there is nothing to plot."""
     boxes = boxes_of(metrics, series)
     if not boxes:
         return Markup("")
-    ticks = nice_ticks(max(b.high for b in boxes))
+    ticks = nice_ticks(max(b.high for b in boxes), kind=kind)
     scale_top = ticks[-1] or 1.0
     plot_width = WIDTH - LABEL_WIDTH - RIGHT_PAD
 
