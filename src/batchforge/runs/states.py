@@ -106,3 +106,60 @@ def observe(job: dict[str, Any]) -> Observation:
             **common,
         )
     return Observation("UNKNOWN", error=f"Unexpected AWS Batch status {batch_status!r}.", **common)
+
+
+# --- the trace and the head job together -----------------------------------------------------
+#
+# A launched run has two witnesses: its head job in AWS Batch (the tracker's DescribeJobs) and
+# Nextflow's own report through /trace (see batchforge/services/trace.py).  The one rule:
+#
+# =====================================  ==================================================
+# event                                  run status
+# =====================================  ==================================================
+# trace create                           unchanged (SUBMITTED) — a run may stop right here
+# trace begin / progress / heartbeat     RUNNING, unless the run is already final
+# trace complete                         SUCCEEDED or FAILED from ``workflow.success``
+#                                        (exitStatus, errorMessage, complete from the
+#                                        trace), unless the run was CANCELLED
+# Batch poll, trace not completed        the Batch mapping above; while the trace has begun
+#                                        a waiting head job still shows RUNNING
+# Batch poll after trace complete        the status, exit status, error and end time stay
+#                                        the trace's; Batch only ends the run's activity
+#                                        (cleanup of task jobs and secrets follows)
+# cancel                                 CANCELLED, final: a later complete changes nothing
+# =====================================  ==================================================
+#
+# A launched run stays ``active`` after a trace complete until its head job has ended in
+# Batch (so its secrets and task jobs are cleaned up after Nextflow's post-run work); a run
+# launched elsewhere (``origin="trace"``, no head job) ends with its trace complete.
+
+TRACE_RUNNING = "begun"
+TRACE_COMPLETED = "completed"
+
+
+def trace_final_status(success: Any, exit_status: int | None) -> str:
+    """The run status a trace ``complete`` reports: ``success`` when given, else the exit."""
+    if isinstance(success, bool):
+        return "SUCCEEDED" if success else "FAILED"
+    return "SUCCEEDED" if exit_status == 0 else "FAILED"
+
+
+def status_after_trace(current: str, event: str, final: str | None = None) -> str:
+    """The run status after a trace ``event`` (``begin``, ``progress``, ``heartbeat``,
+    ``complete`` with ``final``) given the ``current`` one."""
+    if current == "CANCELLED":
+        return current
+    if event == "complete" and final:
+        return final
+    if current in TERMINAL:
+        return current
+    return "RUNNING"
+
+
+def status_after_batch(observed: str, trace_state: str | None, current: str) -> str:
+    """The run status when the tracker observes ``observed`` from AWS Batch."""
+    if trace_state == TRACE_COMPLETED:
+        return current
+    if trace_state == TRACE_RUNNING and observed == "SUBMITTED":
+        return "RUNNING"
+    return observed

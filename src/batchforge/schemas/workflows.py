@@ -9,6 +9,7 @@ from pydantic import Field
 
 from batchforge.schemas.common import ApiModel
 from batchforge.schemas.compute_envs import LabelDbDto
+from batchforge.schemas.trace import ProgressData
 
 WorkflowStatus = Literal["SUBMITTED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED", "UNKNOWN"]
 ACTIVE_STATUSES = ("SUBMITTED", "RUNNING")
@@ -25,11 +26,12 @@ class WorkflowLaunchRequest(ApiModel):
     ``resume=false`` too); without ``resume`` a run gets a new session.
     """
 
-    computeEnvId: str | None = None
-    pipeline: str | None = None
-    revision: str | None = None
-    commitId: str | None = None
-    workDir: str | None = None
+    # Limits of the columns these are stored in (PostgreSQL enforces them).
+    computeEnvId: str | None = Field(default=None, max_length=64)
+    pipeline: str | None = Field(default=None, max_length=1024)
+    revision: str | None = Field(default=None, max_length=255)
+    commitId: str | None = Field(default=None, max_length=255)
+    workDir: str | None = Field(default=None, max_length=1024)
     runName: str | None = Field(default=None, max_length=80)
     configProfiles: list[str] = Field(default_factory=list)
     configText: str | None = None
@@ -125,6 +127,18 @@ class WorkflowDbDto(ApiModel):
     preRunScript: str | None = None
     postRunScript: str | None = None
     logFile: str | None = None
+    # Filled by the trace (Nextflow's own report, see services/trace.py).
+    commitId: str | None = None
+    scriptName: str | None = None
+    profile: str | None = None
+    container: str | None = None
+    containerEngine: str | None = None
+    launchDir: str | None = None
+    projectDir: str | None = None
+    errorReport: str | None = None
+    nextflow: dict[str, Any] | None = None
+    manifest: dict[str, Any] | None = None
+    stats: dict[str, Any] | None = None
 
 
 class JobInfoDto(ApiModel):
@@ -158,6 +172,7 @@ class DescribeWorkflowResponse(ApiModel):
     labels: list[LabelDbDto] | None = None
     messages: list[str] = Field(default_factory=list)
     platform: dict[str, Any] | None = None
+    progress: ProgressData | None = None
 
 
 class LogPage(ApiModel):

@@ -16,6 +16,7 @@ from batchforge.server.routers import (
     pipelines,
     platforms,
     policy,
+    trace,
     workflows,
 )
 from batchforge.services.context import AppContext
@@ -43,5 +44,6 @@ def create_app(ctx: AppContext) -> FastAPI:
     app.include_router(pipeline_secrets.router)
     app.include_router(pipelines.router)
     app.include_router(workflows.router)
+    app.include_router(trace.router)
     install_web_ui(app)
     return app

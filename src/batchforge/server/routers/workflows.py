@@ -10,6 +10,12 @@ from fastapi.responses import StreamingResponse
 
 from batchforge.explorer.content import SAFE_HEADERS, parse_range
 from batchforge.schemas.run_files import ListRunFilesResponse
+from batchforge.schemas.trace import (
+    DescribeTaskResponse,
+    GetProgressResponse,
+    GetWorkflowMetricsResponse,
+    ListTasksResponse,
+)
 from batchforge.schemas.workflows import (
     DescribeWorkflowLaunchResponse,
     DescribeWorkflowResponse,
@@ -19,7 +25,7 @@ from batchforge.schemas.workflows import (
     WorkflowLogResponse,
 )
 from batchforge.server.deps import Ctx, CurrentPrincipal, WorkspaceId
-from batchforge.services import launches, run_files, runs
+from batchforge.services import launches, run_files, runs, task_files, trace_read
 
 router = APIRouter(prefix="/workflow", tags=["workflows"])
 
@@ -136,3 +142,100 @@ def list_workflow_files(
 ) -> ListRunFilesResponse:
     """*Extension*: the files ``/download`` can serve for this run."""
     return run_files.list_files(ctx, workspace_id, workflowId)
+
+
+# --- the trace: progress, tasks, metrics, task logs and files (services/trace_read.py) ------
+
+
+@router.get(
+    "/{workflowId}/progress", response_model=GetProgressResponse, response_model_exclude_none=True
+)
+def workflow_progress(ctx: Ctx, workspace_id: WorkspaceId, workflowId: str) -> GetProgressResponse:
+    """Task counts by status, per process and for the run (from the tasks received)."""
+    return GetProgressResponse(progress=trace_read.progress(ctx, workspace_id, workflowId))
+
+
+@router.get(
+    "/{workflowId}/tasks", response_model=ListTasksResponse, response_model_exclude_none=True
+)
+def workflow_tasks(
+    ctx: Ctx,
+    workspace_id: WorkspaceId,
+    workflowId: str,
+    max: int = 50,
+    offset: int = 0,
+    sortBy: str | None = None,
+    sortDir: str | None = None,
+    search: str | None = None,
+) -> ListTasksResponse:
+    """A page of the run's tasks (at most 100); ``sortBy`` a Task field, ``sortDir``
+    asc|desc, ``search`` a substring of name/process/tag/hash, a native id or a status."""
+    return trace_read.list_tasks(
+        ctx,
+        workspace_id,
+        workflowId,
+        max_results=max,
+        offset=offset,
+        sort_by=sortBy,
+        sort_dir=sortDir,
+        search=search,
+    )
+
+
+@router.get(
+    "/{workflowId}/task/{taskId}",
+    response_model=DescribeTaskResponse,
+    response_model_exclude_none=True,
+)
+def workflow_task(
+    ctx: Ctx, workspace_id: WorkspaceId, workflowId: str, taskId: int
+) -> DescribeTaskResponse:
+    return DescribeTaskResponse(
+        task=trace_read.describe_task(ctx, workspace_id, workflowId, taskId)
+    )
+
+
+@router.get(
+    "/{workflowId}/metrics",
+    response_model=GetWorkflowMetricsResponse,
+    response_model_exclude_none=True,
+)
+def workflow_metrics(
+    ctx: Ctx, workspace_id: WorkspaceId, workflowId: str
+) -> GetWorkflowMetricsResponse:
+    """Per-process resource usage summaries (reported by Nextflow at the end of the run)."""
+    return GetWorkflowMetricsResponse(metrics=trace_read.metrics(ctx, workspace_id, workflowId))
+
+
+@router.get("/{workflowId}/log/{taskId}", response_model=WorkflowLogResponse)
+def task_log(
+    ctx: Ctx,
+    workspace_id: WorkspaceId,
+    workflowId: str,
+    taskId: int,
+    next: str | None = None,
+    maxLength: int | None = None,
+) -> WorkflowLogResponse:
+    """The task's AWS Batch job log (CloudWatch), paged like the run's log."""
+    return WorkflowLogResponse(
+        log=task_files.log_page(ctx, workspace_id, workflowId, taskId, next, maxLength)
+    )
+
+
+@router.get("/{workflowId}/download/{taskId}", response_class=StreamingResponse)
+def download_task_file(
+    ctx: Ctx,
+    workspace_id: WorkspaceId,
+    workflowId: str,
+    taskId: int,
+    fileName: str | None = None,
+    range_header: Annotated[str | None, Header(alias="Range")] = None,
+) -> StreamingResponse:
+    """``.command.out`` (default), ``.command.err`` or ``.command.log`` of the task's work
+    directory, streamed; HTTP Range supported."""
+    opened = task_files.open_file(
+        ctx, workspace_id, workflowId, taskId, fileName, parse_range(range_header)
+    )
+    return StreamingResponse(
+        opened.chunks, status_code=opened.status, headers={**opened.headers, **SAFE_HEADERS}
+    )
