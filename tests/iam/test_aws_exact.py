@@ -259,3 +259,26 @@ def test_upper_case_arn_parts_never_match_and_are_reported() -> None:
     prefix = check_policy(policy(allow("batch:*", "ARN:aws:batch:*:*:job-queue/*")))
     bad = next(f for f in prefix.findings if f.code == "invalid-arn")
     assert "lower case" in bad.message
+
+
+# -- the pattern path agrees with the concrete ARNs ---------------------------------------------
+
+
+def test_a_pattern_allowed_by_several_entries_together_is_allowed() -> None:
+    """IAM User Guide, "Policy evaluation logic": each request is decided for its own ARN.  If
+    every queue a pattern stands for is allowed by one entry or another, every request the
+    pattern stands for succeeds -- the pattern path says so too (it used to require a single
+    entry covering all of it)."""
+    prefix = "arn:aws:batch:*:*:job-queue/TowerForge-a*"
+    split = [
+        allow("batch:SubmitJob", prefix),
+        {"Effect": "Allow", "Action": "batch:SubmitJob", "NotResource": prefix},
+    ]
+    found = evaluator(*split).evaluate("batch:SubmitJob", QUEUES)
+    assert found.decision is ALLOWED
+    assert "statement #1 and statement #2" in found.reason
+    two_entries = [allow("batch:SubmitJob", [prefix, "arn:aws:batch:*:*:job-queue/TowerForge-"])]
+    assert decide(two_entries, "batch:SubmitJob", QUEUES, pattern=True) is IMPLICIT  # -b1 left
+    b1 = "arn:aws:batch:us-east-1:123456789012:job-queue/TowerForge-b1"
+    assert decide(two_entries, "batch:SubmitJob", b1) is IMPLICIT
+    assert decide(two_entries, "batch:SubmitJob", QUEUE) is ALLOWED

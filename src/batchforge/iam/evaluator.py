@@ -11,11 +11,12 @@ only -- no SCPs, boundaries or resource policies):
 * policy variables (``${aws:username}``, ``${aws:PrincipalTag/team, 'default'}``, ``${*}``) are
   replaced from the request context when the policy's Version is 2012-10-17.
 
-A required resource is a *pattern* (``arn:aws:batch:*:*:job-queue/TowerForge-*``): it is allowed
-only if a single Resource entry of an Allow *contains* every ARN the pattern can stand for, and
-denied if any Deny Resource entry *overlaps* it.  Containment is checked per Resource entry, so a
-pattern covered only by the union of several entries is reported as implicitly denied -- the
-conservative answer.
+A required resource is a *pattern* (``arn:aws:batch:*:*:job-queue/TowerForge-*``, its wildcards
+standing for colon-free names, see :mod:`.arnglob`): it is allowed when every ARN it stands for is
+allowed -- by one Resource entry that *contains* the pattern, or by several Allow entries
+together -- and denied if any Deny entry whose condition holds *overlaps* it (some of those ARNs
+are denied).  So the pattern path agrees with evaluating every concrete ARN of the pattern:
+allowed exactly when all are allowed, explicitly denied when one is.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from batchforge.iam.conditions import (
     normalise_context,
     protect_literal,
 )
-from batchforge.iam.glob import Glob
+from batchforge.iam.glob import Glob, covered
 from batchforge.iam.model import ConditionClause, Policy, Statement
 
 
@@ -220,6 +221,7 @@ class PolicyEvaluator:
         pattern = request_glob(resource) if resource_is_pattern else Glob.literal(resource)
         allow: Statement | None = None
         near: tuple[Statement, str] | None = None
+        partial: list[_Compiled] = []
         for c in self._candidates(action):
             whole, some = c.coverage(pattern, ctx)
             if not some:
@@ -233,13 +235,27 @@ class PolicyEvaluator:
                 continue
             if whole and holds:
                 allow = allow or c.st
-            elif near is None:
+                continue
+            if holds and allow is None:
+                partial.append(c)
+            if near is None:
                 near = (c.st, _near_reason(c.st, whole, failed))
         if allow is not None:
             return Evaluation(Decision.ALLOWED, allow, reason=f"allowed by {allow.label}")
+        if partial and _together(partial, pattern, ctx):
+            labels = " and ".join(c.st.label for c in partial)
+            return Evaluation(Decision.ALLOWED, partial[0].st, reason=f"allowed by {labels}")
         if near is not None:
             return Evaluation(Decision.IMPLICIT_DENY, None, near[0], near[1])
         return Evaluation(Decision.IMPLICIT_DENY, reason="no statement allows it")
+
+
+def _together(partial: list[_Compiled], pattern: Glob, context: Context) -> bool:
+    """Whether Allow statements that each cover part of ``pattern`` cover all of it together
+    (Resource entries of several statements, or several entries of one)."""
+    union = [g for c in partial if not c.negate_resources for g in c.globs(context)]
+    inside = [c.globs(context) for c in partial if c.negate_resources]
+    return covered(pattern, union, inside)
 
 
 def _deny_reason(st: Statement, whole: bool) -> str:

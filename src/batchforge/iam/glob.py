@@ -350,3 +350,84 @@ def _overlaps(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
             continue  # both stay: reading a character changes nothing
         stack.append((i if a_star else i + 1, j if b_star else j + 1))
     return False
+
+
+def _union_start(globs: tuple[tuple[str, ...], ...]) -> frozenset[tuple[int, int]]:
+    return frozenset((g, k) for g, toks in enumerate(globs) for k in _closure(toks, [0]))
+
+
+def _union_step(
+    globs: tuple[tuple[str, ...], ...], states: frozenset[tuple[int, int]], ch: str | None
+) -> frozenset[tuple[int, int]]:
+    out: set[tuple[int, int]] = set()
+    for g, k in states:
+        toks = globs[g]
+        if k < len(toks) and _accepts(toks[k], ch):
+            out.update((g, j) for j in _closure(toks, [k if toks[k] in _STARS else k + 1]))
+    return frozenset(out)
+
+
+def _union_accepts(globs: tuple[tuple[str, ...], ...], states: frozenset[tuple[int, int]]) -> bool:
+    return any(k == len(globs[g]) for g, k in states)
+
+
+def covered(small: Glob, union: Iterable[Glob], inside: Iterable[Iterable[Glob]] = ()) -> bool:
+    """Whether every string of ``small`` is matched by some glob of ``union`` -- or lies outside
+    one of the ``inside`` groups.
+
+    Put differently: no string is in ``small``, in every ``inside`` group (each a union of
+    globs) and in no glob of ``union``.  The evaluator uses it for a pattern covered only by
+    several Resource entries together, a ``NotResource`` entry standing for "outside this
+    group".  Exact: a search over (position in ``small``, state sets of the other automata).
+    """
+    return _covered(
+        small.tokens,
+        tuple(g.tokens for g in union),
+        tuple(tuple(g.tokens for g in group) for group in inside),
+    )
+
+
+@lru_cache(maxsize=2048)
+def _covered(
+    small: tuple[str, ...],
+    union: tuple[tuple[str, ...], ...],
+    inside: tuple[tuple[tuple[str, ...], ...], ...],
+) -> bool:
+    every = (
+        small + tuple(t for g in union for t in g) + tuple(t for u in inside for g in u for t in g)
+    )
+    literals = {t for t in every if t not in _WILDCARDS}
+    if any(t in _NO_COLON for t in every):
+        literals.add(":")
+    alphabet: list[str | None] = [*sorted(literals), None]
+    start = (0, _union_start(union), tuple(_union_start(u) for u in inside))
+    seen = {start}
+    stack = [start]
+    while stack:
+        i, states, groups = stack.pop()
+        if any(not g for g in groups):
+            continue  # outside an inside-group from here on: covered
+        if (
+            i == len(small)
+            and not _union_accepts(union, states)
+            and all(_union_accepts(u, g) for u, g in zip(inside, groups, strict=True))
+        ):
+            return False
+        if i == len(small):
+            continue
+        tok = small[i]
+        nexts: list[tuple[int, frozenset[tuple[int, int]], tuple[frozenset[tuple[int, int]], ...]]]
+        nexts = [(i + 1, states, groups)] if tok in _STARS else []
+        for ch in alphabet:
+            if not _accepts(tok, ch):
+                continue
+            moved = (
+                _union_step(union, states, ch),
+                tuple(_union_step(u, g, ch) for u, g in zip(inside, groups, strict=True)),
+            )
+            nexts.append((i if tok in _STARS else i + 1, *moved))
+        for item in nexts:
+            if item not in seen:
+                seen.add(item)
+                stack.append(item)
+    return True
