@@ -46,9 +46,12 @@ def _forge_call_count(api, app_ctx, rules, forge_body) -> int:
 
 
 def _expire_leases(app_ctx: AppContext) -> None:
+    """Time passes: leases expire and the back-off of failed attempts is over."""
     with app_ctx.db.transaction() as session:
         session.execute(
-            update(models.ComputeEnv).values(lease_until=utcnow() - timedelta(seconds=1))
+            update(models.ComputeEnv).values(
+                lease_until=utcnow() - timedelta(seconds=1), forge_next_at=None
+            )
         )
 
 

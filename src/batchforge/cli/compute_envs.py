@@ -300,7 +300,24 @@ def delete(
         client.delete_compute_env(env.id, force, True if preserve_resources else None)
         say(f"Deleting compute environment '{env.name}'.")
         if wait:
-            _follow(client, env.id, until={"DELETED"})
+            _follow(client, env.id, until={"DELETED", "ERRORED"})
+
+
+@app.command("retry")
+def retry(ctx: typer.Context, target: Target, wait: Wait = False) -> None:
+    """Try a failed creation, deletion or rollback again now (after it gave up, or while it
+    waits to retry)."""
+    with state(ctx).client() as client:
+        env = client.find_compute_env(target)
+        client.retry_compute_env(env.id)
+        fresh = client.describe_compute_env(env.id)
+        say(f"Retrying compute environment '{env.name}' ({fresh.status}).")
+        if wait and fresh.status == "CREATING":
+            _follow(client, env.id, until={"AVAILABLE", "ERRORED", "INVALID"})
+        elif wait and fresh.status == "DELETING":
+            _follow(client, env.id, until={"DELETED", "ERRORED"})
+        elif wait:  # a rollback: the environment stays ERRORED, its message tells the end
+            say("The rollback runs in the background; `compute-envs view` shows its progress.")
 
 
 @app.command("validate")

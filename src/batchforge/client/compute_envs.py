@@ -43,6 +43,10 @@ class ComputeEnvsClientMixin:
             params["preserveResources"] = "true" if preserve_resources else "false"
         self.request("DELETE", f"/compute-envs/{ce_id}", params=params)
 
+    def retry_compute_env(self, ce_id: str) -> None:
+        """Try the environment's failed Forge work again (POST .../retry)."""
+        self.request("POST", f"/compute-envs/{ce_id}/retry", json={})
+
     def update_compute_env(self, ce_id: str, **fields: Any) -> None:
         self.request("PUT", f"/compute-envs/{ce_id}", json=fields)
 

@@ -52,6 +52,11 @@ def iam_not_propagated(reason: str) -> bool:
     return "client_error" in text and any(mark in text for mark in _IAM_PROPAGATION)
 
 
+class ForgeInterrupted(Exception):
+    """A create stopped between two waves because it is no longer wanted (the environment
+    was deleted meanwhile): what it made is in the journal, for the disposal."""
+
+
 @dataclass
 class JournalEntry:
     key: str
@@ -90,6 +95,7 @@ class ForgeEngine:
         tags: dict[str, str] | None = None,
         max_workers: int = 6,
         on_change: Callable[[JournalEntry], None] | None = None,
+        still_wanted: Callable[[], bool] | None = None,
     ):
         self.aws = aws
         self.journal = journal
@@ -97,6 +103,7 @@ class ForgeEngine:
         self.tags = tags or {}
         self.max_workers = max_workers
         self.on_change = on_change
+        self.still_wanted = still_wanted
 
     def _record(self, entry: JournalEntry) -> None:
         self.journal.record(entry)
@@ -111,7 +118,8 @@ class ForgeEngine:
         """Create (or finish creating) everything ``spec`` needs; returns outputs by key.
 
         Raises the first failure of a wave once the whole wave has finished, so the journal
-        is complete when the caller rolls back.
+        is complete when the caller rolls back; raises :class:`ForgeInterrupted` before a
+        wave when ``still_wanted`` says the create is no longer wanted.
         """
         ctx = ForgeContext(
             aws=self.aws,
@@ -123,6 +131,8 @@ class ForgeEngine:
         plan = build_plan(spec, subnet_zones)
         image_id: str | None = None
         for wave_no in range(4):
+            if self.still_wanted is not None and not self.still_wanted():
+                raise ForgeInterrupted(f"stopped before wave {wave_no}: no longer wanted")
             wave = [r for r in plan if r.wave == wave_no]
             if wave_no == 0 and "launch-template" not in _created(done):
                 wave_extra: list[Callable[[], Any]] = [lambda: self._resolve_image(spec)]

@@ -18,6 +18,26 @@ class WaitTimeout(BatchforgeError):
     status = 504
 
 
+@dataclass(frozen=True)
+class Backoff:
+    """When a failed Forge attempt (a disposal, a rollback) is tried again, and when to stop.
+
+    Attempt ``n`` failed → the next starts after ``min(cap, base * 2**(n-1))`` seconds, scaled
+    by a random factor in [0.5, 1] (jitter: replicas retrying together spread out).  After
+    ``max_attempts`` failures the work stops in a visible final state until the user retries.
+    The defaults give up after about 10-20 minutes.
+    """
+
+    base: float = 10.0
+    cap: float = 600.0
+    max_attempts: int = 8
+
+    def delay(self, failed_attempts: int) -> float:
+        """Seconds to wait after the ``failed_attempts``-th failure (1-based)."""
+        raw = min(self.cap, self.base * 2 ** max(0, failed_attempts - 1))
+        return raw * random.uniform(0.5, 1.0)
+
+
 @dataclass
 class Pacing:
     """How Forge waits: poll interval, a deadline per wait, and retry of eventual-consistency
@@ -28,6 +48,7 @@ class Pacing:
     retry_interval: float = 3.0
     retry_timeout: float = 120.0
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
+    backoff: Backoff = field(default_factory=Backoff)
 
     def until(self, what: str, probe: Callable[[], T | None]) -> T:
         """Call ``probe`` until it returns something other than None."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -32,7 +33,9 @@ from batchforge.services.context import AppContext
 from batchforge.services.forge_journal import DbJournal
 from batchforge.services.ids import new_id
 
-FORGE_CREATE, FORGE_DELETE = "create", "delete"
+FORGE_CREATE, FORGE_DELETE, FORGE_ROLLBACK = "create", "delete", "rollback"
+FORGE_STATUS = {FORGE_CREATE: "CREATING", FORGE_DELETE: "DELETING", FORGE_ROLLBACK: "ERRORED"}
+"""The status an environment shows while each kind of Forge work is pending."""
 
 
 def aws_session(ctx: AppContext, workspace_id: int, credentials_id: str, region: str) -> AwsSession:
@@ -350,8 +353,10 @@ def delete(
 ) -> str:
     """Start deleting; returns the new status (DELETING, or DELETED when nothing to dispose).
 
-    ``force`` is needed while the environment is CREATING (its Forge work is abandoned and
-    whatever it made is disposed of).  ``preserve_resources`` overrides disposeOnDeletion.
+    ``force`` is needed while the environment is CREATING: the running create stops before
+    its next step and whatever it made is disposed of (the latest intent wins; see
+    :mod:`batchforge.services.forge_runner`).  ``preserve_resources`` overrides
+    disposeOnDeletion.  Deleting again re-arms a disposal that gave up or is backing off.
     """
     with ctx.db.transaction() as session:
         row = _load(session, workspace_id, ce_id)
@@ -365,11 +370,60 @@ def delete(
             return "DELETING"
         dispose = row.dispose_on_deletion if preserve_resources is None else not preserve_resources
         row.updated_at = utcnow()
+        _rearm(row)
         if row.forge_state.get("spec") and dispose:
             row.status, row.operation, row.message = "DELETING", FORGE_DELETE, None
             return "DELETING"
         row.status, row.deleted, row.operation, row.primary = "DELETED", True, None, False
         return "DELETED"
+
+
+def _rearm(row: models.ComputeEnv) -> None:
+    row.forge_attempts, row.forge_next_at, row.forge_failed = 0, None, None
+
+
+@dataclass(frozen=True)
+class RetryInfo:
+    """Failed Forge work of an environment: ``operation`` ("create", "delete", "rollback"),
+    how many attempts failed, when the next starts (None: it gave up, waiting for a retry)."""
+
+    operation: str
+    attempts: int
+    next_at: datetime | None
+    gave_up: bool
+
+
+def retry_info(ctx: AppContext, workspace_id: int, ce_id: str) -> RetryInfo | None:
+    """What :func:`retry` would retry, or None when nothing failed."""
+    with ctx.db.transaction() as session:
+        row = _load(session, workspace_id, ce_id)
+        operation = row.forge_failed or (row.operation if row.forge_attempts else None)
+        if operation is None:
+            return None
+        return RetryInfo(
+            operation, row.forge_attempts, row.forge_next_at, row.forge_failed is not None
+        )
+
+
+def retry(ctx: AppContext, workspace_id: int, ce_id: str) -> str:
+    """Try the environment's Forge work again now: work that gave up after too many failed
+    attempts (ERRORED, see :mod:`batchforge.services.forge_runner`) is re-armed, and work
+    waiting out its back-off starts at once.  Returns the new status; 409 when there is
+    nothing to retry."""
+    with ctx.db.transaction() as session:
+        row = _load(session, workspace_id, ce_id)
+        operation = row.forge_failed or (row.operation if row.forge_attempts else None)
+        if operation is None:
+            raise Conflict(
+                f"Compute environment '{ce_id}' has no failed Forge work to retry "
+                f"(it is {row.status}).",
+                hint="Retry applies to a creation, deletion or rollback that failed.",
+            )
+        _rearm(row)
+        row.operation, row.status = operation, FORGE_STATUS[operation]
+        row.message = f"Retrying ({operation}) as asked."
+        row.updated_at = utcnow()
+        return row.status
 
 
 def set_status(ctx: AppContext, workspace_id: int, ce_id: str, status: str) -> None:

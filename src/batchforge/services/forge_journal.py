@@ -80,6 +80,13 @@ def _entry(row: models.ForgeResource) -> JournalEntry:
     )
 
 
+def _due() -> Any:
+    """The back-off after a failed attempt has passed (or there was none)."""
+    return or_(
+        models.ComputeEnv.forge_next_at.is_(None), models.ComputeEnv.forge_next_at <= utcnow()
+    )
+
+
 def _claimable(owner: str) -> Any:
     """The lease is free: never taken, expired, or held by an earlier incarnation of
     ``owner``'s worker identity (a restarted server takes its own work back at once)."""
@@ -91,8 +98,8 @@ def _claimable(owner: str) -> Any:
 
 
 def claim(ctx: AppContext, compute_env_id: str, owner: str) -> bool:
-    """Take the lease of an environment with Forge work pending, unless someone else holds
-    it (see :func:`_claimable`)."""
+    """Take the lease of an environment with Forge work due (its back-off passed), unless
+    someone else holds it (see :func:`_claimable`)."""
     now = utcnow()
     with ctx.db.transaction() as session:
         result = session.execute(
@@ -100,6 +107,7 @@ def claim(ctx: AppContext, compute_env_id: str, owner: str) -> bool:
             .where(
                 models.ComputeEnv.id == compute_env_id,
                 models.ComputeEnv.operation.is_not(None),
+                _due(),
                 or_(_claimable(owner), models.ComputeEnv.lease_owner == owner),
             )
             .values(lease_owner=owner, lease_until=now + timedelta(seconds=LEASE_SECONDS))
@@ -117,14 +125,15 @@ def renew_lease(ctx: AppContext, compute_env_id: str, owner: str) -> None:
 
 
 def pending(ctx: AppContext, limit: int = 20, owner: str | None = None) -> list[str]:
-    """Environments with Forge work that ``owner`` (default: this process) may claim now
-    (oldest first)."""
+    """Environments with Forge work due that ``owner`` (default: this process) may claim
+    now (oldest first)."""
     with ctx.db.transaction() as session:
         return list(
             session.scalars(
                 select(models.ComputeEnv.id)
                 .where(
                     models.ComputeEnv.operation.is_not(None),
+                    _due(),
                     _claimable(owner or ctx.worker_id),
                 )
                 .order_by(models.ComputeEnv.updated_at)

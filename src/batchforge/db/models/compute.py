@@ -23,8 +23,11 @@ from batchforge.db.models.base import Base, IdType, UtcDateTime, utcnow
 
 class ComputeEnv(Base):
     """A compute environment.  ``config`` is the AwsBatchConfig as accepted (the Forge part
-    included); ``operation`` is the Forge work in progress ("create" / "delete") and
-    ``lease_*`` who is doing it until when (several server replicas may run)."""
+    included); ``operation`` is the Forge work in progress ("create", "delete", or
+    "rollback" of a failed create) and ``lease_*`` who is doing it until when (several server
+    replicas may run).  ``forge_attempts`` counts the failed attempts of that work and
+    ``forge_next_at`` is when the next may start (back-off); ``forge_failed`` names the work
+    given up after too many attempts, which the retry action re-arms."""
 
     __tablename__ = "compute_env"
     __table_args__ = (
@@ -62,6 +65,9 @@ class ComputeEnv(Base):
     operation: Mapped[str | None] = mapped_column(String(16))
     lease_owner: Mapped[str | None] = mapped_column(String(64))
     lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    forge_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    forge_next_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    forge_failed: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     last_used: Mapped[datetime | None] = mapped_column(UtcDateTime())

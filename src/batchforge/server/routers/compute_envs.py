@@ -79,6 +79,16 @@ def delete_compute_env(
     return Response(status_code=204)
 
 
+@router.post("/{computeEnvId}/retry", status_code=204, response_class=Response)
+def retry_compute_env(
+    request: Request, ctx: Ctx, workspace_id: WorkspaceId, computeEnvId: str
+) -> Response:
+    """Try failed Forge work again now (batchforge's own action: Seqera has none)."""
+    service.retry(ctx, workspace_id, computeEnvId)
+    _wake_worker(request)
+    return Response(status_code=204)
+
+
 @router.post("/{computeEnvId}/disable", status_code=204, response_class=Response)
 def disable_compute_env(ctx: Ctx, workspace_id: WorkspaceId, computeEnvId: str) -> Response:
     service.set_status(ctx, workspace_id, computeEnvId, "DISABLED")

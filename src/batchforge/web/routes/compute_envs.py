@@ -177,6 +177,7 @@ def show_env(request: Request, ce_id: str, viewer: CurrentViewer) -> Response:
         env=env,
         live=env.status in LIVE,
         policy=_policy(request, env.config),
+        retry=service.retry_info(app_ctx(request), viewer.workspace_id, ce_id),
     )
 
 
@@ -193,7 +194,24 @@ def env_status(request: Request, ce_id: str, viewer: CurrentViewer) -> Response:
         )
         return response
     return render.fragment(
-        "_ce_status.html", env=env, live=env.status in LIVE, csrf_token=viewer.csrf
+        "_ce_status.html",
+        env=env,
+        live=env.status in LIVE,
+        csrf_token=viewer.csrf,
+        retry=service.retry_info(app_ctx(request), viewer.workspace_id, ce_id),
+    )
+
+
+@router.post("/{ce_id}/retry")
+def retry_env(request: Request, ce_id: str, viewer: CurrentViewer, form: CheckedForm) -> Response:
+    """The Retry button: try failed Forge work again now."""
+    try:
+        status = service.retry(app_ctx(request), viewer.workspace_id, ce_id)
+    except BatchforgeError as problem:
+        return redirect_with(request, f"/ui/compute-envs/{ce_id}", problem.message, "error")
+    _wake_worker(request)
+    return redirect_with(
+        request, f"/ui/compute-envs/{ce_id}", f"Retrying now (the environment is {status}).", "info"
     )
 
 
