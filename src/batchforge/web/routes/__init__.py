@@ -13,6 +13,7 @@ from batchforge.web.routes import (
     data,
     launch,
     policy,
+    run_trace,
     runs,
     secrets,
 )
@@ -31,6 +32,7 @@ ROUTERS: list[APIRouter] = [
     compute_envs.router,
     launch.router,
     runs.router,
+    run_trace.router,
     secrets.router,
     data.router,
     policy.router,

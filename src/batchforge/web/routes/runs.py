@@ -12,7 +12,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from batchforge.errors import BatchforgeError
 from batchforge.schemas.workflows import ACTIVE_STATUSES, DescribeWorkflowResponse
 from batchforge.services import run_files, runs
-from batchforge.web import render, run_links
+from batchforge.web import render, run_links, run_trace
 from batchforge.web.core import CheckedForm, CurrentViewer, Viewer, WebRoute, app_ctx, redirect_with
 
 # Bytes from a bucket must never run as a page of this origin.
@@ -86,7 +86,7 @@ def _status_data(request: Request, viewer: Viewer, run: DescribeWorkflowResponse
     ctx, wf = app_ctx(request), run.workflow
     active = wf.status in ACTIVE_STATUSES
     listed, problem = None, None
-    if not active:
+    if not active and run.platform is not None:  # a run reported from elsewhere has no files here
         try:
             listed = run_files.list_files(ctx, viewer.workspace_id, wf.id).files
         except BatchforgeError as error:
@@ -99,18 +99,30 @@ def _status_data(request: Request, viewer: Viewer, run: DescribeWorkflowResponse
         "files_problem": problem,
         "folder": run_links.folder_of(ctx, viewer.workspace_id, wf),
         "quote": quote,
+        "elsewhere": run.platform is None,
     }
 
 
 @router.get("/{run_id}")
-def show_run(request: Request, run_id: str, viewer: CurrentViewer) -> Response:
+def show_run(
+    request: Request,
+    run_id: str,
+    viewer: CurrentViewer,
+    search: str | None = None,
+    sort: str | None = None,
+    dir: str | None = None,
+    offset: int | None = None,
+) -> Response:
+    """The run's page; ``search``, ``sort``, ``dir`` and ``offset`` choose the task table's
+    page (see :mod:`batchforge.web.routes.run_trace`)."""
     ctx = app_ctx(request)
     run = _describe(request, viewer, run_id)
-    try:
-        log = runs.log_page(ctx, viewer.workspace_id, run_id, None, FIRST_LOG_LINES)
-        log_error = None
-    except BatchforgeError as problem:
-        log, log_error = None, problem.message
+    log, log_error = None, None
+    if run.platform is not None:  # a run reported from elsewhere has no head job here
+        try:
+            log = runs.log_page(ctx, viewer.workspace_id, run_id, None, FIRST_LOG_LINES)
+        except BatchforgeError as problem:
+            log_error = problem.message
     return render.page(
         request,
         "run.html",
@@ -121,6 +133,9 @@ def show_run(request: Request, run_id: str, viewer: CurrentViewer) -> Response:
         log_error=log_error,
         # Follow the log while the run is active, or to fetch the rest of a long one.
         log_more=log is not None and (log.pending or len(log.entries) >= FIRST_LOG_LINES),
+        **run_trace.page_data(
+            ctx, viewer.workspace_id, run, run_trace.TaskQuery.read(search, sort, dir, offset)
+        ),
     )
 
 

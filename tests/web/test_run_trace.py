@@ -1,0 +1,178 @@
+"""The run page shows what Nextflow's trace reports, in a real browser: live status cards and
+per-process progress while tasks run (no reload), the task table (search, sort, pages; the
+same without the script), a task's page, and the metrics as box plots with their numbers.
+
+The run is reported through the real ``/trace/*`` receiver over HTTP, as nf-tower does for a
+run launched anywhere with ``-with-tower`` (``tests/tracefeed.py``)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.tracefeed import FedRun, TraceFeed, task_snapshot, workload
+from tests.web.conftest import ARTIFACTS, UiServer
+from tests.web.ui import Visits, sign_in
+
+
+@pytest.fixture
+def feed(ui: UiServer) -> Iterator[TraceFeed]:
+    sender = TraceFeed(ui.url, ui.token)
+    yield sender
+    sender.close()
+
+
+def _status(task_id: int) -> str:
+    """60 tasks: 44 done, task 5 failed, 5 submitted, 10 running."""
+    if task_id == 5:
+        return "FAILED"
+    if task_id > 50:
+        return "RUNNING"
+    return "SUBMITTED" if task_id > 45 else "COMPLETED"
+
+
+def _card(page: Page, label: str) -> object:
+    return page.locator("#run-progress .stat", has=page.locator(f"dt:text-is('{label}')")).locator(
+        ".stat-value"
+    )
+
+
+def test_a_reported_run_live_then_complete(page: Page, ui: UiServer, feed: TraceFeed) -> None:
+    visits = Visits()
+    run = feed.create()
+    feed.begin(run)
+    feed.progress(run, workload(60, _status))
+    sign_in(page, ui.token)
+    page.goto(f"/ui/runs/{run.run_id}")
+    expect(page.get_by_role("heading", name="quirky-hopper", level=1)).to_be_visible()
+    expect(page.locator("#run-status .badge")).to_have_text("RUNNING")
+    expect(_card(page, "Running")).to_have_text("10")
+    expect(_card(page, "Succeeded")).to_have_text("44")
+    expect(_card(page, "Failed")).to_have_text("1")
+    expect(_card(page, "CPU load")).to_have_text("20")  # 10 running tasks, 2 CPUs each
+    align = page.locator(".process", has=page.locator("code", has_text="ALIGN_READS"))
+    expect(align.locator(".process-count")).to_have_text("15 of 20 done")
+    expect(align.locator(".process-words")).to_have_text("15 succeeded, 3 running, 2 submitted")
+    expect(page.locator("#run-tasks tbody tr")).to_have_count(25)
+    expect(page.locator("#run-metrics")).to_contain_text("when the run completes")
+    expect(page.get_by_text("Nextflow runs this pipeline outside batchforge")).to_be_visible()
+    expect(page.get_by_role("heading", name="Head job log")).to_have_count(0)
+    visits.shot(page, "50-run-trace-running")
+
+    # tasks finish: the cards, the bars and the table follow without a reload
+    finished = [
+        task_snapshot(i, t["process"], "COMPLETED", 0)
+        for i, t in run.tasks.items()
+        if t["status"] in ("RUNNING", "SUBMITTED")
+    ]
+    for snapshot in finished:
+        snapshot |= {
+            "tag": run.tasks[snapshot["taskId"]]["tag"],
+            "name": run.tasks[snapshot["taskId"]]["name"],
+        }
+    feed.progress(run, finished)
+    expect(_card(page, "Succeeded")).to_have_text("59", timeout=15_000)
+    expect(_card(page, "Running")).to_have_text("0")
+    expect(align.locator(".process-count")).to_have_text("20 of 20 done")
+    expect(page.locator("#announcer")).to_contain_text("Tasks: 59 of 60 done, 1 failed")
+
+    feed.complete(run, success=False)
+    expect(page.locator("#run-status .badge")).to_have_text("FAILED", timeout=15_000)
+    metrics = page.locator("#run-metrics")
+    expect(metrics.locator("svg.boxplot")).to_have_count(6, timeout=15_000)
+    cpu = metrics.locator("figure", has=page.get_by_text("CPU usage (% of a core)"))
+    svg = cpu.locator("svg")
+    expect(svg).to_have_attribute("role", "img")
+    expect(svg.locator("desc")).to_contain_text("ALIGN_READS: min")
+    expect(svg.locator("g.box")).to_have_count(3)
+    io = metrics.locator("figure", has=page.get_by_text("I/O: bytes read and written"))
+    expect(io.locator("g.box")).to_have_count(6)  # read and written per process
+    cpu.get_by_text("Numbers").click()
+    expect(cpu.locator("table tbody tr")).to_have_count(3)
+    expect(cpu.locator("table")).to_contain_text("SALMON_QUANT")
+    page.locator("#run-metrics").scroll_into_view_if_needed()
+    metrics.screenshot(path=str(ARTIFACTS / "52-run-metrics.png"))
+    visits.shot(page, "51-run-trace-complete")
+
+
+def test_task_table_search_sort_pages_and_a_task(page: Page, ui: UiServer, feed: TraceFeed) -> None:
+    visits = Visits()
+    run = feed.create()
+    feed.begin(run)
+    feed.progress(run, workload(60))
+    feed.complete(run)
+    sign_in(page, ui.token)
+    page.goto(f"/ui/runs/{run.run_id}")
+    table = page.locator("#run-tasks")
+    expect(table.locator("tbody tr")).to_have_count(25)
+    expect(page.get_by_role("navigation", name="Task pages")).to_contain_text(
+        "Tasks 1\u201325 of 60"
+    )
+    page.get_by_role("navigation", name="Task pages").get_by_role("link", name="Next").click()
+    expect(table.locator("tbody tr").first.locator("td").first).to_have_text(re.compile(r"^26"))
+    expect(page.get_by_role("navigation", name="Task pages")).to_contain_text(
+        "Tasks 26\u201350 of 60"
+    )
+
+    # sort by duration, longest first: two clicks on the heading
+    table.get_by_role("link", name="Duration").click()
+    expect(table.locator("th[aria-sort='ascending']")).to_contain_text("Duration")
+    table.get_by_role("link", name="Duration").click()
+    expect(table.locator("th[aria-sort='descending']")).to_contain_text("Duration")
+    durations = [run.tasks[i]["duration"] for i in run.tasks]
+    longest = max(run.tasks, key=lambda i: (run.tasks[i]["duration"], -i))
+    assert run.tasks[longest]["duration"] == max(durations)
+    expect(table.locator("tbody tr").first.locator("td").first).to_have_text(
+        re.compile(rf"^{longest}\b")
+    )
+
+    page.get_by_label("Process, name or tag").fill("fastqc")
+    page.get_by_role("button", name="Search").click()
+    expect(page.get_by_role("navigation", name="Task pages")).to_contain_text("of 20")
+    expect(table.locator("tbody tr", has_text="ALIGN_READS")).to_have_count(0)
+    page.get_by_label("Process, name or tag").fill("no-such-task")
+    page.get_by_role("button", name="Search").click()
+    expect(table).to_contain_text("No task matches “no-such-task”.")
+
+    # the failed task's page
+    page.goto(f"/ui/runs/{run.run_id}?search=FAILED")
+    table.get_by_role("link", name=re.compile(r"^5 ")).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Task 5")
+    expect(page.locator(".page-head .badge")).to_have_text("FAILED")
+    general = page.locator("section", has=page.get_by_role("heading", name="General"))
+    expect(general).to_contain_text("NFCORE_RNASEQ:QUANTIFY:SALMON_QUANT")
+    expect(general).to_contain_text("job-0005-")
+    usage = page.locator("section", has=page.get_by_role("heading", name="Resources usage"))
+    expect(usage).to_contain_text("Peak RSS")
+    # a run reported from elsewhere has no AWS credentials here: said, not a failure
+    expect(
+        page.get_by_text("batchforge has no AWS credentials to read the task's log")
+    ).to_be_visible()
+    expect(page.get_by_role("link", name="Download .command.out")).to_have_count(0)
+    expect(page.get_by_role("heading", name="Script")).to_be_visible()
+    visits.shot(page, "53-task-detail")
+
+
+def test_the_task_table_works_without_the_script(
+    browser: Browser, ui: UiServer, feed: TraceFeed
+) -> None:
+    run: FedRun = feed.create()
+    feed.begin(run)
+    feed.progress(run, workload(30))
+    context = browser.new_context(base_url=ui.url, java_script_enabled=False)
+    page = context.new_page()
+    try:
+        sign_in(page, ui.token)
+        page.goto(f"/ui/runs/{run.run_id}?sort=process&dir=desc")
+        rows = page.locator("#run-tasks tbody tr")
+        expect(rows.first).to_contain_text("NFCORE_RNASEQ:QUANTIFY:SALMON_QUANT")
+        page.get_by_label("Process, name or tag").fill("sample_3")
+        page.get_by_role("button", name="Search").click()
+        expect(page).to_have_url(re.compile(r"search=sample_3"))
+        expect(page).to_have_url(re.compile(r"sort=process"))
+        expect(rows).to_have_count(3)
+    finally:
+        context.close()
