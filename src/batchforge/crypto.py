@@ -46,6 +46,14 @@ class SecretBox:
                 hint="The encryption key differs from the one the secret was stored with.",
             ) from None
 
+    def opens(self, stored: str, context: str) -> bool:
+        """Whether this key decrypts ``stored`` (sealed for ``context``)."""
+        try:
+            self.decrypt(stored, context)
+        except (ConfigurationError, ValueError):
+            return False
+        return True
+
 
 def decode_key(text: str) -> bytes:
     try:

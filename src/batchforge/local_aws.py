@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -227,7 +228,8 @@ def spawn(port: int = 0, log_file: Path | None = None, execution: bool = False) 
 
     The process is :mod:`batchforge.emulator.server`: moto's server with batchforge's
     executor; ``execution`` turns head-job execution on from the start (the server and the
-    demo do; tests turn it on per test with :meth:`LocalAws.set_execution`)."""
+    demo do; tests turn it on per test with :meth:`LocalAws.set_execution`).  The process
+    ends with the thread that spawned it, even when that thread's process is killed."""
     chosen = port or free_port()
     env = dict(os.environ, MOTO_IAM_LOAD_MANAGED_POLICIES="true")
     env.pop("INITIAL_NO_AUTH_ACTION_COUNT", None)
@@ -248,8 +250,20 @@ def spawn(port: int = 0, log_file: Path | None = None, execution: bool = False) 
         stdout=log or subprocess.DEVNULL,
         stderr=log or subprocess.DEVNULL,
         stdin=subprocess.DEVNULL,
+        preexec_fn=_die_with_parent if sys.platform == "linux" else None,
     )
     return LocalAws(process, chosen, log)
+
+
+def _die_with_parent() -> None:
+    """In the emulator's process before it runs: the kernel sends it SIGTERM when the thread
+    that started it ends, so a ``kill -9`` of the server leaves no emulator behind (Linux's
+    ``PR_SET_PDEATHSIG``; it survives ``execve``).  A clean stop still goes through
+    :meth:`LocalAws.stop`."""
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM, 0, 0, 0)
 
 
 def start(

@@ -14,6 +14,7 @@ from batchforge.crypto import SecretBox, load_or_create_key
 from batchforge.db import migrate
 from batchforge.db.engine import Database
 from batchforge.local_aws import EMULATOR_KEYS
+from batchforge.services import key_check
 from batchforge.services.context import AppContext
 from batchforge.settings import Settings
 
@@ -45,7 +46,10 @@ def build_context(
     """An :class:`AppContext` for ``settings``; the schema is upgraded first.
 
     ``emulator_url`` is the embedded emulator's URL in local mode; in that mode the server's
-    own identity is the emulator's default one.
+    own identity is the emulator's default one.  Under the start-up lock shared by every
+    replica (:func:`batchforge.db.migrate.startup_lock`), the schema is upgraded and the
+    encryption key checked (:mod:`batchforge.services.key_check`): a key that is not the
+    installation's raises :class:`ConfigurationError` before any background work exists.
     """
     prepare_data_dir(settings)
     silence_wire_logs()
@@ -54,8 +58,16 @@ def build_context(
     install_access_denied_explainer()  # every AccessDenied names the permission to add
     key_text = settings.encryption_key.get_secret_value() if settings.encryption_key else None
     box = SecretBox(load_or_create_key(settings.data_dir, key_text))
-    if run_migrations:
-        migrate.upgrade(settings.effective_database_url)
+    url = settings.effective_database_url
+    db = Database(url)
+    try:
+        with migrate.startup_lock(url):
+            if run_migrations:
+                migrate.upgrade(url, lock=False)
+            key_check.verify(db, box)
+    except BaseException:
+        db.dispose()
+        raise
     recorder = recorder or CallRecorder()
     if settings.trace_aws:
         logging.getLogger("batchforge.aws").setLevel(logging.INFO)
@@ -68,5 +80,4 @@ def build_context(
         event_hooks=list(event_hooks or []),
         default_keys=EMULATOR_KEYS if local else None,
     )
-    db = Database(settings.effective_database_url)
     return AppContext(settings=settings, db=db, box=box, aws=aws, recorder=recorder)

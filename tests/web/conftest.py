@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from batchforge.forge.waits import Pacing
 from batchforge.local_aws import LocalAws
@@ -44,6 +44,11 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "web"
 WORKER_INTERVAL = 0.25
+# Every wait of a browser test (actions, navigations and ``expect`` assertions) waits on a
+# condition for up to this long: the CI machine is a busy 2-core box, where a click that
+# takes 0.2 s alone can take over 10 s.  Generous, since a passing test never waits it out.
+UI_TIMEOUT_MS = 90_000
+expect.set_options(timeout=UI_TIMEOUT_MS)
 
 
 @pytest.fixture
@@ -79,7 +84,7 @@ class UiServer:
 def ui(app_ctx: AppContext, admin_token: str, local_aws: LocalAws) -> Iterator[UiServer]:
     jobs = BatchJobs()
     app_ctx.aws.event_hooks.extend([*AwsRules().hooks(), *jobs.hooks()])
-    app_ctx.pacing = Pacing(interval=0.1, retry_interval=0.05, timeout=30, retry_timeout=5)
+    app_ctx.pacing = Pacing(interval=0.1, retry_interval=0.05, timeout=600, retry_timeout=120)
     app = create_app(app_ctx)
     workers = [ForgeWorker(app_ctx, WORKER_INTERVAL), RunTracker(app_ctx, WORKER_INTERVAL)]
     app.state.forge_worker, app.state.run_tracker = workers
@@ -98,7 +103,8 @@ def page(browser: Browser, ui: UiServer) -> Iterator[Page]:
     context = browser.new_context(
         base_url=ui.url, viewport={"width": 1366, "height": 900}, accept_downloads=True
     )
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(UI_TIMEOUT_MS)
+    context.set_default_navigation_timeout(UI_TIMEOUT_MS)
     opened = context.new_page()
     yield opened
     context.close()

@@ -72,9 +72,9 @@ def test_a_manual_environment_and_a_cancelled_run(page: Page, ui: UiServer) -> N
     expect(row.locator(".badge")).to_have_text("SUBMITTED")
     (job_id,) = [j for j in ui.jobs.job_ids.values() if j not in ui.jobs.terminated]
     ui.jobs.set(job_id, "RUNNING")
-    expect(row.locator(".badge")).to_have_text("RUNNING", timeout=15_000)
+    expect(row.locator(".badge")).to_have_text("RUNNING")
     ui.jobs.set(job_id, "SUCCEEDED", exit_code=0)
-    expect(row.locator(".badge")).to_have_text("SUCCEEDED", timeout=15_000)
+    expect(row.locator(".badge")).to_have_text("SUCCEEDED")
 
     nav(page, "Compute")
     page.get_by_role("link", name="web-manual").click()

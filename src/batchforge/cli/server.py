@@ -66,10 +66,14 @@ def local_aws(
         typer.Option(help="Run head jobs' commands through the Nextflow stand-in."),
     ] = True,
 ) -> None:
-    """Run the local AWS emulator alone, until interrupted."""
+    """Run the local AWS emulator alone, until interrupted (SIGINT or SIGTERM)."""
+    import signal
     import time
 
     from batchforge import local_aws as emulator
+    from batchforge.server.run import stop_on_sigterm
+
+    signal.signal(signal.SIGTERM, stop_on_sigterm)
 
     running = emulator.start(port, execution=execution)
     typer.echo(f"Local AWS emulator listening on {running.url}")

@@ -22,6 +22,7 @@ from batchforge.db.models.health import PriceCache, RunHealth, TaskHealth
 from batchforge.db.models.labels import Label
 from batchforge.db.models.runs import Pipeline, Run
 from batchforge.db.models.secrets import PipelineSecret
+from batchforge.db.models.server_meta import ServerMeta
 from batchforge.db.models.trace import RunProcess, RunTask, RunToken, RunTrace
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "RunTask",
     "RunToken",
     "RunTrace",
+    "ServerMeta",
     "TaskHealth",
     "User",
     "UtcDateTime",
