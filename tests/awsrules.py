@@ -323,10 +323,35 @@ def batch_name_error(operation: str, body: dict[str, Any]) -> str | None:
     return message.format(name=name)
 
 
+SECRETS_WITHOUT_ROLE = (
+    "When you are specifying container secrets, you must also specify a value for "
+    "'executionRoleArn'."
+)
+
+
+def job_definition_error(operation: str, body: dict[str, Any]) -> str | None:
+    """A job definition with ``secrets`` but no ``executionRoleArn``: AWS refuses it (the
+    emulator registers it and hands the secrets over anyway).
+
+    AWS Batch User Guide, "Specify sensitive data with Secrets Manager", *Required IAM
+    permissions for AWS Batch secrets*: "To use this feature, you must have the execution role
+    and reference it in your job definition"
+    (https://docs.aws.amazon.com/batch/latest/userguide/specifying-sensitive-data-secrets.html);
+    the message is ECS's for the same rule (RegisterTaskDefinition ClientException)."""
+    if operation != "RegisterJobDefinition":
+        return None
+    props = body.get("containerProperties") or {}
+    if props.get("secrets") and not props.get("executionRoleArn"):
+        return SECRETS_WITHOUT_ROLE
+    return None
+
+
 class BatchNameRules:
     """AWS Batch's name rules (the emulator accepts any job and job definition name, and
-    answers a bad compute environment name with the wrong error code).  Installed for every
-    test by the root ``app_ctx`` fixture; ``refused`` lists (operation, message)."""
+    answers a bad compute environment name with the wrong error code), and its refusal of
+    job definition secrets without an execution role (:func:`job_definition_error`).
+    Installed for every test by the root ``app_ctx`` fixture; ``refused`` lists (operation,
+    message)."""
 
     def __init__(self) -> None:
         self.refused: list[tuple[str, str]] = []
@@ -335,7 +360,8 @@ class BatchNameRules:
         return [("before-call.batch.*", self._before)]
 
     def _before(self, model: Any, params: Any, **_: Any) -> Any:
-        message = batch_name_error(model.name, _body(params))
+        body = _body(params)
+        message = batch_name_error(model.name, body) or job_definition_error(model.name, body)
         if message is None:
             return None
         self.refused.append((model.name, message))

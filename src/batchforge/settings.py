@@ -94,6 +94,16 @@ class Settings(BaseSettings):
         description="Seconds between two sweeps of Secrets Manager for run secrets whose run "
         "has ended (ListSecrets per credentials and region).",
     )
+    trace_token_delivery: Literal["secret", "environment", "off"] = Field(
+        default="secret",
+        description="How a launched run's head job gets its per-run trace token "
+        "(TOWER_ACCESS_TOKEN, which lets Nextflow report tasks and progress).  'secret': as an "
+        "AWS Secrets Manager secret read by ECS through the job definition (needs an execution "
+        "role and secretsmanager:CreateSecret); where that cannot be done the run reports no "
+        "trace and its messages say why.  'environment': the same, but where the secret "
+        "cannot be made the token is a plain variable of the head job, readable by anyone "
+        "allowed batch:DescribeJobs until the run ends.  'off': no token, no trace.",
+    )
     tag_secrets: bool = Field(
         default=False,
         description="Tag per-run secrets with their run id.  AWS requires "

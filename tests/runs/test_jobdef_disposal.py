@@ -4,6 +4,7 @@ when batch:DeregisterJobDefinition is granted; a refusal never fails or blocks t
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from batchforge.db import models
 from batchforge.local_aws import LocalAws
 from batchforge.services import forge_runner
 from batchforge.services.context import AppContext
+from batchforge.settings import Settings
 from tests.batchjobs import BatchJobs
 from tests.compute.conftest import (  # noqa: F401 - fixtures
     credentials_id,
@@ -24,6 +26,15 @@ from tests.compute.conftest import (  # noqa: F401 - fixtures
 from tests.runs.conftest import manual_env, run_row
 
 OTHER_IMAGE = "quay.io/example/nextflow:24.04.4"
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    """Shared head job definitions are what this module disposes of: the trace token, which
+    gives each run with an execution role a definition of its own, is off here."""
+    return Settings(
+        data_dir=tmp_path / "data", database_url=database_url, trace_token_delivery="off"
+    )
 
 
 def _forged(api: BatchforgeClient, app_ctx: AppContext, body: dict[str, Any]) -> str:

@@ -7,6 +7,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from batchforge.client import BatchforgeClient
 from batchforge.launch import secrets as run_copies
 from batchforge.local_aws import LocalAws
 from batchforge.services.context import AppContext
+from batchforge.settings import Settings
 from tests.awsrules import aws_error
 from tests.batchjobs import BatchJobs
 from tests.factories import keys_credentials
@@ -26,6 +28,15 @@ from tests.runs.conftest import (  # noqa: F401 - fixtures
 )
 
 EXECUTION_ROLE = "arn:aws:iam::123456789012:role/bf-test-execution"
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    """Pipeline-secret tests count exactly the copies of pipeline secrets: the run's trace
+    token (which would be one more copy, see tests/secrets/test_run_token.py) is off here."""
+    return Settings(
+        data_dir=tmp_path / "data", database_url=database_url, trace_token_delivery="off"
+    )
 
 
 @dataclass

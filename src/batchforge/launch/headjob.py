@@ -52,6 +52,9 @@ SECRETS_NOTE = (
 # Nextflow's run name rule (CmdRun.RUN_NAME_PATTERN, CASE_INSENSITIVE; 'last' is refused).
 RUN_NAME_PATTERN = re.compile(r"^[a-z](?:[a-z\d]|[-_](?=[a-z\d])){0,79}$", re.IGNORECASE)
 SECRET_ENV_PREFIX = "BATCHFORGE_SECRET_"
+# The per-run trace token: nf-tower is loaded when it is set (PluginsFacade, Nextflow 24.10.5)
+# and, with TOWER_WORKFLOW_ID set, reads it from this variable only (TowerClient.getAccessToken).
+TOKEN_ENV = "TOWER_ACCESS_TOKEN"
 SPOT_RECLAIM_ATTEMPTS = 5
 MIN_HEAD_MEMORY_MB = 1024
 DEFAULT_HEAD_CPUS = 2
@@ -102,6 +105,12 @@ class HeadJob:
     volumes: tuple[str, ...] = ()
     # (name, value) of the environment's compute-target variables: the tasks' ``env`` scope.
     task_environment: tuple[tuple[str, str], ...] = ()
+    # The run's trace token as a plain variable (TOKEN_ENV): only when the admin allows it
+    # (BATCHFORGE_TRACE_TOKEN_DELIVERY=environment) and no secret could carry it.  Never in
+    # repr, so a HeadJob can be logged.
+    trace_token: str | None = field(default=None, repr=False)
+    # One line the bootstrap prints first (e.g. why this run reports no trace).
+    notice: str | None = None
 
 
 def valid_run_name(name: str) -> bool:
@@ -248,6 +257,8 @@ def script(job: HeadJob) -> str:
     ]
     for name in launch_files(job):
         lines.append(f"fetch {shlex.quote(launch_uri(job, name))} {name}")
+    if job.notice:
+        lines.append(f"echo {shlex.quote('batchforge: ' + job.notice)}")
     lines += _secret_lines(job)
     if PRE_RUN_FILE in launch_files(job):
         lines.append(
@@ -269,7 +280,9 @@ def boot_value(job: HeadJob) -> str:
 
 
 def environment(job: HeadJob) -> list[dict[str, str]]:
-    """NXF_* and TOWER_* variables.  No API token: the head job does not call the server.
+    """NXF_* and TOWER_* variables.  The trace token (``TOWER_ACCESS_TOKEN``) is normally not
+    here but in the job definition's ``secrets`` (read by ECS from Secrets Manager, so
+    ``batch:DescribeJobs`` does not show it); it is here only as :attr:`HeadJob.trace_token`.
 
     ``NXF_UUID`` makes Nextflow's session id the run's ``sessionId`` (Session.groovy);
     ``NXF_IGNORE_RESUME_HISTORY`` skips the local history check that ``-resume`` would fail
@@ -296,6 +309,8 @@ def environment(job: HeadJob) -> list[dict[str, str]]:
     if job.nextflow_version:
         values["NXF_VER"] = job.nextflow_version
     values.update(dict(job.environment))
+    if job.trace_token:
+        values[TOKEN_ENV] = job.trace_token
     values[BOOT_ENV] = boot_value(job)
     return [{"name": k, "value": v} for k, v in values.items()]
 

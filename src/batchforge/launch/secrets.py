@@ -20,6 +20,12 @@ exports no secrets (``BashWrapperBuilder``), and nf-amazon adds none to the task
 definitions (``AwsBatchTaskHandler``), as of Nextflow 24.10.5.
 The head job's log says so in one line when a run has secrets
 (:data:`batchforge.launch.headjob.SECRETS_NOTE`).
+
+The run's trace token travels the same way (:func:`token_secret`): its copy
+``tower-batchforge-<runId>-run-token`` becomes ``TOWER_ACCESS_TOKEN`` in the head container
+(left there for Nextflow's nf-tower plugin, not moved into Nextflow's secret store), and is
+deleted with the run's other copies.  ``run-token`` cannot be a pipeline secret's name (those
+have no ``-``), so the two never clash.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ PREFIX = "tower-batchforge-"
 RUN_TAG = "batchforge:run-id"
 NOT_FOUND = "ResourceNotFoundException"
 EXISTS = "ResourceExistsException"
+TOKEN_NAME = "run-token"
 
 
 def aws_name(run_id: str, name: str) -> str:
@@ -59,9 +66,21 @@ class RunSecret:
     name: str
     secret_name: str
     value: str
+    description: str | None = None
 
     def __repr__(self) -> str:
         return f"RunSecret(name={self.name!r}, secret_name={self.secret_name!r})"
+
+
+def token_secret(run_id: str, token: str, variable: str) -> RunSecret:
+    """The copy of run ``run_id``'s trace token, handed over as the variable ``variable``."""
+    return RunSecret(
+        variable,
+        aws_name(run_id, TOKEN_NAME),
+        token,
+        f"batchforge run {run_id}: its trace token (Nextflow's TOWER_ACCESS_TOKEN); "
+        "deleted when the run ends.",
+    )
 
 
 def create(
@@ -79,8 +98,8 @@ def create(
     request: dict[str, object] = {
         "Name": secret.secret_name,
         "SecretString": secret.value,
-        "Description": f"batchforge run {run_id}: pipeline secret {secret.name}; "
-        "deleted when the run ends.",
+        "Description": secret.description
+        or f"batchforge run {run_id}: pipeline secret {secret.name}; deleted when the run ends.",
     }
     if kms_key_id:
         request["KmsKeyId"] = kms_key_id

@@ -7,7 +7,8 @@ Order of work (never a DB transaction across an AWS call):
    lease held by this process);
 3. upload the launch files (config, params, pre/post-run scripts) to
    ``<workDir>/batchforge/<runId>/launch/`` with the platform credentials (s3:PutObject);
-4. find or register the job definition — or, when the run uses pipeline secrets, create their
+4. find or register the job definition — or, when the run uses pipeline secrets or its trace
+   token goes as a secret (:mod:`batchforge.services.run_token_delivery`), create their
    per-run copies in Secrets Manager (names recorded at step 2) and register the run's own
    definition carrying their ARNs — then SubmitJob;
 5. record the job id (``submit_state="submitted"``), releasing the lease.
@@ -52,7 +53,15 @@ from batchforge.schemas.workflows import (
     WorkflowLaunchRequest,
     WorkflowLaunchResponse,
 )
-from batchforge.services import compute_envs, credentials, labels, pipeline_secrets, run_secrets
+from batchforge.services import (
+    compute_envs,
+    credentials,
+    labels,
+    pipeline_secrets,
+    run_secrets,
+    run_tokens,
+)
+from batchforge.services import run_token_delivery as delivery
 from batchforge.services.context import AppContext
 from batchforge.services.ids import new_id
 
@@ -93,6 +102,7 @@ class Prepared:
     env: ComputeEnvOut
     request: WorkflowLaunchRequest
     secrets: tuple[run_copies.RunSecret, ...] = ()
+    token: delivery.Plan = delivery.NO_TOKEN
 
 
 def _bad(field: str, message: str) -> InvalidInput:
@@ -241,6 +251,7 @@ def prepare(
     job_role = config.headJobRole or _forged_role(env, f"{prefix}-HeadJobRole")
     execution_role = config.executionRole or _forged_role(env, f"{prefix}-ExecutionRole")
     secrets = _secrets(ctx, workspace_id, user_id, body, run_id, execution_role)
+    token = delivery.plan(ctx.settings.trace_token_delivery, execution_role)
     image = body.launchContainer or ctx.settings.launcher_image
     region = config.region or ctx.settings.default_region
     volumes = _volumes(env)
@@ -282,6 +293,7 @@ def prepare(
         log_group=config.logGroup or None,
         volumes=volumes,
         task_environment=tuple((v.name, v.value or "") for v in config.environment if v.compute),
+        notice=token.note,
     )
     checks.check_overrides(job)
     definition = jobdefs.HeadJobDefinition(
@@ -292,7 +304,7 @@ def prepare(
         region=region if config.logGroup else None,
         volumes=volumes,
     )
-    return Prepared(job, definition, env, body, secrets)
+    return Prepared(job, definition, env, body, secrets, token)
 
 
 # (id of the AwsEnvironment, auth, region) -> (that environment, session).  Holding the
@@ -347,8 +359,9 @@ def _record_intent(
         job_name=headjob.job_name(job.run_name, job.run_id),
         job_queue=job.head_queue,
         log_group=env.config.logGroup or "/aws/batch/job",
-        secret_names=[secret.secret_name for secret in prepared.secrets] or None,
-        secrets_state=run_secrets.PLANNED if prepared.secrets else None,
+        secret_names=_planned_secrets(prepared) or None,
+        secrets_state=run_secrets.PLANNED if _planned_secrets(prepared) else None,
+        error_message=prepared.token.note,
         lease_owner=ctx.worker_id,
         lease_until=now + timedelta(seconds=INTENT_LEASE_SECONDS),
         submit=now,
@@ -359,6 +372,14 @@ def _record_intent(
         env_row = session.get(models.ComputeEnv, env.id)
         if env_row is not None:
             env_row.last_used = now
+
+
+def _planned_secrets(prepared: Prepared) -> list[str]:
+    """Names of the run's Secrets Manager copies (pipeline secrets, then the trace token)."""
+    names = [secret.secret_name for secret in prepared.secrets]
+    if prepared.token.mode == delivery.SECRET:
+        names.append(run_copies.aws_name(prepared.job.run_id, run_copies.TOKEN_NAME))
+    return names
 
 
 def _set(ctx: AppContext, run_id: str, guard_intent: bool = True, **values: Any) -> bool:
@@ -388,25 +409,50 @@ def _fail(ctx: AppContext, run_id: str, error: BatchforgeError) -> None:
     )
 
 
-def _job_definition(ctx: AppContext, aws: AwsSession, prepared: Prepared, run_id: str) -> str:
-    """The head job definition's ARN: shared by content hash, or — when the run has secrets,
-    whose ARNs are in it — the run's own (recorded on the run so cleanup can deregister it)."""
-    if not prepared.secrets:
-        return jobdefs.ensure(aws, prepared.definition)
-    arns = run_secrets.create_for_run(
-        aws,
-        run_id,
-        prepared.secrets,
-        prepared.env.config.secretsKmsKeyId,
-        ctx.settings.tag_secrets,
-    )
-    definition = replace(
-        prepared.definition,
-        secrets=tuple((headjob.secret_env(name), arn) for name, arn in arns),
-    )
-    arn = jobdefs.register_for_run(aws, definition)
+def _job_definition(
+    ctx: AppContext, aws: AwsSession, prepared: Prepared, run_id: str, token: str | None
+) -> tuple[str, headjob.HeadJob]:
+    """The head job definition's ARN and the head job: the definition is shared by content
+    hash, or — when the run has secrets (pipeline secrets, its trace token), whose ARNs are in
+    it — the run's own (recorded on the run so cleanup can deregister it)."""
+    kms, tag = prepared.env.config.secretsKmsKeyId, ctx.settings.tag_secrets
+    pairs = [
+        (headjob.secret_env(name), arn)
+        for name, arn in run_secrets.create_for_run(aws, run_id, prepared.secrets, kms, tag)
+    ]
+    job, plan = prepared.job, prepared.token
+    if token and plan.mode == delivery.SECRET:
+        arn = delivery.create_secret(aws, run_id, token, kms, tag)
+        if arn:
+            pairs.append((headjob.TOKEN_ENV, arn))
+        else:
+            plan = _token_refused(ctx, run_id, prepared)
+    if token and plan.mode == delivery.ENVIRONMENT:
+        job = replace(job, trace_token=token)
+        checks.check_overrides(job)
+    elif token and plan.mode is None:
+        run_tokens.revoke(ctx, run_id, grace=timedelta(0))
+    if plan.note:
+        job = replace(job, notice=plan.note)
+    if not pairs:
+        return jobdefs.ensure(aws, prepared.definition), job
+    arn = jobdefs.register_for_run(aws, replace(prepared.definition, secrets=tuple(pairs)))
     _set(ctx, run_id, job_definition=arn)
-    return arn
+    return arn, job
+
+
+def _token_refused(ctx: AppContext, run_id: str, prepared: Prepared) -> delivery.Plan:
+    """Secrets Manager refused the token's copy: the admin's fallback, recorded on the run
+    (the token's name leaves the planned secrets, since there is nothing to delete)."""
+    plan = delivery.refused(ctx.settings.trace_token_delivery)
+    names = [secret.secret_name for secret in prepared.secrets]
+    values: dict[str, Any] = {"secret_names": names or None}
+    if not names:
+        values["secrets_state"] = None
+    if plan.note:
+        values["error_message"] = plan.note
+    _set(ctx, run_id, **values)
+    return plan
 
 
 def upload_launch_files(aws: AwsSession, job: headjob.HeadJob) -> None:
@@ -451,15 +497,20 @@ def launch(
     ``user_id`` is the launching user, whose secrets ``body.userSecrets`` names."""
     run_id = new_id()
     prepared = prepare(ctx, workspace_id, body, run_id, user_id)
-    _record_intent(ctx, workspace_id, prepared, user, pipeline_id)
     aws = _session(ctx, workspace_id, prepared.env.credentialsId or "", prepared.job.region)
+    if prepared.token.mode == delivery.SECRET and delivery.recently_refused(aws):
+        plan = delivery.refused(ctx.settings.trace_token_delivery)
+        job = replace(prepared.job, notice=plan.note)
+        prepared = replace(prepared, job=job, token=plan)
+    _record_intent(ctx, workspace_id, prepared, user, pipeline_id)
+    token = run_tokens.issue(ctx, run_id) if prepared.token.mode else None
     try:
         upload_launch_files(aws, prepared.job)
-        arn = _job_definition(ctx, aws, prepared, run_id)
+        arn, job = _job_definition(ctx, aws, prepared, run_id, token)
     except BatchforgeError as error:  # SubmitJob not called yet: certainly not submitted
         _abandon(ctx, run_id, error)
         raise _launch_error(error, run_id) from None
-    request = headjob.submit_request(prepared.job, arn)
+    request = headjob.submit_request(job, arn)
     ratelimit.submit_bucket(aws, ctx.settings.submit_jobs_per_second).acquire()
     try:
         answer = aws.client("batch").submit_job(**request)
