@@ -62,3 +62,7 @@ def make_run(ctx: AppContext, workspace_id: int, **values: Any) -> str:
     with ctx.db.transaction() as session:
         session.add(models.Run(**row))
     return run_id
+
+
+# Launched runs on the emulator, with the Batch job layer (tests/runs/conftest.py).
+from tests.runs.conftest import env_id, jobs, launch  # noqa: E402, F401

@@ -17,6 +17,11 @@ checked again here, case-sensitively, against the exact prefix: another run's id
 only in case is never touched.  ``batch:ListJobs`` is not in the seed policy (an extra, see
 :mod:`batchforge.iam.extras`); without it the head job is still terminated and the run says
 plainly that its task jobs could not be listed.
+
+When the run reports through the trace, its tasks' ``nativeId`` *are* their Batch job ids:
+those still live by the trace are terminated directly (``known``), which needs no ListJobs;
+ListJobs then still runs for tasks the trace had not reported yet (submitted within the
+plugin's last flush, or while the head job was stopping), skipping the ids already done.
 """
 
 from __future__ import annotations
@@ -51,6 +56,7 @@ class TaskCleanup:
     list_calls: int = 0
     error: str | None = None  # why the tasks could not be listed (or some not terminated)
     job_ids: list[str] = field(default_factory=list)  # those terminated
+    known: int = 0  # of ``terminated``: by their nativeId from the trace
 
     @property
     def denied(self) -> bool:
@@ -59,6 +65,11 @@ class TaskCleanup:
     def summary(self) -> str:
         """One sentence for the run's messages."""
         if not self.listed:
+            if self.terminated:
+                return (
+                    f"{self.terminated} task job{'s' if self.terminated != 1 else ''} "
+                    f"terminated (reported by the trace); {self.error}."
+                )
             return f"{self.error}."
         text = f"{self.terminated} task job{'s' if self.terminated != 1 else ''} terminated"
         if self.failed:
@@ -95,10 +106,29 @@ def list_tasks(batch: Any, queue: str, run_id: str, cleanup: TaskCleanup) -> lis
     return found
 
 
-def terminate_tasks(batch: Any, queue: str, run_id: str, reason: str) -> TaskCleanup:
-    """Terminate every task job of ``run_id`` on ``queue`` that is not final.  Never raises
-    on AWS errors: they are in the result (``listed``, ``failed``, ``error``)."""
+def _terminate(batch: Any, job_id: str, reason: str, cleanup: TaskCleanup) -> bool:
+    try:
+        batch.terminate_job(jobId=job_id, reason=reason[:250])
+    except AwsError as error:
+        cleanup.failed += 1
+        cleanup.error = str(error)[:300]
+        log.warning("could not terminate task job %s: %s", job_id, error)
+        return False
+    cleanup.terminated += 1
+    cleanup.job_ids.append(job_id)
+    return True
+
+
+def terminate_tasks(
+    batch: Any, queue: str, run_id: str, reason: str, known: tuple[str, ...] = ()
+) -> TaskCleanup:
+    """Terminate every task job of ``run_id`` on ``queue`` that is not final: first the
+    ``known`` job ids (live tasks' ``nativeId`` from the trace), then those ListJobs finds.
+    Never raises on AWS errors: they are in the result (``listed``, ``failed``, ``error``)."""
     cleanup = TaskCleanup()
+    for job_id in dict.fromkeys(known):
+        cleanup.known += _terminate(batch, job_id, reason, cleanup)
+    done = set(known)
     try:
         tasks = list_tasks(batch, queue, run_id, cleanup)
     except AwsAccessDenied:
@@ -109,17 +139,9 @@ def terminate_tasks(batch: Any, queue: str, run_id: str, reason: str) -> TaskCle
         return cleanup
     cleanup.found = len(tasks)
     for job in tasks:
-        if job.get("status") in FINAL:
+        if job.get("status") in FINAL or job["jobId"] in done:
             continue
-        try:
-            batch.terminate_job(jobId=job["jobId"], reason=reason[:250])
-        except AwsError as error:
-            cleanup.failed += 1
-            cleanup.error = str(error)[:300]
-            log.warning("could not terminate task job %s: %s", job["jobId"], error)
-        else:
-            cleanup.terminated += 1
-            cleanup.job_ids.append(job["jobId"])
+        _terminate(batch, job["jobId"], reason, cleanup)
     return cleanup
 
 

@@ -63,6 +63,20 @@ def task_queue(session: Any, row: models.Run) -> str:
     return row.job_queue
 
 
+def live_native_ids(session: Any, run_id: str) -> tuple[str, ...]:
+    """The Batch job ids of the run's tasks the trace last saw submitted or running (a
+    task's ``nativeId`` is its AWS Batch job id)."""
+    return tuple(
+        session.scalars(
+            select(models.RunTask.native_id).where(
+                models.RunTask.run_id == run_id,
+                models.RunTask.status.in_(("SUBMITTED", "RUNNING")),
+                models.RunTask.native_id.is_not(None),
+            )
+        ).all()
+    )
+
+
 def claim(ctx: Any, run_id: str, state: str | None, at: datetime | None) -> bool:
     """Move the run from (``state``, ``at``) to ``cleaning``; False if someone else did."""
     with ctx.db.transaction() as session:
@@ -100,13 +114,16 @@ def clean(
         queue = task_queue(session, row)
         workspace_id, credentials_id, region = row.workspace_id, row.credentials_id, row.region
         was = row.tasks_state
+        known = live_native_ids(session, run_id)
     try:
         batch = session_for(workspace_id, credentials_id, region).client("batch")
     except BatchforgeError as error:
         log.warning("run %s: no AWS session to clean its task jobs: %s", run_id, error)
         _release(ctx, run_id, PENDING)
         return None
-    result = run_tasks.terminate_tasks(batch, queue, run_id, run_tasks.task_reason(run_id, why))
+    result = run_tasks.terminate_tasks(
+        batch, queue, run_id, run_tasks.task_reason(run_id, why), known
+    )
     if not result.listed and not result.denied:
         log.warning("run %s: %s; will retry", run_id, result.error)
         _release(ctx, run_id, PENDING)

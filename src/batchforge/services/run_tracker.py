@@ -17,6 +17,8 @@ the Secrets Manager copies of ended runs are deleted (:mod:`batchforge.services.
 the background thread also sweeps for leftovers every ``secrets_sweep_interval``).
 A run seen ending gets its task jobs still alive terminated in the same cycle
 (:mod:`batchforge.services.run_tasks`: one ListJobs per ending run, none when nothing ended).
+Last, the run health step (:mod:`batchforge.services.run_health`): stale runs, tasks waiting
+in RUNNABLE explained, cost estimates.
 """
 
 from __future__ import annotations
@@ -35,8 +37,14 @@ from batchforge.aws.session import AwsSession
 from batchforge.db import models
 from batchforge.db.models import utcnow
 from batchforge.errors import AwsAccessDenied, AwsError, BatchforgeError
-from batchforge.runs.states import Observation, observe, vanished
-from batchforge.services import compute_envs, run_secrets, run_tasks
+from batchforge.runs.states import (
+    TRACE_COMPLETED,
+    Observation,
+    observe,
+    status_after_batch,
+    vanished,
+)
+from batchforge.services import compute_envs, run_health, run_secrets, run_tasks
 from batchforge.services.background import BackgroundLoop
 from batchforge.services.context import AppContext
 from batchforge.services.worker_identity import earlier_incarnation
@@ -59,6 +67,7 @@ class CycleStats:
     secrets_cleaned: int = 0
     tasks_terminated: int = 0
     throttled: bool = False
+    health: run_health.HealthStats | None = None
 
 
 @dataclass(frozen=True)
@@ -165,7 +174,19 @@ def apply(ctx: AppContext, owner: str, changes: list[tuple[str, Observation]]) -
         return 0
     updated = 0
     with ctx.db.transaction() as session:
+        traced = {
+            run_id: (trace_state, status)
+            for run_id, trace_state, status in session.execute(
+                select(models.Run.id, models.Run.trace_state, models.Run.status).where(
+                    models.Run.id.in_([run_id for run_id, _ in changes]),
+                    models.Run.trace_state.is_not(None),
+                )
+            )
+        }
         for run_id, obs in changes:
+            values = _values(obs)
+            if run_id in traced:
+                _with_trace(values, obs, *traced[run_id])
             result = session.execute(
                 update(models.Run)
                 .where(
@@ -173,10 +194,19 @@ def apply(ctx: AppContext, owner: str, changes: list[tuple[str, Observation]]) -
                     models.Run.lease_owner == owner,
                     models.Run.active.is_(True),
                 )
-                .values(**_values(obs))
+                .values(**values)
             )
             updated += result.rowcount  # type: ignore[attr-defined]
     return updated
+
+
+def _with_trace(values: dict[str, Any], obs: Observation, trace_state: str, status: str) -> None:
+    """Batch's observation joined with the run's trace (the rule: runs/states.py): after a
+    trace complete, the trace's status, exit status, error and end time stay."""
+    values["status"] = status_after_batch(obs.status, trace_state, status)
+    if trace_state == TRACE_COMPLETED:
+        for key in ("exit_status", "error_message", "complete"):
+            values.pop(key, None)
 
 
 def _poll_group(
@@ -238,6 +268,8 @@ def run_cycle(
     stats.reconciled = reconcile_intents(ctx, owner, sessions)
     stats.tasks_terminated = run_tasks.sweep(ctx, sessions.get)
     stats.secrets_cleaned = run_secrets.clean_finished(ctx, sessions.get)
+    if not stats.throttled:  # stale runs, waiting tasks explained, cost estimates
+        stats.health = run_health.check(ctx, sessions.get)
     return stats
 
 

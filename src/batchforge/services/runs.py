@@ -21,7 +21,7 @@ from batchforge.schemas.workflows import (
     LogPage,
     WorkflowDbDto,
 )
-from batchforge.services import compute_envs, labels, run_tasks
+from batchforge.services import compute_envs, labels, run_tasks, trace_read
 from batchforge.services.context import AppContext
 
 STATUSES = ("SUBMITTED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED", "UNKNOWN")
@@ -37,21 +37,33 @@ def _load(session: Any, workspace_id: int, run_id: str) -> models.Run:
 
 
 def _duration(row: models.Run) -> int | None:
+    traced = (row.trace_workflow or {}).get("duration")
+    if isinstance(traced, int) and row.trace_state == "completed":
+        return traced
     if row.start and row.complete:
         return int((row.complete - row.start).total_seconds() * 1000)
     return None
 
 
+def _project_name(row: models.Run) -> str:
+    traced = (row.trace_workflow or {}).get("projectName")
+    if isinstance(traced, str) and traced:
+        return traced
+    return row.repository.rstrip("/").rsplit("/", 1)[-1].removesuffix(".git")
+
+
 def to_dto(row: models.Run) -> WorkflowDbDto:
     launch = row.launch or {}
+    traced = row.trace_workflow or {}
+    extra = trace_read.workflow_fields(traced)
     return WorkflowDbDto(
         id=row.id,
         runName=row.run_name,
         sessionId=row.session_id,
-        projectName=row.repository.rstrip("/").rsplit("/", 1)[-1].removesuffix(".git"),
+        projectName=_project_name(row),
         repository=row.repository,
         revision=row.revision,
-        commandLine=row.command_line,
+        commandLine=row.command_line or str(traced.get("commandLine") or ""),
         workDir=row.work_dir,
         userName=row.user_name,
         status=row.status,  # type: ignore[arg-type]
@@ -67,11 +79,15 @@ def to_dto(row: models.Run) -> WorkflowDbDto:
         resume=row.resume,
         deleted=row.deleted,
         launchId=row.id,
-        configText=launch.get("configText"),
+        # The resolved config Nextflow reports beats the launch's text.
+        configText=traced.get("configText") or launch.get("configText"),
         configProfiles=launch.get("configProfiles"),
         preRunScript=launch.get("preRunScript"),
         postRunScript=launch.get("postRunScript"),
-        logFile=f"{row.work_dir.rstrip('/')}/batchforge/{row.id}/nextflow.log",
+        logFile=f"{row.work_dir.rstrip('/')}/batchforge/{row.id}/nextflow.log"
+        if row.origin == "launch"
+        else None,
+        **extra,
     )
 
 
@@ -163,12 +179,15 @@ def list_runs(
 def describe(ctx: AppContext, workspace_id: int, run_id: str) -> DescribeWorkflowResponse:
     with ctx.db.transaction() as session:
         row = _load(session, workspace_id, run_id)
+        progress = trace_read.progress_of(session, row)
     params = None
     launch = row.launch or {}
     if launch.get("paramsText"):
         from batchforge.launch.params import parse_params
 
         params = parse_params(launch["paramsText"])
+    elif isinstance((row.trace_workflow or {}).get("params"), dict):
+        params = row.trace_workflow["params"]  # type: ignore[index]
     workflow = to_dto(row).model_copy(update={"params": params})
     job = JobInfoDto(
         operationId=row.job_id,
@@ -181,8 +200,9 @@ def describe(ctx: AppContext, workspace_id: int, run_id: str) -> DescribeWorkflo
         workspaceId=workspace_id,
         jobInfo=job,
         labels=_labels(ctx, row),
-        platform={"id": "aws-batch", "name": "AWS Batch"},
+        platform={"id": "aws-batch", "name": "AWS Batch"} if row.compute_env_id else None,
         messages=[row.error_message] if row.error_message else [],
+        progress=progress,
     )
 
 
