@@ -1,8 +1,9 @@
 """``python -m batchforge.emulator.server -H 127.0.0.1 -p PORT [--execution on|off]``.
 
 moto's server (as ``python -m moto.server``) with batchforge's executor installed in its simple
-Batch backend (:mod:`batchforge.emulator.executor`) and the control API of
-:mod:`batchforge.emulator.control`.  Loopback only.
+Batch backend (:mod:`batchforge.emulator.executor`), the control API of
+:mod:`batchforge.emulator.control` and the Price List API's GetProducts, which moto lacks
+(:mod:`batchforge.emulator.pricing`, sample prices).  Loopback only.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ def build_app(endpoint: str, execution: bool, max_concurrent: int, max_seconds: 
 
     from batchforge.emulator.control import ControlMiddleware, EmulatorState
     from batchforge.emulator.executor import Executor, install
+    from batchforge.emulator.pricing import PricingMiddleware
 
     state = EmulatorState(execution=execution)
     executor = Executor(state, endpoint, max_concurrent=max_concurrent, max_seconds=max_seconds)
@@ -57,7 +59,7 @@ def build_app(endpoint: str, execution: bool, max_concurrent: int, max_seconds: 
             "maxSeconds": max_seconds,
         }
 
-    app = ControlMiddleware(moto_app, state, info)
+    app = ControlMiddleware(PricingMiddleware(moto_app), state, info)
     app.executor = executor  # type: ignore[attr-defined]
     return app
 

@@ -34,7 +34,11 @@ FEATURES: dict[str, str] = {
     "secrets": "Copy pipeline secrets to AWS Secrets Manager for runs",
     "preflight": "Read the credentials' own policies to check them before creating anything "
     "(extras only)",
+    "cost": "Estimate task and run costs with AWS prices: Price List, Spot price history "
+    "(extras only)",
 }
+OPT_IN: tuple[str, ...] = ("preflight", "cost")
+"""Features made only of extras: asked for by name, not part of ``all``."""
 
 ALIASES: dict[str, tuple[str, ...]] = {
     "s3": ("work-dir", "data-explorer"),
@@ -42,7 +46,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "iam": ("iam-roles",),
     "ami": ("ssm-ami",),
     "ec2": ("ec2-describe",),
-    "all": tuple(f for f in FEATURES if f != "preflight"),
+    "all": tuple(f for f in FEATURES if f not in OPT_IN),
 }
 
 MODES: dict[str, tuple[str, ...]] = {

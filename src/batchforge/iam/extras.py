@@ -158,6 +158,31 @@ EXTRA_SECTIONS: tuple[Section, ...] = (
         scoping="Account, region and the secrets prefix.",
     ),
     Section(
+        sid="OptionalExtraCostEstimates",
+        title="Price tasks with AWS prices for cost estimates (not in the seed)",
+        extra=True,
+        optional=True,
+        actions=("pricing:GetProducts", "ec2:DescribeSpotPriceHistory"),
+        resources=("*",),
+        touches=("*",),
+        needs=needs(
+            "cost",
+            False,
+            (
+                "pricing:GetProducts",
+                "tasks on on-demand instances get no cost estimate (the AWS Price List gives "
+                "the hourly price of their instance type): each says it could not be priced",
+            ),
+            (
+                "ec2:DescribeSpotPriceHistory",
+                "tasks on Spot instances get no cost estimate (the zone's current Spot price "
+                "of their instance type): each says it could not be priced",
+            ),
+        ),
+        scoping="Neither action has resource-level permissions: '*'. The Price List is "
+        "public price data; DescribeSpotPriceHistory reads prices only.",
+    ),
+    Section(
         sid="OptionalExtraSecretsKmsKey",
         title="Encrypt per-run pipeline secrets with the environment's KMS key (not in the seed)",
         extra=True,
