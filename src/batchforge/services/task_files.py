@@ -17,6 +17,7 @@ transaction is open during an AWS call.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from batchforge.aws.s3 import CLIENTS
 from batchforge.db import models
@@ -111,15 +112,15 @@ def log_page(
     return LogPage(entries=page.lines, forwardToken=page.token, pending=pending)
 
 
-def _stream_of(job: dict[str, object]) -> str | None:
-    attempts = job.get("attempts") or []
-    if isinstance(attempts, list) and attempts:
-        last = (attempts[-1] or {}).get("container") or {}
-        if last.get("logStreamName"):
-            return str(last["logStreamName"])
+def _stream_of(job: dict[str, Any]) -> str | None:
+    """The job's (latest attempt's) log stream: ``container.logStreamName``, else the last
+    attempt's (DescribeJobs API reference: ``container`` describes the latest attempt)."""
     container = job.get("container") or {}
-    stream = container.get("logStreamName") if isinstance(container, dict) else None
-    return str(stream) if stream else None
+    if container.get("logStreamName"):
+        return str(container["logStreamName"])
+    attempts = job.get("attempts") or []
+    last = (attempts[-1].get("container") or {}) if attempts else {}
+    return str(last["logStreamName"]) if last.get("logStreamName") else None
 
 
 def _inside(work_dir: str, task_dir: str) -> tuple[str, str] | None:
