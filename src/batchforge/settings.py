@@ -104,6 +104,25 @@ class Settings(BaseSettings):
         "cannot be made the token is a plain variable of the head job, readable by anyone "
         "allowed batch:DescribeJobs until the run ends.  'off': no token, no trace.",
     )
+    stale_after_minutes: float = Field(
+        default=10.0,
+        gt=0,
+        description="Minutes without any report from Nextflow (heartbeats come every minute) "
+        "after which a traced run is marked stale, with why; a run launched elsewhere is "
+        "then shown UNKNOWN until it reports again.",
+    )
+    runnable_after_minutes: float = Field(
+        default=10.0,
+        gt=0,
+        description="Minutes a task may wait in AWS Batch (SUBMITTED in the trace) before "
+        "batchforge explains why from its Batch job and compute environment.",
+    )
+    price_cache_seconds: float = Field(
+        default=86400.0,
+        gt=0,
+        description="How long an on-demand price from the AWS Price List is reused (Spot "
+        "prices: an hour at most).",
+    )
     tag_secrets: bool = Field(
         default=False,
         description="Tag per-run secrets with their run id.  AWS requires "
