@@ -164,7 +164,9 @@ class TraceFeed:
         assert response.status_code == 200, (path, response.status_code, response.text)
         return dict(response.json())
 
-    def create(self, run_name: str = "quirky-hopper") -> FedRun:
+    def create(self, run_name: str = "quirky-hopper", workflow_id: str | None = None) -> FedRun:
+        """``workflow_id``: a run batchforge launched (``TOWER_WORKFLOW_ID``); None: a run
+        launched elsewhere, created by this call."""
         answer = self._send(
             "POST",
             "/trace/create",
@@ -173,7 +175,7 @@ class TraceFeed:
                 "runName": run_name,
                 "projectName": "nf-core/rnaseq",
                 "repository": "https://github.com/nf-core/rnaseq",
-                "workflowId": None,
+                "workflowId": workflow_id,
             },
         )
         return FedRun(str(answer["workflowId"]))
@@ -280,3 +282,31 @@ def workload(count: int, status_of: Any = None) -> list[dict[str, Any]]:
         task_snapshot(i, PROCESSES[i % len(PROCESSES)], choose(i), i // len(PROCESSES))
         for i in range(1, count + 1)
     ]
+
+
+def batch_task(aws: Any, jobs: Any, run_id: str, queue: str, log_lines: list[str]) -> str:
+    """A task job of run ``run_id`` as Nextflow submits it (``tw-<runId>-…`` on the compute
+    queue), finished, with ``log_lines`` in its CloudWatch stream (``/aws/batch/job``); the
+    Batch job layer (``tests/batchjobs.py``) reports the stream as AWS does.  Its id."""
+    batch = aws.boto_client("batch")
+    definition = batch.register_job_definition(
+        jobDefinitionName="bf-test-task",
+        type="container",
+        containerProperties={"image": "busybox", "vcpus": 1, "memory": 128},
+    )["jobDefinitionArn"]
+    job_id = str(
+        batch.submit_job(jobName=f"tw-{run_id}-align", jobQueue=queue, jobDefinition=definition)[
+            "jobId"
+        ]
+    )
+    stream = f"bf-test-task/default/{job_id}"
+    logs = aws.boto_client("logs")
+    group = "/aws/batch/job"
+    if not logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"]:
+        logs.create_log_group(logGroupName=group)
+    logs.create_log_stream(logGroupName=group, logStreamName=stream)
+    now = int(time.time() * 1000)
+    events = [{"timestamp": now + i, "message": line} for i, line in enumerate(log_lines)]
+    logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=events)
+    jobs.set(job_id, "SUCCEEDED", exit_code=0, log_stream=stream)
+    return job_id

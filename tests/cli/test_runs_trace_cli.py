@@ -12,8 +12,16 @@ import pytest
 from typer.testing import CliRunner
 
 from batchforge.cli.main import app
+from batchforge.client import BatchforgeClient
+from batchforge.local_aws import WORK_BUCKET, LocalAws
+from batchforge.services import run_tokens
+from tests.batchjobs import BatchJobs
 from tests.cli.conftest import LiveServer
-from tests.tracefeed import FedRun, TraceFeed, workload
+from tests.factories import keys_credentials
+from tests.runs.conftest import WORK_QUEUE, jobs, manual_env
+from tests.tracefeed import FedRun, TraceFeed, batch_task, task_snapshot, workload
+
+__all__ = ["jobs"]  # the Batch job layer's fixture, shared with tests/runs
 
 
 def invoke(server: LiveServer, *args: str):
@@ -182,3 +190,38 @@ def test_task_log_of_a_run_reported_from_elsewhere(
     shown = invoke(live_server, "runs", "logs", reported.run_id, "--task", "5")
     assert shown.exit_code == 1, shown.output
     assert shown.output.startswith("Error: ") and "Traceback" not in shown.output
+
+
+def test_task_log_and_file_of_a_launched_run(
+    live_server: LiveServer, api: BatchforgeClient, local_aws: LocalAws, jobs: BatchJobs
+) -> None:
+    """A run batchforge launched reports with its run token; `runs logs --task` prints the
+    task job's CloudWatch log, `runs download --task` a file of the task's work directory."""
+    env = manual_env(api, local_aws, api.create_credentials(keys_credentials("cli-trace")))
+    run_id = api.launch_workflow(
+        {"computeEnvId": env, "pipeline": "https://github.com/nextflow-io/hello"}
+    )
+    job_id = batch_task(local_aws, jobs, run_id, WORK_QUEUE, ["first line", "second line"])
+    local_aws.boto_client("s3").put_object(
+        Bucket=WORK_BUCKET, Key=f"work/{run_id}/t1/.command.err", Body=b"warning: x\n"
+    )
+    feed = TraceFeed(live_server.url, run_tokens.issue(live_server.ctx, run_id))
+    try:
+        run = feed.create(workflow_id=run_id)
+        feed.begin(run)
+        snapshot = task_snapshot(1, "ALIGN_READS", "COMPLETED", 0)
+        workdir = f"s3://{WORK_BUCKET}/work/{run_id}/t1"
+        feed.progress(run, [snapshot | {"nativeId": job_id, "workdir": workdir}])
+    finally:
+        feed.close()
+
+    shown = invoke(live_server, "runs", "logs", run_id, "--task", "1")
+    assert shown.exit_code == 0, shown.output
+    assert shown.output == "first line\nsecond line\n"
+
+    err = invoke(live_server, "runs", "download", run_id, "--task", "1", "--file", ".command.err")
+    assert err.exit_code == 0 and err.output == "warning: x\n"
+    missing = invoke(live_server, "runs", "download", run_id, "--task", "1")  # .command.out
+    assert missing.exit_code == 1 and ".command.out" in missing.output
+    refused = invoke(live_server, "runs", "download", run_id, "--task", "1", "--file", "../x")
+    assert refused.exit_code == 1 and "fileName" in refused.output

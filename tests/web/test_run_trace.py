@@ -9,11 +9,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.tracefeed import FedRun, TraceFeed, task_snapshot, workload
+from batchforge.client import BatchforgeClient
+from batchforge.local_aws import WORK_BUCKET
+from batchforge.services import run_tokens
+from tests.factories import keys_credentials
+from tests.runs.conftest import WORK_QUEUE, manual_env
+from tests.tracefeed import FedRun, TraceFeed, batch_task, task_snapshot, workload
 from tests.web.conftest import ARTIFACTS, UiServer
 from tests.web.ui import Visits, sign_in
 
@@ -176,3 +182,41 @@ def test_the_task_table_works_without_the_script(
         expect(rows).to_have_count(3)
     finally:
         context.close()
+
+
+def test_a_launched_runs_task_log_and_files(page: Page, ui: UiServer) -> None:
+    """A run batchforge launched reports with its run token (``TOWER_ACCESS_TOKEN``); its
+    task's page shows the task job's CloudWatch log and downloads ``.command.out`` from the
+    task's work directory, both with the run's credentials."""
+    api = BatchforgeClient(ui.url, ui.token)
+    env = manual_env(api, ui.aws, api.create_credentials(keys_credentials("trace-aws")))
+    run_id = api.launch_workflow(
+        {"computeEnvId": env, "pipeline": "https://github.com/nextflow-io/hello"}
+    )
+    api.close()
+    head_job = ui.jobs.job_ids[next(n for n in ui.jobs.job_ids if run_id in n)]
+    ui.jobs.set(head_job, "RUNNING")
+    job_id = batch_task(ui.aws, ui.jobs, run_id, WORK_QUEUE, ["Hello from the task", "done"])
+    workdir = f"s3://{WORK_BUCKET}/work/ab/cdef0123"
+    ui.aws.boto_client("s3").put_object(
+        Bucket=WORK_BUCKET, Key="work/ab/cdef0123/.command.out", Body=b"task stdout\n"
+    )
+    feed = TraceFeed(ui.url, run_tokens.issue(ui.ctx, run_id))
+    try:
+        run = feed.create(workflow_id=run_id)
+        feed.begin(run)
+        snapshot = task_snapshot(1, "ALIGN_READS", "COMPLETED", 0)
+        feed.progress(run, [snapshot | {"nativeId": job_id, "workdir": workdir}])
+    finally:
+        feed.close()
+
+    sign_in(page, ui.token)
+    page.goto(f"/ui/runs/{run_id}")
+    expect(page.get_by_role("heading", name="Head job log")).to_be_visible()
+    page.locator("#run-tasks").get_by_role("link", name=re.compile(r"^1 ")).click()
+    expect(page.locator("#task-log")).to_contain_text("Hello from the task\ndone")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download .command.out").click()
+    path = download.value.path()
+    assert path is not None and Path(path).read_bytes() == b"task stdout\n"
+    Visits().shot(page, "54-task-log")
