@@ -10,9 +10,11 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import secrets
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -23,8 +25,11 @@ from batchforge.db import migrate, models
 from batchforge.db.models import utcnow
 from batchforge.errors import ConfigurationError
 from batchforge.runtime import build_context
-from batchforge.services import key_check
+from batchforge.services import key_check, run_tracker
+from batchforge.services.context import AppContext
 from batchforge.settings import Settings
+from tests.batchjobs import BatchJobs
+from tests.runs.conftest import env_id, job_id_of, jobs, launch, run_row  # noqa: F401 (fixtures)
 from tests.server.processes import ServerProcess
 
 NO_AWS = "http://127.0.0.1:9"  # aws mode: start-up makes no AWS call
@@ -208,3 +213,27 @@ def test_the_start_up_lock_serialises(tmp_path: Path, database_url: str) -> None
             waiter.wait(timeout=3)  # still waiting: the lock is held here
     out, _ = waiter.communicate(timeout=120)
     assert out.strip() == "got it"
+
+
+def test_a_tracker_never_keeps_a_lease_it_cannot_work_on(
+    app_ctx: AppContext,
+    launch: Callable[..., str],  # noqa: F811 (the fixture imported above)
+    jobs: BatchJobs,  # noqa: F811
+) -> None:
+    """A tracker whose key does not open a run's credentials (a replica that slipped past
+    the start-up check, or a damaged row) releases that run in the same cycle instead of
+    renewing its lease without ever polling; a replica that can poll it takes it at once
+    and the run moves on."""
+    run_id = launch()
+    wrong = dataclasses.replace(
+        app_ctx, box=SecretBox(secrets.token_bytes(32)), worker_id="wrong-key/1"
+    )
+    stats = run_tracker.run_cycle(wrong, "wrong-key/1")
+    assert stats.claimed == 1 and stats.polled == 0
+    row = run_row(app_ctx, run_id)
+    assert row.lease_owner is None and row.lease_until is None
+
+    jobs.set(job_id_of(app_ctx, run_id) or "", "SUCCEEDED", exit_code=0)
+    right = run_tracker.run_cycle(app_ctx, "right-key/1")
+    assert right.claimed == 1 and right.polled == 1
+    assert run_row(app_ctx, run_id).status == "SUCCEEDED"

@@ -5,7 +5,9 @@ A cycle is fetch → lease → work → guarded apply:
 - **lease**: active runs nobody holds are claimed by this tracker (a lease in the row, for
   :data:`LEASE_SECONDS`).  On PostgreSQL candidates are selected ``FOR UPDATE SKIP LOCKED`` so
   two replicas claiming at once split the runs; on SQLite a guarded UPDATE takes only rows still
-  free.  Leases are renewed in one UPDATE when half expired, not every cycle.
+  free.  Leases are renewed in one UPDATE when half expired, not every cycle; runs this
+  server cannot poll at all (their credentials do not decrypt with its key) are released in
+  the same cycle, never kept.
 - **work**: DescribeJobs with at most 100 ids per call, per (credentials, region).  Throttling
   stops the cycle; the :class:`RunTracker` thread backs off exponentially with jitter.
 - **apply**: a run is written only when DescribeJobs' answer differs from the stored
@@ -36,7 +38,7 @@ from sqlalchemy import or_, select, update
 from batchforge.aws.session import AwsSession
 from batchforge.db import models
 from batchforge.db.models import utcnow
-from batchforge.errors import AwsAccessDenied, AwsError, BatchforgeError
+from batchforge.errors import AwsAccessDenied, AwsError, BatchforgeError, ConfigurationError
 from batchforge.runs.states import (
     TRACE_COMPLETED,
     Observation,
@@ -141,6 +143,21 @@ def _renew(ctx: AppContext, owner: str, runs: list[Tracked]) -> None:
             .where(models.Run.active.is_(True), models.Run.lease_owner == owner)
             .values(lease_until=utcnow() + timedelta(seconds=LEASE_SECONDS))
         )
+
+
+def release(ctx: AppContext, owner: str, run_ids: list[str]) -> int:
+    """Give up this owner's leases of ``run_ids`` (work it cannot do, so that a replica that
+    can takes it at once); how many were released.  A lease is never kept, nor renewed, for
+    a run its tracker cannot poll."""
+    if not run_ids:
+        return 0
+    with ctx.db.transaction() as session:
+        result = session.execute(
+            update(models.Run)
+            .where(models.Run.id.in_(run_ids), models.Run.lease_owner == owner)
+            .values(lease_owner=None, lease_until=None)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def _values(obs: Observation) -> dict[str, Any]:
@@ -263,6 +280,9 @@ def run_cycle(
                 stats.throttled = True
                 break
             log.warning("polling runs in %s failed: %s", region, error)
+        except ConfigurationError as error:  # e.g. a secret this server's key cannot open
+            released = release(ctx, owner, [run.id for run in members])
+            log.warning("released %d runs this server cannot poll: %s", released, error)
         except BatchforgeError as error:
             log.warning("polling runs in %s failed: %s", region, error)
     stats.reconciled = reconcile_intents(ctx, owner, sessions)
