@@ -250,8 +250,13 @@ def knob(params: dict[str, Any], name: str, kind: type, default: Any) -> Any:
 
 
 def run(args: list[str]) -> int:
-    """``nextflow run``; returns the exit status."""
+    """``nextflow run``; returns the exit status.  With nf-tower on (24.10.5's rules, see
+    :mod:`batchforge.emulator.standin_trace`), the run reports itself: ``create`` once the
+    session exists, ``begin`` before the first task, task events while they run, ``complete``
+    at the end."""
     from batchforge.emulator.standin_tasks import Settings, run_tasks
+    from batchforge.emulator.standin_trace import TraceClient
+    from batchforge.emulator.standin_trace_data import Reporter, RunTrace, Workflow
 
     opts = parse_args(args)
     if not opts.pipeline:
@@ -267,6 +272,21 @@ def run(args: list[str]) -> int:
     log.debug(f"stand-in for Nextflow {VERSION}; cli: nextflow run {' '.join(args)}")
     log.debug(f"Session UUID: {session}; run name: {name}; resume: {resumed}")
     history.write(name, session, "nextflow run " + " ".join(args))
+    tower = TraceClient.from_environment(config, dict(os.environ), log)
+    trace = RunTrace(PROCESS)
+    if tower is not None:
+        from batchforge.emulator.standin_trace_data import project
+
+        tower.progress = trace.progress
+        project_name, repository = project(opts.pipeline)
+        tower.create(
+            {
+                "sessionId": session,
+                "runName": name,
+                "projectName": project_name,
+                "repository": repository,
+            }
+        )
     revision = opts.values.get("revision") or "-"
     log.info(f"Launching `{opts.pipeline}` [{name}] DSL2 - revision: {revision}")
     log.info("(stand-in: the pipeline is neither fetched nor run; tasks are placeholders)")
@@ -312,20 +332,56 @@ def run(args: list[str]) -> int:
             "ERROR ~ Missing AWS Batch job queue -- provide it by using the process `queue` directive"  # noqa: E501
         )
     status = knob(params, "standin_exit_status", int, 0)
+    workflow = Workflow(
+        run_name=name,
+        session=session,
+        resumed=resumed,
+        pipeline=opts.pipeline,
+        revision=opts.values.get("revision"),
+        work_dir=settings.work_dir,
+        command_line="nextflow run " + " ".join(args),
+        params=params,
+        config_text="\n".join(Path(c).read_text() for c in opts.configs),
+        profile=opts.values.get("profile") or "standard",
+        container=settings.image,
+        stub_run="-stub-run" in opts.flags or "-stub" in opts.flags,
+    )
+    report = None
+    if tower is not None:
+        tower.begin(workflow.metadata(), [PROCESS])
+        report = Reporter(
+            tower, trace, settings.work_dir, settings.queue, settings.image, settings.region
+        )
     try:
-        failed = run_tasks(settings, log)
-    except Abort:
+        failed = run_tasks(settings, log, report) if report else run_tasks(settings, log)
+    except Abort as error:
+        _complete(tower, workflow, trace, 1, str(error))
         raise
     except Exception as error:
+        _complete(tower, workflow, trace, 1, aws_error_text(error))
         fail(f"ERROR ~ {aws_error_text(error)}")
     if failed:
+        _complete(tower, workflow, trace, 1, f"Error executing process > '{PROCESS}'")
         return 1
+    _complete(
+        tower,
+        workflow,
+        trace,
+        status,
+        f"stand-in asked to exit with status {status}" if status else None,
+    )
     log.info(f"Completed: {settings.tasks} task(s); stand-in exit status {status}")
     if status:
         print(
             f"ERROR ~ stand-in asked to exit with status {status} (standin_exit_status)", flush=True
         )
     return status
+
+
+def _complete(tower: Any, workflow: Any, trace: Any, status: int, error: str | None) -> None:
+    """``onFlowComplete``: the last task events, then ``complete`` (a failure only warns)."""
+    if tower is not None:
+        tower.complete(workflow.final(trace, status, error), trace.metrics())
 
 
 def _volumes(value: Any) -> list[str]:

@@ -16,6 +16,7 @@ import json
 import re
 import signal
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,13 @@ from batchforge.emulator.standin_aws import Aws
 
 POLL_SECONDS = 0.5
 MAX_WAIT_SECONDS = 900.0
+# report(task, status): a task moved to NEW, SUBMITTED, RUNNING, COMPLETED, FAILED or CACHED
+# (the events Nextflow's trace observers get; see standin_trace_data.Reporter).
+Report = Callable[["Task", str], None]
+
+
+def _quiet(task: Task, status: str) -> None:
+    """No observer: nothing reported."""
 
 
 @dataclass
@@ -168,8 +176,9 @@ class Cache:
         path.write_text(entry)
 
 
-def run_tasks(s: Settings, log: Any) -> bool:
-    """Submit the tasks and wait for them; True when one failed (Nextflow's error printed)."""
+def run_tasks(s: Settings, log: Any, report: Report = _quiet) -> bool:
+    """Submit the tasks and wait for them; True when one failed (Nextflow's error printed).
+    ``report`` hears each task's moves (the trace observer)."""
     from batchforge.emulator.standin_run import PROCESS, task_hash
 
     aws = Aws(s.region)
@@ -182,6 +191,8 @@ def run_tasks(s: Settings, log: Any) -> bool:
     ]
     _terminate_on_signal(batch, tasks, log)
     log.info(f"executor >  awsbatch ({len(tasks)})")
+    for task in tasks:
+        report(task, "NEW")
     definition: str | None = None
     pending: list[Task] = []
     for task in tasks:
@@ -190,15 +201,17 @@ def run_tasks(s: Settings, log: Any) -> bool:
             if entry and entry.get("exit") == 0:
                 task.status, task.exit_code = "CACHED", 0
                 log.info(f"[{task.short}] Cached process > {task.name}")
+                report(task, "CACHED")
                 continue
             definition = definition or job_definition(batch, s)
             submit(s, batch, s3, task, definition)
         except Exception as error:
             return _task_error(log, task, error)
         log.info(f"[{task.short}] Submitted process > {task.name}")
+        report(task, "SUBMITTED")
         pending.append(task)
     try:
-        wait(batch, pending)
+        wait(batch, pending, report)
         for task in pending:
             finish(s, s3, cache, task)
     except Exception as error:
@@ -268,7 +281,7 @@ def submit(s: Settings, batch: Any, s3: Any, task: Task, definition: str) -> Non
     task.job_id = answer["jobId"]
 
 
-def wait(batch: Any, tasks: list[Task]) -> None:
+def wait(batch: Any, tasks: list[Task], report: Report = _quiet) -> None:
     deadline = time.monotonic() + MAX_WAIT_SECONDS
     waiting = [t for t in tasks if t.job_id]
     while waiting and time.monotonic() < deadline:
@@ -278,10 +291,13 @@ def wait(batch: Any, tasks: list[Task]) -> None:
             by_id = {job["jobId"]: job for job in found}
             for task in chunk:
                 job = by_id.get(task.job_id or "", {})
-                task.status = job.get("status")
+                was, task.status = task.status, job.get("status")
+                if task.status == "RUNNING" and was != "RUNNING":
+                    report(task, "RUNNING")
                 if task.status in ("SUCCEEDED", "FAILED"):
                     code = job.get("container", {}).get("exitCode")
                     task.exit_code = code if code is not None else int(task.status != "SUCCEEDED")
+                    report(task, "COMPLETED" if task.exit_code == 0 else "FAILED")
         waiting = [t for t in waiting if t.status not in ("SUCCEEDED", "FAILED")]
         if waiting:
             time.sleep(POLL_SECONDS)
