@@ -296,6 +296,14 @@ def run_cycle(
 # --- interrupted launches --------------------------------------------------------------------
 
 
+def _intent_free(owner: str) -> Any:
+    """An interrupted launch: its lease expired, or its launcher was an earlier incarnation
+    of this server (dead, since this process holds the identity now): settled at once."""
+    return or_(
+        models.Run.lease_until < utcnow(), earlier_incarnation(models.Run.lease_owner, owner)
+    )
+
+
 def _claim_intent(ctx: AppContext, run_id: str, owner: str) -> bool:
     with ctx.db.transaction() as session:
         result = session.execute(
@@ -303,7 +311,7 @@ def _claim_intent(ctx: AppContext, run_id: str, owner: str) -> bool:
             .where(
                 models.Run.id == run_id,
                 models.Run.submit_state == "intent",
-                models.Run.lease_until < utcnow(),
+                _intent_free(owner),
             )
             .values(lease_owner=owner, lease_until=utcnow() + timedelta(seconds=LEASE_SECONDS))
         )
@@ -342,7 +350,7 @@ def reconcile_intents(
                 models.Run.job_queue,
                 models.Run.job_name,
                 models.Run.status,
-            ).where(models.Run.submit_state == "intent", models.Run.lease_until < utcnow())
+            ).where(models.Run.submit_state == "intent", _intent_free(owner))
         ).all()
     sessions = sessions or compute_envs.SessionCache(ctx)
     settled = 0
