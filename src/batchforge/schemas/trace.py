@@ -128,6 +128,8 @@ class WorkflowLoad(ApiModel):
     executors: list[str] = []
     dateCreated: datetime | None = None
     lastUpdated: datetime | None = None
+    # USD, an estimate (batchforge: services/run_costs.py); None while no task was priced.
+    cost: float | None = None
 
 
 class ProgressData(ApiModel):

@@ -173,6 +173,12 @@ class DescribeWorkflowResponse(ApiModel):
     messages: list[str] = Field(default_factory=list)
     platform: dict[str, Any] | None = None
     progress: ProgressData | None = None
+    # The run's cost estimate (USD) from its priced tasks (services/run_costs.py), and,
+    # batchforge's extension, what the estimate leaves out (tasks that could not be priced).
+    cost: float | None = None
+    costCurrency: str | None = None
+    costIsEstimate: bool | None = None
+    costNote: str | None = None
 
 
 class LogPage(ApiModel):

@@ -329,6 +329,12 @@ def task_costs(session: Any, run_id: str, task_ids: list[int]) -> dict[int, dict
     return dict(out)
 
 
+def run_total(session: Any, run_id: str) -> float | None:
+    """The run's estimate in USD (None while no task was priced)."""
+    row = session.get(models.RunHealth, run_id)
+    return round(row.cost, 4) if row is not None and row.cost is not None else None
+
+
 def run_cost(session: Any, run_id: str) -> dict[str, Any]:
     """The run's estimate for ``DescribeWorkflowResponse``: ``cost``, ``costCurrency``,
     ``costIsEstimate`` (Seqera's fields) and batchforge's ``costNote`` (what it leaves out)."""

@@ -345,6 +345,15 @@ def task_waiting(session: Any, run_id: str, task_ids: list[int]) -> dict[int, di
     return {task_id: {"waitingReason": reason} for task_id, reason in rows}
 
 
+def task_extras(session: Any, run_id: str, task_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """What batchforge adds to tasks' JSON: ``cost`` (Seqera's field; USD, an estimate),
+    ``costNote`` (why there is none) and ``waitingReason`` (why it still waits)."""
+    out = run_costs.task_costs(session, run_id, task_ids)
+    for task_id, values in task_waiting(session, run_id, task_ids).items():
+        out.setdefault(task_id, {}).update(values)
+    return out
+
+
 def run_messages(session: Any, run_id: str) -> list[str]:
     """The run's health messages: why it is stale; how many tasks cannot be placed, why."""
     messages = []
@@ -368,3 +377,10 @@ def run_messages(session: Any, run_id: str) -> list[str]:
             f"{'they are' if count > 1 else 'it is'} (RUNNABLE): {blocked[1]}"
         )
     return messages
+
+
+def description(session: Any, run_id: str) -> dict[str, Any]:
+    """What batchforge adds to ``GET /workflow/{id}``: ``messages`` (stale, tasks that cannot
+    be placed) and the cost estimate (``cost``, ``costCurrency``, ``costIsEstimate``,
+    ``costNote``)."""
+    return {"messages": run_messages(session, run_id), **run_costs.run_cost(session, run_id)}

@@ -195,14 +195,20 @@ def describe(ctx: AppContext, workspace_id: int, run_id: str) -> DescribeWorkflo
         message=row.error_message,
         exitCode=row.exit_status,
     )
+    from batchforge.services import run_health  # stale, tasks that cannot be placed, cost
+
+    with ctx.db.transaction() as session:
+        health = run_health.description(session, row.id)
+    messages = [row.error_message] if row.error_message else []
     return DescribeWorkflowResponse(
         workflow=workflow,
         workspaceId=workspace_id,
         jobInfo=job,
         labels=_labels(ctx, row),
         platform={"id": "aws-batch", "name": "AWS Batch"} if row.compute_env_id else None,
-        messages=[row.error_message] if row.error_message else [],
+        messages=messages + health.pop("messages"),
         progress=progress,
+        **health,
     )
 
 

@@ -24,6 +24,7 @@ from batchforge.schemas.trace import (
     WorkflowLoad,
     WorkflowMetrics,
 )
+from batchforge.services import run_costs, run_health
 from batchforge.services.context import AppContext
 
 MAX_PAGE = 100
@@ -117,6 +118,7 @@ def progress_of(session: Any, run: models.Run) -> ProgressData:
         executors=["awsbatch"] if run.origin == "launch" else [],
         dateCreated=run.submit,
         lastUpdated=updated,
+        cost=run_costs.run_total(session, run.id),
     )
     return ProgressData(
         workflowProgress=workflow, processesProgress=processes, totalProcesses=len(processes)
@@ -128,9 +130,12 @@ def progress(ctx: AppContext, workspace_id: int, run_id: str) -> ProgressData:
         return progress_of(session, run_row(session, workspace_id, run_id))
 
 
-def to_task(row: models.RunTask) -> Task:
-    """The stored snapshot as Seqera's Task."""
+def to_task(row: models.RunTask, extra: dict[str, Any] | None = None) -> Task:
+    """The stored snapshot as Seqera's Task, with batchforge's ``extra`` fields (its cost
+    estimate, why it waits: ``run_health.task_extras``) instead of the client's."""
     data = {k: v for k, v in (row.data or {}).items() if v is not None}
+    data.pop("cost", None)
+    data.update(extra or {})
     data.update(
         taskId=row.task_id,
         status=row.status,
@@ -201,8 +206,10 @@ def list_tasks(
                     )
                 ).where(models.RunProcess.run_id == run_id)
             )
+        extras = run_health.task_extras(session, run_id, [row.task_id for row in rows])
     return ListTasksResponse(
-        tasks=[DescribeTaskResponse(task=to_task(row)) for row in rows], total=int(total or 0)
+        tasks=[DescribeTaskResponse(task=to_task(row, extras.get(row.task_id))) for row in rows],
+        total=int(total or 0),
     )
 
 
@@ -216,7 +223,10 @@ def task_row(ctx: AppContext, workspace_id: int, run_id: str, task_id: int) -> m
 
 
 def describe_task(ctx: AppContext, workspace_id: int, run_id: str, task_id: int) -> Task:
-    return to_task(task_row(ctx, workspace_id, run_id, task_id))
+    row = task_row(ctx, workspace_id, run_id, task_id)
+    with ctx.db.transaction() as session:
+        extra = run_health.task_extras(session, run_id, [task_id]).get(task_id)
+    return to_task(row, extra)
 
 
 _METRIC_KEYS = set(WorkflowMetrics.model_fields) - {"process"}
