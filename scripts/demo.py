@@ -12,7 +12,10 @@ it and waits for the run, deletes it, and shows that nothing it created is left 
 emulator.  The run's head job really executes its command (under bash, through the launcher
 image's entrypoint semantics) with a Nextflow *stand-in* on its PATH -- not Nextflow: it runs
 no pipeline code, but checks its arguments and config as Nextflow 24.10 does and makes
-Nextflow's AWS calls (two task jobs) with the head-job role.  Its log shows the label.
+Nextflow's AWS calls (two task jobs) with the head-job role.  Its log shows the label.  Like
+Nextflow's nf-tower plugin, it reports the run to the server with the run's own token (handed
+over as a Secrets Manager secret): the demo shows the tasks appear, run and finish
+(``batchforge runs view RUN --tasks``) and the run's progress at the end (``--processes``).
 
 Exit status 0 when every step did what it should.
 """
@@ -34,6 +37,8 @@ from batchforge.emulator.standin import LABEL as STANDIN_LABEL
 from batchforge.local_aws import WORK_BUCKET, create_demo_user, emulator_client, free_port
 
 VENV_BIN = Path(sys.executable).parent
+TASK_SECONDS = 4  # each task job stays RUNNING this long in the emulator
+FINAL = ("SUCCEEDED", "FAILED", "CANCELLED", "UNKNOWN")
 CLI = str(VENV_BIN / "batchforge")
 
 
@@ -111,7 +116,7 @@ def run_secret_copies(endpoint: str) -> list[str]:
 def params_file(env: dict[str, str]) -> Path:
     """The launch's params: the stand-in's knob for how many task jobs to submit."""
     path = Path(env["BATCHFORGE_DATA_DIR"]) / "demo-params.json"
-    path.write_text(json.dumps({"standin_tasks": 2}))
+    path.write_text(json.dumps({"standin_tasks": 2, "standin_task_seconds": TASK_SECONDS}))
     return path
 
 
@@ -126,6 +131,34 @@ def task_jobs(endpoint: str, run_id: str) -> list[str]:
     return sorted(n for n in names if n.startswith(f"tw-{run_id}-"))
 
 
+def _get(env: dict[str, str], path: str) -> dict:
+    answer = httpx.get(
+        f"{env['BATCHFORGE_URL']}{path}",
+        headers={"Authorization": f"Bearer {env['BATCHFORGE_TOKEN']}"},
+        timeout=10,
+    )
+    answer.raise_for_status()
+    return dict(answer.json())
+
+
+def watch_tasks(env: dict[str, str], run_id: str, timeout: float = 180) -> list[dict]:
+    """Show the run's tasks (CLI ``runs view --tasks``) each time their statuses change, until
+    the run ends; the tasks at the end (from ``GET /workflow/{id}/tasks``)."""
+    deadline, shown = time.monotonic() + timeout, None
+    while time.monotonic() < deadline:
+        status = _get(env, f"/workflow/{run_id}")["workflow"]["status"]
+        tasks = [t["task"] for t in _get(env, f"/workflow/{run_id}/tasks")["tasks"]]
+        seen = tuple((t["taskId"], t["status"]) for t in tasks)
+        if tasks and seen != shown:
+            print(f"-- run {status}; tasks: " + ", ".join(f"{i}:{s}" for i, s in seen))
+            run_cli(env, "runs", "view", run_id, "--tasks")
+            shown = seen
+        if status in FINAL:
+            return tasks
+        time.sleep(0.5)
+    raise SystemExit(f"demo failed: run {run_id} did not end in {timeout:.0f} s")
+
+
 def launch_and_show(env: dict[str, str], endpoint: str) -> None:
     """Launch a pipeline's head job on the forged environment, wait for it, show it."""
     step("Adding a pipeline secret (value on stdin; the API never returns it)")
@@ -133,7 +166,8 @@ def launch_and_show(env: dict[str, str], endpoint: str) -> None:
     run_cli(env, "secrets", "list")
     step(
         "Launching nextflow-io/hello on it: the emulator runs the head job's real command "
-        "under bash, with a Nextflow stand-in (not Nextflow) that submits 2 task jobs"
+        "under bash, with a Nextflow stand-in (not Nextflow) that submits 2 task jobs and "
+        "reports them to the server as Nextflow's nf-tower plugin does"
     )
     out = run_cli(
         env,
@@ -150,12 +184,16 @@ def launch_and_show(env: dict[str, str], endpoint: str) -> None:
         "--params-file",
         str(params_file(env)),
         "--wait",
-        "SUCCEEDED",
+        "RUNNING",
         "--timeout",
         "120",
         check=False,
     )
     run_id = out.split("Workflow ", 1)[1].split(" ", 1)[0]
+    step("Watching its tasks appear, run and finish (reported by the head job's Nextflow)")
+    final = watch_tasks(env, run_id)
+    step("The run's progress at the end")
+    run_cli(env, "runs", "view", run_id, "--processes")
     run_cli(env, "runs", "list")
     run_cli(env, "runs", "view", run_id)
     logs = run_cli(env, "runs", "logs", run_id)
@@ -167,15 +205,26 @@ def launch_and_show(env: dict[str, str], endpoint: str) -> None:
     print(f"Task jobs the stand-in submitted with the head-job role: {', '.join(tasks)}")
     if len(tasks) != 2:
         raise SystemExit("demo failed: expected 2 task jobs named tw-<run id>-...")
-    if not out.rstrip().endswith("SUCCEEDED"):
-        raise SystemExit("demo failed: the run did not succeed (its log is above)")
+    status = _get(env, f"/workflow/{run_id}")["workflow"]["status"]
+    if status != "SUCCEEDED":
+        raise SystemExit(f"demo failed: the run is {status}, not SUCCEEDED (its log is above)")
+    done = sorted(t["status"] for t in final if t.get("nativeId"))
+    if done != ["COMPLETED", "COMPLETED"]:
+        raise SystemExit("demo failed: the trace does not show the 2 tasks COMPLETED")
+    progress = _get(env, f"/workflow/{run_id}/progress")["progress"]["workflowProgress"]
+    if progress.get("succeeded") != 2:
+        raise SystemExit(f"demo failed: the run's progress says {progress}")
+    print("Its Nextflow reported 2 tasks, both COMPLETED, each with its Batch job id.")
     print("The head job really ran its script: its log above comes from the stand-in.")
     deadline = time.monotonic() + 30
     while run_secret_copies(endpoint) and time.monotonic() < deadline:
         time.sleep(0.5)
     if run_secret_copies(endpoint):
-        raise SystemExit("demo failed: the run's secret copy outlived the run")
-    print("The run's Secrets Manager copy (tower-batchforge-...) was deleted when it ended.")
+        raise SystemExit("demo failed: the run's secret copies outlived the run")
+    print(
+        "The run's Secrets Manager copies (tower-batchforge-...: the pipeline secret and the "
+        "trace token) were deleted when it ended."
+    )
 
 
 def forge_and_dispose(env: dict[str, str], endpoint: str) -> None:

@@ -25,4 +25,7 @@ def test_demo_runs_the_journey_and_stops_cleanly() -> None:
     assert "batchforge nextflow stand-in \u2014 not Nextflow" in output
     assert "Submitted process > STANDIN (2)" in output
     assert "The head job really ran its script" in output
+    # and reported through the trace protocol: its tasks and progress are in the CLI
+    assert "Its Nextflow reported 2 tasks, both COMPLETED" in output
+    assert "Processes of run" in output
     assert "Traceback" not in output
