@@ -112,9 +112,10 @@ class TaskQuery:
         return "ascending" if self.direction == "asc" else "descending"
 
 
-def progress_data(found: Any) -> dict[str, Any]:
+def progress_data(found: Any, cost_note: str | None = None) -> dict[str, Any]:
     """Status cards and the processes' progress, from ``ProgressData`` (as ``GET
-    /workflow/{id}`` embeds it; None before anything was reported)."""
+    /workflow/{id}`` embeds it; None before anything was reported); ``cost_note`` says what
+    the cost estimate leaves out (``DescribeWorkflowResponse.costNote``)."""
     progress = _json(found) if found is not None else {}
     overall: Mapping[str, Any] = progress.get("workflowProgress") or {}
     cards = [
@@ -142,9 +143,14 @@ def progress_data(found: Any) -> dict[str, Any]:
         },
     ]
     cost = overall.get("cost")
-    if isinstance(cost, int | float):
-        cards.append(
-            {"label": "Cost", "value": show(cost, "usd"), "tone": "muted", "note": "estimate"}
+    if isinstance(cost, int | float) or cost_note:
+        load.append(
+            {
+                "label": "Cost",
+                "value": show(cost, "usd") if isinstance(cost, int | float) else "—",
+                "tone": "muted",
+                "note": f"estimate; {cost_note}" if cost_note else "estimate (AWS prices)",
+            }
         )
     processes = [_process(p) for p in progress.get("processesProgress") or []]
     total = sum(p["total"] for p in processes)
@@ -192,7 +198,9 @@ def tasks_data(ctx: AppContext, workspace_id: int, run_id: str, query: TaskQuery
         {
             "id": task.get("taskId"),
             "status": task.get("status") or "",
+            "waiting": str(task.get("waitingReason") or ""),
             "cells": {key: show(task.get(key), unit) for key, _, unit, _ in TASK_COLUMNS},
+            "cost": show(task.get("cost"), "usd"),
         }
         for task in found
     ]
@@ -206,6 +214,7 @@ def tasks_data(ctx: AppContext, workspace_id: int, run_id: str, query: TaskQuery
         if query.offset + len(table) < total
         else None,
         "columns": TASK_COLUMNS,
+        "costs": any(row["cost"] for row in table),
         "tq": query,
         "busy": any(t.get("status") not in TASK_DONE for t in found),
     }
@@ -253,6 +262,8 @@ def task_detail(ctx: AppContext, workspace_id: int, run_id: str, task_id: int) -
     ]
     return {
         "task": task,
+        "waiting": str(task.get("waitingReason") or ""),
+        "cost_note": str(task.get("costNote") or ""),
         "sections": [s for s in sections if s["rows"]],
         "script": task.get("script") or "",
     }
@@ -274,6 +285,11 @@ def progress_of(ctx: AppContext, workspace_id: int, run: DescribeWorkflowRespons
     return trace_read.progress(ctx, workspace_id, run.workflow.id)
 
 
+def progress_for(ctx: AppContext, workspace_id: int, run: DescribeWorkflowResponse) -> Any:
+    """The status cards and processes of ``run``, its cost note included."""
+    return progress_data(progress_of(ctx, workspace_id, run), getattr(run, "costNote", None))
+
+
 def page_data(
     ctx: AppContext, workspace_id: int, run: DescribeWorkflowResponse, query: TaskQuery
 ) -> dict[str, Any]:
@@ -282,7 +298,7 @@ def page_data(
     run_id = run.workflow.id
     data: dict[str, Any] = {
         "tq": query,
-        "progress": progress_data(progress_of(ctx, workspace_id, run)),
+        "progress": progress_for(ctx, workspace_id, run),
     }
     data["table"], data["tasks_error"] = attempt(tasks_data, ctx, workspace_id, run_id, query)
     data["metrics"], data["metrics_error"] = attempt(metrics_data, ctx, workspace_id, run_id)

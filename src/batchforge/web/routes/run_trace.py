@@ -30,9 +30,7 @@ def _run(request: Request, viewer: Viewer, run_id: str) -> dict[str, Any]:
 @router.get("/{run_id}/progress")
 def progress_fragment(request: Request, run_id: str, viewer: CurrentViewer) -> Response:
     run = _run(request, viewer, run_id)
-    progress = view.progress_data(
-        view.progress_of(app_ctx(request), viewer.workspace_id, run["run"])
-    )
+    progress = view.progress_for(app_ctx(request), viewer.workspace_id, run["run"])
     return render.fragment("_run_progress.html", progress=progress, **run)
 
 
