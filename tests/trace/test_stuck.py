@@ -11,8 +11,14 @@ all its sizes); "Fargate" (16 vCPUs, 120 GiB, no GPU).
 
 from __future__ import annotations
 
-import pytest
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import pytest
+from fastapi.testclient import TestClient
+
+from batchforge.local_aws import LocalAws
 from batchforge.runs.stuck import (
     Environment,
     InstanceSize,
@@ -22,6 +28,14 @@ from batchforge.runs.stuck import (
     family_patterns,
     sizes_for,
 )
+from batchforge.services import credentials, run_health, run_tokens, run_tracker
+from batchforge.services.compute_envs import SessionCache
+from batchforge.services.context import AppContext
+from tests.batchjobs import BatchJobs
+from tests.factories import keys_credentials
+from tests.trace import payloads as p
+from tests.trace.conftest import basic, bearer, make_run
+from tests.trace.spec import validate
 
 C5 = [
     InstanceSize("c5.large", 2, 4096),
@@ -272,3 +286,206 @@ def test_instance_type_resolution() -> None:
     assert sizes_for(["default_x86_64"], CATALOG) is None
     assert sizes_for(["c5.9xlarge"], CATALOG) is None
     assert [s.name for s in sizes_for(["g4dn"], CATALOG) or []] == ["g4dn.xlarge"]
+
+
+# --- through the tracker's run health step: stale runs ---------------------------------------
+
+
+def _silent_run(ctx: AppContext, workspace_id: int, minutes: float, **values: Any) -> str:
+    """A run whose Nextflow last reported ``minutes`` ago."""
+    row: dict[str, Any] = {
+        "status": "RUNNING",
+        "trace_state": "begun",
+        "trace_at": datetime.now(UTC) - timedelta(minutes=minutes),
+    }
+    row.update(values)
+    return make_run(ctx, workspace_id, **row)
+
+
+def _describe(http: TestClient, token: str, run_id: str) -> dict[str, Any]:
+    answer = http.get(f"/workflow/{run_id}", headers=bearer(token))
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def test_a_silent_run_from_elsewhere_is_unknown_until_it_reports_again(
+    app_ctx: AppContext, http: TestClient, admin: tuple[str, int]
+) -> None:
+    """nf-tower sends a heartbeat after 1 min without task events
+    (reference/nextflow-trace-protocol.md §2): 10 silent minutes (the setting) mean it is
+    lost.  A run launched elsewhere has no head job: Seqera shows it UNKNOWN."""
+    user_token, workspace_id = admin
+    run_id = _silent_run(app_ctx, workspace_id, 15, origin="trace", job_id=None)
+    fresh = _silent_run(app_ctx, workspace_id, 9, origin="trace", job_id=None)
+    stats = run_tracker.run_cycle(app_ctx)
+    assert stats.health is not None and stats.health.stale == 1
+    body = _describe(http, user_token, run_id)
+    assert body["workflow"]["status"] == "UNKNOWN"
+    (message,) = body["messages"]
+    assert message.startswith("No report from Nextflow since") and "(15 minutes" in message
+    assert "launched outside batchforge" in message
+    assert _describe(http, user_token, fresh)["workflow"]["status"] == "RUNNING"
+    assert run_tracker.run_cycle(app_ctx).health.stale == 0  # type: ignore[union-attr]
+
+    token = run_tokens.issue(app_ctx, run_id)
+    answer = http.put(f"/trace/{run_id}/heartbeat", headers=basic(token), json={})
+    assert answer.status_code == 200, answer.text
+    assert run_tracker.run_cycle(app_ctx).health.recovered == 1  # type: ignore[union-attr]
+    body = _describe(http, user_token, run_id)
+    assert body["workflow"]["status"] == "RUNNING" and body["messages"] == []
+
+
+def test_a_silent_launched_run_keeps_its_head_jobs_status(
+    app_ctx: AppContext, http: TestClient, admin: tuple[str, int]
+) -> None:
+    user_token, workspace_id = admin
+    run_id = _silent_run(app_ctx, workspace_id, 30, job_id="head-job-id", batch_state="RUNNING|")
+    stats = run_health.check(app_ctx, SessionCache(app_ctx).get)
+    assert stats.stale == 1
+    body = _describe(http, user_token, run_id)
+    assert body["workflow"]["status"] == "RUNNING"
+    assert "Its head job is RUNNING in AWS Batch" in body["messages"][0]
+    # It completes: the mark goes.
+    token = run_tokens.issue(app_ctx, run_id)
+    answer = http.put(f"/trace/{run_id}/complete", headers=basic(token), json=p.complete(run_id))
+    assert answer.status_code == 200, answer.text
+    assert run_health.check(app_ctx, SessionCache(app_ctx).get).recovered == 1
+    assert _describe(http, user_token, run_id)["messages"] == []
+
+
+# --- through the run health step: tasks waiting in RUNNABLE, on the emulator -----------------
+
+
+def _environment(aws: LocalAws, instance_types: list[str], max_vcpus: int = 16) -> str:
+    """A managed EC2 compute environment and its queue in the emulator; the queue's name."""
+    name = f"bf-wait-{uuid.uuid4().hex[:6]}"
+    batch, ec2 = aws.boto_client("batch"), aws.boto_client("ec2")
+    iam = aws.boto_client("iam")
+    role = iam.create_role(RoleName=f"{name}-svc", AssumeRolePolicyDocument="{}")
+    profile = iam.create_instance_profile(InstanceProfileName=name)["InstanceProfile"]["Arn"]
+    subnet = ec2.describe_subnets()["Subnets"][0]["SubnetId"]
+    group = ec2.describe_security_groups(GroupNames=["default"])["SecurityGroups"][0]["GroupId"]
+    batch.create_compute_environment(
+        computeEnvironmentName=name,
+        type="MANAGED",
+        state="ENABLED",
+        serviceRole=role["Role"]["Arn"],
+        computeResources={
+            "type": "EC2",
+            "minvCpus": 0,
+            "maxvCpus": max_vcpus,
+            "desiredvCpus": 0,
+            "instanceTypes": instance_types,
+            "subnets": [subnet],
+            "securityGroupIds": [group],
+            "instanceRole": profile,
+        },
+    )
+    batch.create_job_queue(
+        jobQueueName=name,
+        state="ENABLED",
+        priority=1,
+        computeEnvironmentOrder=[{"order": 1, "computeEnvironment": name}],
+    )
+    return name
+
+
+def _task_job(aws: LocalAws, jobs: BatchJobs, queue: str, needs: dict[str, str]) -> str:
+    """A task job as nf-amazon submits it, held RUNNABLE by the Batch job layer."""
+    batch = aws.boto_client("batch")
+    definition = batch.register_job_definition(
+        jobDefinitionName=f"nf-task-{uuid.uuid4().hex[:8]}",
+        type="container",
+        containerProperties={
+            "image": "quay.io/nextflow/bash",
+            "resourceRequirements": [{"type": k, "value": v} for k, v in needs.items()],
+        },
+    )["jobDefinitionArn"]
+    job_id = batch.submit_job(jobName="tw-task", jobQueue=queue, jobDefinition=definition)["jobId"]
+    jobs.set(job_id, "RUNNABLE")
+    return str(job_id)
+
+
+@pytest.fixture
+def job_resources(app_ctx: AppContext, local_aws: LocalAws) -> None:
+    """DescribeJobs answers ``container.resourceRequirements`` (VCPU, MEMORY, GPU) as AWS
+    does (API reference, ContainerDetail: "The type and amount of resources to assign to a
+    container"); the emulator drops them (it keeps the legacy vcpus/memory, not GPU).  This
+    test layer puts back those of the job's definition."""
+    batch = local_aws.boto_client("batch")
+
+    def restore(parsed: dict[str, Any], **_: Any) -> None:
+        for job in parsed.get("jobs", []):
+            container = job.setdefault("container", {})
+            if container.get("resourceRequirements") or not job.get("jobDefinition"):
+                continue
+            found = batch.describe_job_definitions(jobDefinitions=[job["jobDefinition"]])
+            for definition in found["jobDefinitions"]:
+                wanted = definition.get("containerProperties", {}).get("resourceRequirements")
+                container["resourceRequirements"] = wanted or []
+
+    app_ctx.aws.event_hooks.append(("after-call.batch.DescribeJobs", restore))
+
+
+def test_runnable_tasks_explained_from_their_job_and_environment(
+    app_ctx: AppContext,
+    http: TestClient,
+    admin: tuple[str, int],
+    local_aws: LocalAws,
+    jobs: BatchJobs,
+    job_resources: None,
+) -> None:
+    user_token, workspace_id = admin
+    queue = _environment(local_aws, ["c5.large", "c5.xlarge"])
+    too_big = _task_job(local_aws, jobs, queue, {"VCPU": "8", "MEMORY": "2048"})
+    gpu = _task_job(local_aws, jobs, queue, {"VCPU": "1", "MEMORY": "1024", "GPU": "1"})
+    fits = _task_job(local_aws, jobs, queue, {"VCPU": "1", "MEMORY": "1024"})
+    recent = _task_job(local_aws, jobs, queue, {"VCPU": "8", "MEMORY": "1024"})
+    credentials_id = credentials.create(
+        app_ctx, workspace_id, keys_credentials("aws"), use_external_id=False
+    )
+    run_id = make_run(
+        app_ctx,
+        workspace_id,
+        credentials_id=credentials_id,
+        status="RUNNING",
+        trace_state="begun",
+        trace_at=datetime.now(UTC),
+    )
+    token = run_tokens.issue(app_ctx, run_id)
+    old = (datetime.now(UTC) - timedelta(minutes=20)).isoformat()
+    tasks = [
+        p.task(i + 1, "SUBMITTED", nativeId=job, submit=old)
+        for i, job in enumerate([too_big, gpu, fits])
+    ]
+    tasks.append(p.task(4, "SUBMITTED", nativeId=recent, submit=datetime.now(UTC).isoformat()))
+    answer = http.put(f"/trace/{run_id}/progress", headers=basic(token), json=p.progress(tasks))
+    assert answer.status_code == 200, answer.text
+
+    stats = run_health.check(app_ctx, SessionCache(app_ctx).get)
+    assert stats.explained == 3
+    # DescribeJobs, DescribeJobQueues, DescribeComputeEnvironments: once each
+    assert stats.batch_calls == 3
+    listed = http.get(f"/workflow/{run_id}/tasks", headers=bearer(user_token)).json()
+    validate("ListTasksResponse", listed)
+    reasons = {t["task"]["taskId"]: t["task"].get("waitingReason") for t in listed["tasks"]}
+    assert reasons[1] == (
+        f"Asks 8 CPUs; the largest instance type {queue} allows (c5.xlarge) has 4."
+    )
+    assert reasons[2] is not None and reasons[2].startswith("Needs 1 GPU")
+    assert reasons[3] is not None
+    assert reasons[3].startswith(f"The compute environment {queue} can run it and is scaling")
+    assert reasons[4] is None  # not waiting long enough yet
+    messages = _describe(http, user_token, run_id)["messages"]
+    assert any(m.startswith("2 tasks cannot be placed by AWS Batch") for m in messages)
+
+    # Looked at again only after a while: no AWS call in the next cycle.
+    assert run_health.check(app_ctx, SessionCache(app_ctx).get).batch_calls == 0
+    # A task that starts running loses its explanation.
+    started = p.task(1, "RUNNING", nativeId=too_big, submit=old)
+    answer = http.put(f"/trace/{run_id}/progress", headers=basic(token), json=p.progress([started]))
+    assert answer.status_code == 200
+    task = http.get(f"/workflow/{run_id}/task/1", headers=bearer(user_token)).json()["task"]
+    assert "waitingReason" not in task
+    messages = _describe(http, user_token, run_id)["messages"]
+    assert any(m.startswith("1 task cannot be placed by AWS Batch") for m in messages)

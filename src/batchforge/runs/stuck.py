@@ -288,14 +288,14 @@ def _waiting(env: Environment) -> str:
     """What a job that ``env`` could place is most likely waiting for."""
     if env.max_vcpus is not None and (env.desired_vcpus or 0) >= env.max_vcpus:
         return (
-            f"{env.name} is at its maxvCpus ({env.max_vcpus}): the task waits for other jobs "
-            "to finish (raise maxCpus to run more at once)"
+            f"the compute environment {env.name} is at its maxvCpus ({env.max_vcpus}): the "
+            "task waits for other jobs to finish (raise maxCpus to run more at once)"
         )
     spot = " Spot" if env.kind in ("SPOT", "FARGATE_SPOT") else ""
     desired = f" (it wants {env.desired_vcpus} of {env.max_vcpus} vCPUs)" if env.max_vcpus else ""
     return (
-        f"{env.name} can run it and is scaling{desired}: the task waits for{spot} capacity "
-        "(new instances usually take a few minutes)"
+        f"the compute environment {env.name} can run it and is scaling{desired}: the task "
+        f"waits for{spot} capacity (new instances usually take a few minutes)"
     )
 
 
