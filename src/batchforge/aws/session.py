@@ -21,7 +21,7 @@ from typing import Any, Literal
 import boto3
 from botocore.config import Config
 from botocore.credentials import RefreshableCredentials
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, InvalidRegionError
 from botocore.loaders import Loader, create_loader
 from botocore.parsers import ResponseParserError
 from botocore.session import Session as BotocoreSession
@@ -29,6 +29,7 @@ from botocore.session import get_session
 
 from batchforge.aws.errors import translate
 from batchforge.aws.recorder import CallRecorder
+from batchforge.errors import InvalidInput
 
 AuthMode = Literal["keys", "role", "default"]
 EventHook = tuple[str, Callable[..., Any]]
@@ -105,12 +106,17 @@ class AwsSession:
     def _make_client(self, service: str, region: str) -> Any:
         if self._boto is None:
             self._boto = self._build_boto_session()
-        client = self._boto.client(
-            service,
-            region_name=region,
-            endpoint_url=self.env.endpoint_url,
-            config=self.env.config(),
-        )
+        try:
+            client = self._boto.client(
+                service,
+                region_name=region,
+                endpoint_url=self.env.endpoint_url,
+                config=self.env.config(),
+            )
+        except InvalidRegionError:  # user input reaches here: a 400, not a crash
+            raise InvalidInput(
+                "region: not an AWS region name (like us-east-1).", field="region"
+            ) from None
         if self.env.recorder is not None:
             self.env.recorder.attach(client)
         for event_name, handler in self.env.event_hooks:

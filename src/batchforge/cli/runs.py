@@ -12,6 +12,7 @@ import typer
 
 from batchforge.cli import run_tasks
 from batchforge.cli.common import OutputFormat, emit_json, emit_table, fail, say, state
+from batchforge.schemas.workflows import BROKEN_RUN_NAME
 
 app = typer.Typer(
     help="Runs (workflows): list, view, cancel, relaunch, logs, download, delete.",
@@ -44,6 +45,9 @@ def list_runs(
         for w in page.workflows
     ]
     emit_table("Runs", ["ID", "Name", "Pipeline", "Status", "Submitted"], rows)
+    for item in page.workflows:  # rows the server could not read: say why and what to do
+        if item.workflow.runName == BROKEN_RUN_NAME and item.workflow.errorMessage:
+            typer.echo(f"Run {item.workflow.id} could not be read: {item.workflow.errorMessage}")
 
 
 @app.command("view")
@@ -114,6 +118,7 @@ def view(
         ("Exit status", w.exitStatus),
         ("Head job", job.operationId if job else None),
         ("Error", w.errorMessage),
+        *run_tasks.trace_rows(described),
     ]
     emit_table(f"Run {w.id}", ["Field", "Value"], rows)
 

@@ -14,7 +14,7 @@ from batchforge.schemas.workflows import WorkflowLaunchRequest
 class CreatePipelineRequest(ApiModel):
     name: str = Field(max_length=100)
     description: str | None = Field(default=None, max_length=2000)
-    icon: str | None = None
+    icon: str | None = Field(default=None, max_length=255)
     launch: WorkflowLaunchRequest
     labelIds: list[int] = Field(default_factory=list)
 
@@ -22,7 +22,7 @@ class CreatePipelineRequest(ApiModel):
 class UpdatePipelineRequest(ApiModel):
     name: str | None = Field(default=None, max_length=100)
     description: str | None = Field(default=None, max_length=2000)
-    icon: str | None = None
+    icon: str | None = Field(default=None, max_length=255)
     launch: WorkflowLaunchRequest | None = None
     labelIds: list[int] | None = None
 

@@ -11,6 +11,10 @@ from batchforge.schemas.common import ApiModel
 from batchforge.schemas.compute_envs import LabelDbDto
 from batchforge.schemas.trace import ProgressData
 
+# The run name a run is shown with when its stored row cannot be read (see
+# batchforge.services.run_rows); its ``errorMessage`` says why and how to delete it.
+BROKEN_RUN_NAME = "(unreadable)"
+
 WorkflowStatus = Literal["SUBMITTED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED", "UNKNOWN"]
 ACTIVE_STATUSES = ("SUBMITTED", "RUNNING")
 

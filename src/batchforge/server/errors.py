@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from batchforge.errors import BatchforgeError
+from batchforge.server import guard
 
 log = logging.getLogger("batchforge.server")
 
@@ -35,6 +36,9 @@ def _validation_message(exc: RequestValidationError) -> tuple[str, str | None]:
 
 
 def install(app: FastAPI) -> None:
+    """JSON errors for every failure, and the input guard in front of every route."""
+    guard.install(app)
+
     @app.exception_handler(BatchforgeError)
     async def _batchforge_error(_: Request, exc: BatchforgeError) -> JSONResponse:
         return JSONResponse(exc.to_dict(), status_code=exc.status)

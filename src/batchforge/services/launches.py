@@ -510,6 +510,9 @@ def launch(
     except BatchforgeError as error:  # SubmitJob not called yet: certainly not submitted
         _abandon(ctx, run_id, error)
         raise _launch_error(error, run_id) from None
+    except Exception as error:  # a fault of ours: the run ends FAILED, never half-made
+        _abandon(ctx, run_id, _internal_failure(error))
+        raise
     request = headjob.submit_request(job, arn)
     ratelimit.submit_bucket(aws, ctx.settings.submit_jobs_per_second).acquire()
     try:
@@ -538,6 +541,15 @@ def launch(
     if cancelled:  # cancelled while SubmitJob was in flight: the job must not run
         aws.client("batch").terminate_job(jobId=answer["jobId"], reason="Cancelled in batchforge")
     return run_id
+
+
+def _internal_failure(error: Exception) -> BatchforgeError:
+    """The reason a run records when batchforge itself failed before the head job was
+    submitted (the details are in the server log, not in the run)."""
+    return BatchforgeError(
+        f"The launch failed inside batchforge ({type(error).__name__}) before the head job "
+        "was submitted; nothing runs.  The server log has the details."
+    )
 
 
 def _launch_error(error: BatchforgeError, run_id: str) -> BatchforgeError:

@@ -30,6 +30,7 @@ from batchforge.schemas.platforms import (
     Vpc,
 )
 from batchforge.services.compute_envs import aws_session
+from batchforge.services.compute_validation import REGION
 from batchforge.services.context import AppContext
 
 PLATFORMS = [ComputePlatform(id="aws-batch", name="AWS Batch", credentialsProviders=["aws"])]
@@ -171,6 +172,8 @@ def describe(
         )
     if not region:
         raise InvalidInput("regionId is required.", field="regionId")
+    if not REGION.match(region):
+        raise InvalidInput("regionId: not an AWS region name (like us-east-1).", field="regionId")
     key = (credentials_id, region)
     with _cache_lock:
         hit = _cache.get(key)

@@ -21,7 +21,7 @@ from batchforge.schemas.workflows import (
     LogPage,
     WorkflowDbDto,
 )
-from batchforge.services import compute_envs, labels, run_tasks, trace_read
+from batchforge.services import compute_envs, labels, run_rows, run_tasks, trace_read
 from batchforge.services.context import AppContext
 
 STATUSES = ("SUBMITTED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED", "UNKNOWN")
@@ -31,6 +31,25 @@ MAX_PAGE = 100
 
 def _load(session: Any, workspace_id: int, run_id: str) -> models.Run:
     row = session.get(models.Run, run_id)
+    if row is None or row.workspace_id != workspace_id or row.deleted:
+        raise NotFound(f"Workflow '{run_id}' not found in this workspace.")
+    return row
+
+
+def _state(session: Any, workspace_id: int, run_id: str) -> Any:
+    """The columns cancel and delete need, read without loading the whole row (so that a row
+    that cannot be loaded can still be cancelled and deleted)."""
+    row = session.execute(
+        select(
+            models.Run.workspace_id,
+            models.Run.deleted,
+            models.Run.active,
+            models.Run.status,
+            models.Run.job_id,
+            models.Run.credentials_id,
+            models.Run.region,
+        ).where(models.Run.id == run_id)
+    ).first()
     if row is None or row.workspace_id != workspace_id or row.deleted:
         raise NotFound(f"Workflow '{run_id}' not found in this workspace.")
     return row
@@ -98,7 +117,7 @@ def _labels(ctx: AppContext, row: models.Run) -> list[Any]:
         return []
 
 
-def _cursor(row: models.Run) -> str:
+def _cursor(row: models.Run | run_rows.BrokenRow) -> str:
     return base64.urlsafe_b64encode(f"{row.submit.isoformat()}|{row.id}".encode()).decode()
 
 
@@ -156,30 +175,80 @@ def list_runs(
     query = query.order_by(models.Run.submit.desc(), models.Run.id.desc())
     if offset and not after:
         query = query.offset(offset)
-    with ctx.db.transaction() as session:
-        rows = list(session.scalars(query.limit(limit + 1)).all())
-        total = None
-        if include_total:
+    rows = run_rows.rows(ctx, query.limit(limit + 1))
+    total = None
+    if include_total:
+        with ctx.db.transaction() as session:
             total = session.scalar(select(func.count()).select_from(models.Run).where(*conditions))
     more = len(rows) > limit
     rows = rows[:limit]
     return ListWorkflowsResponse(
-        workflows=[
-            ListWorkflowsElement(
-                workflow=to_dto(r), workspaceId=workspace_id, labels=_labels(ctx, r)
-            )
-            for r in rows
-        ],
+        workflows=[_element(ctx, workspace_id, r) for r in rows],
         totalSize=total,
         hasMore=more,
         next=_cursor(rows[-1]) if more and rows else None,
     )
 
 
+def _element(
+    ctx: AppContext, workspace_id: int, row: models.Run | run_rows.BrokenRow
+) -> ListWorkflowsElement:
+    """A list element; a run whose row cannot be read or served is shown as broken."""
+
+    def broken(dto: WorkflowDbDto) -> ListWorkflowsElement:
+        return ListWorkflowsElement(workflow=dto, workspaceId=workspace_id)
+
+    if isinstance(row, run_rows.BrokenRow):
+        return broken(run_rows.broken_dto(row.id, row.submit, row.reason))
+    return run_rows.shown(
+        row.id,
+        row.submit,
+        lambda: ListWorkflowsElement(
+            workflow=to_dto(row), workspaceId=workspace_id, labels=_labels(ctx, row)
+        ),
+        broken,
+    )
+
+
 def describe(ctx: AppContext, workspace_id: int, run_id: str) -> DescribeWorkflowResponse:
+    """The run; one whose row cannot be read or served is described as broken."""
+    loaded = run_rows.load(ctx, run_id)
+    if isinstance(loaded, run_rows.BrokenRow):
+        with ctx.db.transaction() as session:
+            owner = session.scalar(
+                select(models.Run.workspace_id).where(
+                    models.Run.id == run_id, models.Run.deleted.is_(False)
+                )
+            )
+        if owner != workspace_id:
+            raise NotFound(f"Workflow '{run_id}' not found in this workspace.")
+        return _broken_description(workspace_id, loaded.id, loaded.submit, loaded.reason)
     with ctx.db.transaction() as session:
         row = _load(session, workspace_id, run_id)
         progress = trace_read.progress_of(session, row)
+    return run_rows.shown(
+        row.id,
+        row.submit,
+        lambda: _description(ctx, workspace_id, row, progress),
+        lambda dto: _broken_description(workspace_id, dto.id, dto.submit, ""),
+    )
+
+
+def _broken_description(
+    workspace_id: int, run_id: str, submit: datetime | None, reason: str
+) -> DescribeWorkflowResponse:
+    dto = run_rows.broken_dto(run_id, submit, reason or "data that cannot be served")
+    return DescribeWorkflowResponse(
+        workflow=dto,
+        workspaceId=workspace_id,
+        jobInfo=JobInfoDto(),
+        messages=[dto.errorMessage or ""],
+    )
+
+
+def _description(
+    ctx: AppContext, workspace_id: int, row: models.Run, progress: Any
+) -> DescribeWorkflowResponse:
     params = None
     launch = row.launch or {}
     if launch.get("paramsText"):
@@ -223,9 +292,9 @@ def cancel(ctx: AppContext, workspace_id: int, run_id: str, force: bool = False)
     say how many task jobs were terminated; the tracker lists them once more a little later
     (``tasks_state="recheck"``) for a task submitted while the head job was stopping."""
     with ctx.db.transaction() as session:
-        row = _load(session, workspace_id, run_id)
+        row = _state(session, workspace_id, run_id)
         if not row.active:
-            return row.status
+            return str(row.status)
         job_id, credentials_id, region = row.job_id, row.credentials_id, row.region
     if job_id:
         aws = compute_envs.aws_session(ctx, workspace_id, credentials_id or "", region)
@@ -273,18 +342,25 @@ def cancel(ctx: AppContext, workspace_id: int, run_id: str, force: bool = False)
 def delete(ctx: AppContext, workspace_id: int, run_id: str, force: bool = False) -> None:
     """Delete a finished run; an active one needs ``force`` (it is cancelled first)."""
     with ctx.db.transaction() as session:
-        row = _load(session, workspace_id, run_id)
-        active = row.active
+        active = _state(session, workspace_id, run_id).active
     if active:
         if not force:
             raise Conflict(
                 f"Workflow '{run_id}' is still active; cancel it first or delete with force=true.",
                 field="force",
             )
-        cancel(ctx, workspace_id, run_id, force=True)
-    with ctx.db.transaction() as session:
-        row = _load(session, workspace_id, run_id)
-        row.deleted, row.updated_at = True, utcnow()
+        try:
+            cancel(ctx, workspace_id, run_id, force=True)
+        except Exception:  # a row that cannot be loaded: its head job is terminated by now
+            if not isinstance(run_rows.load(ctx, run_id), run_rows.BrokenRow):
+                raise
+    with ctx.db.transaction() as session:  # by columns: a row that cannot be loaded goes too
+        _state(session, workspace_id, run_id)
+        session.execute(
+            update(models.Run)
+            .where(models.Run.id == run_id)
+            .values(deleted=True, updated_at=utcnow())
+        )
 
 
 def _stream_of(ctx: AppContext, row: models.Run) -> str | None:

@@ -11,9 +11,17 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from batchforge.errors import BatchforgeError
 from batchforge.schemas.workflows import ACTIVE_STATUSES, DescribeWorkflowResponse
-from batchforge.services import run_files, runs
+from batchforge.services import run_files, run_rows, runs
 from batchforge.web import render, run_links, run_trace
-from batchforge.web.core import CheckedForm, CurrentViewer, Viewer, WebRoute, app_ctx, redirect_with
+from batchforge.web.core import (
+    CheckedForm,
+    CurrentViewer,
+    Viewer,
+    WebRoute,
+    app_ctx,
+    error_page,
+    redirect_with,
+)
 
 # Bytes from a bucket must never run as a page of this origin.
 RAW_HEADERS = {
@@ -117,6 +125,9 @@ def show_run(
     page (see :mod:`batchforge.web.routes.run_trace`)."""
     ctx = app_ctx(request)
     run = _describe(request, viewer, run_id)
+    if run_rows.is_broken(run.workflow):  # its row cannot be read: say so, and how to delete
+        message = run.workflow.errorMessage or ""
+        return error_page(request, 200, "This run could not be read", message)
     log, log_error = None, None
     if run.platform is not None:  # a run reported from elsewhere has no head job here
         try:

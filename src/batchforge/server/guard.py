@@ -1,0 +1,216 @@
+"""The input guard: every request's path, query, the headers we read and its JSON body are
+checked against :mod:`batchforge.schemas.text` before any route runs, so no route can store or
+echo text that breaks later reads, and no id overflows the database.
+
+An ASGI middleware rather than per-route types, so that routes added later are covered too.
+It reads the app's own OpenAPI document to know, for the operation a request is for, which
+path and query parameters are integers and whether the body is JSON.  Web UI form fields are
+checked by the UI's form reader (:func:`batchforge.web.core.checked_form`) with the same rules.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+from fastapi import FastAPI
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from batchforge.errors import InvalidInput
+from batchforge.schemas import text
+
+MAX_JSON_BODY = 8 * text.MAX_JSON_TEXT
+READ_HEADERS = (b"authorization", b"range", b"x-csrf-token", b"origin", b"referer")
+_BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+@dataclass(frozen=True)
+class _Operation:
+    method: str
+    pattern: re.Pattern[str]
+    integers: frozenset[str]  # path and query parameters typed integer
+    json_body: bool
+
+
+def _is_integer(schema: dict[str, Any]) -> bool:
+    if schema.get("type") == "integer":
+        return True
+    return any(_is_integer(option) for option in schema.get("anyOf", []))
+
+
+def _pattern(template: str, greedy_tail: bool) -> re.Pattern[str]:
+    parts = re.split(r"\{(\w+)\}", template)
+    regex = ""
+    for index, part in enumerate(parts):
+        if index % 2 == 0:
+            regex += re.escape(part)
+        else:
+            tail = greedy_tail and index == len(parts) - 2 and parts[-1] == ""
+            regex += f"(?P<{part}>.+)" if tail else f"(?P<{part}>[^/]+)"
+    return re.compile(regex + "$")
+
+
+def _operations(spec: dict[str, Any]) -> list[_Operation]:
+    """Literal paths before templated ones, then templates with a greedy last parameter."""
+    found: list[tuple[int, _Operation]] = []
+    for greedy in (False, True):
+        for template, item in spec.get("paths", {}).items():
+            for method, op in item.items():
+                if not isinstance(op, dict):
+                    continue
+                integers = frozenset(
+                    param["name"]
+                    for param in op.get("parameters", [])
+                    if param.get("in") in ("path", "query") and _is_integer(param.get("schema", {}))
+                )
+                content = op.get("requestBody", {}).get("content", {})
+                operation = _Operation(
+                    method.upper(),
+                    _pattern(template, greedy),
+                    integers,
+                    any("json" in kind for kind in content),
+                )
+                found.append((template.count("{") + (100 if greedy else 0), operation))
+    found.sort(key=lambda pair: pair[0])
+    return [operation for _, operation in found]
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key.lower() == name:
+            return value.decode("latin-1")
+    return None
+
+
+def _json_content(content_type: str | None, operation: _Operation | None) -> bool:
+    if content_type is None or not content_type.strip():
+        return operation is not None and operation.json_body
+    kind = content_type.split(";", 1)[0].strip().lower()
+    return kind.startswith("application/") and (kind.endswith("/json") or kind.endswith("+json"))
+
+
+class InputGuard:
+    """Refuses, with a 400 naming the field, any request carrying input no route may accept."""
+
+    def __init__(self, app: ASGIApp, api: FastAPI) -> None:
+        self.app = app
+        self.api = api
+        self._operations: list[_Operation] | None = None
+
+    def operation(self, method: str, path: str) -> tuple[_Operation | None, dict[str, str]]:
+        """The OpenAPI operation ``method path`` is for, and its path parameters."""
+        if self._operations is None:
+            self._operations = _operations(self.api.openapi())
+        for operation in self._operations:
+            if operation.method != method:
+                continue
+            match = operation.pattern.match(path)
+            if match:
+                return operation, match.groupdict()
+        return None, {}
+
+    def check_target(self, scope: Scope) -> _Operation | None:
+        """Path, query and headers; the matched operation."""
+        path = scope.get("path", "")
+        text.check_text(path, "path", text.MAX_PATH_TEXT)
+        operation, params = self.operation(scope.get("method", "GET"), path)
+        for name, value in params.items():
+            if operation is not None and name in operation.integers:
+                _check_number(value, name)
+        if operation is None:
+            for segment in path.split("/"):
+                _check_number(segment, "path")
+        query = scope.get("query_string", b"").decode("latin-1")
+        for name, value in parse_qsl(query, keep_blank_values=True):
+            text.check_text(name, name or "query", text.MAX_QUERY_TEXT)
+            text.check_text(value, name, text.MAX_QUERY_TEXT)
+            if operation is None or name in operation.integers or name in text.COUNT_PARAMETERS:
+                _check_number(value, name)
+        for header in READ_HEADERS:
+            value = _header(scope, header)
+            if value is not None:
+                text.check_text(value, header.decode(), text.MAX_HEADER_TEXT)
+        return operation
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        try:
+            operation = self.check_target(scope)
+            if scope.get("method") in _BODY_METHODS and _json_content(
+                _header(scope, b"content-type"), operation
+            ):
+                body = await _read_body(receive)
+                _check_body(body)
+                receive = _replay(body, receive)
+        except InvalidInput as error:
+            await JSONResponse(error.to_dict(), status_code=error.status)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def _check_number(value: str, field: str) -> None:
+    number = text.integer_text(value)
+    if number is None:
+        return
+    if field in text.COUNT_PARAMETERS:
+        text.check_count(number, field)
+    else:
+        text.check_integer(number, field)
+
+
+def _check_body(body: bytes) -> None:
+    if not body.strip():
+        return
+    try:
+        document = json.loads(body)
+    except RecursionError:
+        raise InvalidInput(
+            f"body: nested deeper than {text.MAX_DEPTH} levels", field="body"
+        ) from None
+    except ValueError:
+        raise InvalidInput("The request body is not valid JSON.") from None
+    text.check_json(document)
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_JSON_BODY:
+            raise InvalidInput(
+                f"body: over the limit of {MAX_JSON_BODY:,} bytes for a JSON body", field="body"
+            )
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _replay(body: bytes, original: Receive) -> Receive:
+    """The body once, then the client's own messages (a disconnect when it goes away)."""
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if sent:
+            return await original()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return receive
+
+
+def install(app: FastAPI) -> None:
+    """Put the guard in front of every route of ``app``."""
+    app.add_middleware(InputGuard, api=app)
