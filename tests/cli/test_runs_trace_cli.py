@@ -53,6 +53,9 @@ def reported(feed: TraceFeed) -> FedRun:
 
 
 def test_processes(live_server: LiveServer, reported: FedRun) -> None:
+    summary = invoke(live_server, "runs", "view", reported.run_id)
+    assert summary.exit_code == 0, summary.output
+    assert "succeeded 59, failed 1" in summary.output
     shown = invoke(live_server, "runs", "view", reported.run_id, "--processes")
     assert shown.exit_code == 0, shown.output
     lines = {line.split()[1]: line for line in shown.output.splitlines() if "│ " in line}

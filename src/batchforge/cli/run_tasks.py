@@ -20,7 +20,22 @@ from batchforge.client.task_fields import COUNTS, METRICS, SECTIONS, rows, show
 
 if TYPE_CHECKING:
     from batchforge.client import BatchforgeClient
-    from batchforge.schemas.workflows import LogPage
+    from batchforge.schemas.workflows import DescribeWorkflowResponse, LogPage
+
+
+def trace_rows(described: DescribeWorkflowResponse) -> list[tuple[str, str]]:
+    """``runs view``'s rows from the trace: task counts, cost estimate, messages."""
+    found: list[tuple[str, str]] = []
+    progress = described.progress
+    if progress is not None and progress.workflowProgress is not None:
+        overall = progress.workflowProgress.model_dump()
+        counts = [f"{k} {overall.get(k)}" for k in COUNTS if overall.get(k)]
+        found.append(("Tasks", ", ".join(counts) or "none reported"))
+    cost, note = getattr(described, "cost", None), getattr(described, "costNote", None)
+    if cost is not None or note:
+        found.append(("Cost (estimate)", " ".join(x for x in (show(cost, "usd"), note) if x)))
+    found += [("Message", message) for message in described.messages]
+    return found
 
 
 def show_progress(st: State, client: BatchforgeClient, run_id: str) -> dict[str, Any]:
