@@ -36,7 +36,7 @@ Features = Annotated[
         "-f",
         help="Features, comma-separated or repeated: launch, forge, manual, "
         "logs, work-dir, data-explorer, iam-roles, ssm-ami, ec2-describe, fsx, efs, secrets, "
-        "preflight; aliases s3, all. Default: all (or the mode's).",
+        "preflight, cost; aliases s3, all. Default: all (or the mode's).",
         show_default=False,
     ),
 ]
