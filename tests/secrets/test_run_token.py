@@ -226,3 +226,36 @@ def test_create_secret_refused_falls_back_and_is_not_asked_again(
     if delivery == "secret":
         with pytest.raises(Exception, match="expired"):
             run_tokens.authenticate(app_ctx, issued[0])  # revoked: it went nowhere
+
+
+def test_the_test_layer_refuses_definition_secrets_without_an_execution_role(
+    local_aws: LocalAws,
+) -> None:
+    """What AWS refuses and the emulator accepts (tests/awsrules.job_definition_error)."""
+    from botocore.exceptions import ClientError
+
+    from tests.awsrules import SECRETS_WITHOUT_ROLE, BatchNameRules
+
+    rules = BatchNameRules()
+    batch = local_aws.boto_client("batch")
+    for event, handler in rules.hooks():
+        batch.meta.events.register(event, handler)
+    container = {
+        "image": "busybox",
+        "command": ["true"],
+        "resourceRequirements": [
+            {"type": "VCPU", "value": "1"},
+            {"type": "MEMORY", "value": "512"},
+        ],
+        "secrets": [{"name": "TOWER_ACCESS_TOKEN", "valueFrom": "tower-x"}],
+    }
+    with pytest.raises(ClientError, match="executionRoleArn") as error:
+        batch.register_job_definition(
+            jobDefinitionName="bf-no-role", type="container", containerProperties=container
+        )
+    assert error.value.response["Error"]["Code"] == "ClientException"
+    assert rules.refused == [("RegisterJobDefinition", SECRETS_WITHOUT_ROLE)]
+    container["executionRoleArn"] = "arn:aws:iam::123456789012:role/bf-exec"
+    batch.register_job_definition(
+        jobDefinitionName="bf-with-role", type="container", containerProperties=container
+    )

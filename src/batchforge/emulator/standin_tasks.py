@@ -292,7 +292,10 @@ def wait(batch: Any, tasks: list[Task], report: Report = _quiet) -> None:
             for task in chunk:
                 job = by_id.get(task.job_id or "", {})
                 was, task.status = task.status, job.get("status")
-                if task.status == "RUNNING" and was != "RUNNING":
+                started = ("RUNNING", "SUCCEEDED", "FAILED")
+                if task.status in started and was not in started:
+                    # AwsBatchTaskHandler.checkIfRunning holds for an ended job too: a task
+                    # always starts before it completes, even between two polls
                     report(task, "RUNNING")
                 if task.status in ("SUCCEEDED", "FAILED"):
                     code = job.get("container", {}).get("exitCode")
