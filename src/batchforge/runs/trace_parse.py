@@ -154,6 +154,8 @@ def clean_text(value: str) -> str:
     """``value`` with NUL and lone surrogates replaced by U+FFFD."""
     if "\x00" in value:
         value = value.replace("\x00", REPLACEMENT)
+    if value.isascii():
+        return value
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
@@ -170,6 +172,8 @@ def clean(value: Any, where: str, limit: int = GENERIC_STRING_LIMIT, depth: int 
         if len(value) > limit:
             raise Malformed(where, f"longer than {limit} characters ({len(value)})")
         return clean_text(value)
+    if value is None or isinstance(value, int | float):
+        return value
     if isinstance(value, dict):
         return {
             clean_text(str(k)): clean(v, f"{where}.{k}", GENERIC_STRING_LIMIT, depth + 1)
@@ -218,7 +222,7 @@ def _int(value: Any, name: str) -> int | None:
     return int(value)
 
 
-def _checked_field(key: str, value: Any) -> Any:
+def _checked_field(key: str, value: Any, dates: dict[str, datetime | None]) -> Any:
     if key in _INTS:
         return _int(value, key)
     if key in _FLOATS:
@@ -227,9 +231,10 @@ def _checked_field(key: str, value: Any) -> Any:
         return value
     if key in _DATES:
         try:
-            return iso(parse_time(value))
+            dates[key] = parse_time(value)
         except ValueError as error:
             raise Malformed(key, str(error)) from None
+        return iso(dates[key])
     if key == "nativeId" and isinstance(value, int | float) and not isinstance(value, bool):
         value = str(int(value))
     limit = TASK_STRING_LIMITS.get(key)
@@ -251,13 +256,14 @@ def parse_task(raw: Any) -> TaskSnapshot:
     if status not in STATUS_RANK:
         raise Malformed("status", f"must be one of {', '.join(STATUS_RANK)}")
     data: dict[str, Any] = {}
+    dates: dict[str, datetime | None] = {}
     for key, value in raw.items():
         key = str(key)
         if key == "tag" and value is not None and not isinstance(value, str):
             continue  # the plugin drops a non-string tag too
         if key == "module" and isinstance(value, str):
             value = [value]
-        data[clean_text(key)] = _checked_field(key, value)
+        data[clean_text(key)] = _checked_field(key, value, dates)
     data["taskId"], data["status"] = task_id, status
     exit_code = data.get("exit")
     return TaskSnapshot(
@@ -274,9 +280,9 @@ def parse_task(raw: Any) -> TaskSnapshot:
         memory=data.get("memory"),
         duration=data.get("duration"),
         realtime=data.get("realtime"),
-        submit=parse_time(data.get("submit")),
-        start=parse_time(data.get("start")),
-        complete=parse_time(data.get("complete")),
+        submit=dates.get("submit"),
+        start=dates.get("start"),
+        complete=dates.get("complete"),
         data=data,
     )
 

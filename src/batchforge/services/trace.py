@@ -26,7 +26,10 @@ so two deliveries for one run never interleave (on any replica).
 from __future__ import annotations
 
 import logging
+import threading
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,6 +48,21 @@ from batchforge.services.context import AppContext, Principal
 from batchforge.services.ids import new_id
 
 log = logging.getLogger("batchforge.trace")
+
+# SQLite has one writer at a time: trace writes of this process queue here, in order,
+# instead of polling SQLite's busy lock (which times out under a burst of runs reporting).
+_SQLITE_WRITER = threading.Lock()
+
+
+@contextmanager
+def _writing(ctx: AppContext) -> Iterator[Session]:
+    """A write transaction; on SQLite, one trace writer of this process at a time."""
+    if ctx.db.is_postgres:
+        with ctx.db.transaction() as session:
+            yield session
+        return
+    with _SQLITE_WRITER, ctx.db.transaction() as session:
+        yield session
 
 READ_ONLY_ROLES = {"view"}
 
@@ -148,7 +166,7 @@ def create(
         )
     else:
         run = authorize(ctx, principal, run_id, workspace_id)
-        with ctx.db.transaction() as session:
+        with _writing(ctx) as session:
             values: dict[str, Any] = {"trace_at": utcnow(), "updated_at": utcnow()}
             if session_id:
                 values["session_id"] = session_id  # the real one, chosen by Nextflow
@@ -178,7 +196,7 @@ def _create_external(
     name, nothing reported since) returns the same run."""
     repository = _text(body, "repository", 1024) or _text(body, "projectName", 1024) or ""
     run_name = run_name or "nextflow-run"
-    with ctx.db.transaction() as session:
+    with _writing(ctx) as session:
         if session_id:
             existing = session.scalars(
                 select(models.Run.id).where(
@@ -292,7 +310,7 @@ def begin(
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
         raise InvalidInput("processNames: must be an array of strings.", field="processNames")
     names = [parse.clean_text(n)[:255] for n in names]
-    with ctx.db.transaction() as session:
+    with _writing(ctx) as session:
         values = _workflow_values(session, run, workflow)
         if run.trace_state != states.TRACE_COMPLETED:
             values["trace_state"] = states.TRACE_RUNNING
@@ -342,7 +360,7 @@ def heartbeat(
         progress = parse.parse_progress(body.get("progress"))
     except parse.Malformed as error:
         raise _invalid(error) from None
-    with ctx.db.transaction() as session:
+    with _writing(ctx) as session:
         _ensure_trace_row(session, run.id)
         session.flush()
         _store_progress(session, run.id, progress, parse.instant_of(body))
@@ -368,7 +386,7 @@ def complete(
         raise InvalidInput("metrics: must be an array of objects.", field="metrics")
     final = states.trace_final_status(workflow.get("success"), workflow.get("exitStatus"))
     new = states.status_after_trace(run.status, "complete", final)
-    with ctx.db.transaction() as session:
+    with _writing(ctx) as session:
         values = _workflow_values(session, run, workflow)
         values["trace_state"] = states.TRACE_COMPLETED
         if new != "CANCELLED":
@@ -425,7 +443,7 @@ def progress(
         raise _invalid(error) from None
     instant = parse.instant_of(body)
     result = Ingested(problems=problems)
-    with ctx.db.transaction() as session:
+    with _writing(ctx) as session:
         _lock(session, run.id)
         _upsert_tasks(ctx, session, run.id, tasks, instant, result)
         _store_progress(session, run.id, snapshot, instant)
@@ -490,6 +508,21 @@ def _task_values(run_id: str, task: parse.TaskSnapshot, instant: int) -> dict[st
     }
 
 
+_TASKS = models.RunTask.__table__
+# One UPDATE per task by primary key, sent as one executemany.
+_UPDATE_TASK = (
+    _TASKS.update()
+    .where(_TASKS.c.run_id == bindparam("v_run_id"), _TASKS.c.task_id == bindparam("v_task_id"))
+    .values(
+        {
+            column.name: bindparam(f"v_{column.name}")
+            for column in _TASKS.c
+            if column.name not in ("run_id", "task_id", "created_at")
+        }
+    )
+)
+
+
 def _upsert_tasks(
     ctx: AppContext,
     session: Session,
@@ -528,9 +561,9 @@ def _upsert_tasks(
             continue
         delta[task.process][parse.COUNTER[task.status]] += 1
     if inserts:
-        session.execute(models.RunTask.__table__.insert(), inserts)
+        session.execute(_TASKS.insert(), inserts)
     if updates:
-        session.execute(update(models.RunTask), updates)
+        session.execute(_UPDATE_TASK, [{f"v_{k}": v for k, v in row.items()} for row in updates])
     result.inserted, result.updated = len(inserts), len(updates)
     _count(session, run_id, delta)
 
