@@ -8,9 +8,16 @@ base64, and the environment's head variables) and the resources.
 
 Cases: minimal; the review's "big config" (4 KiB config + 2 KiB params + pre/post-run scripts
 + 3 secrets; 9,538 characters before launch files moved to S3); long names; 20 head
-variables of 100 characters.  Also the time to build one SubmitJob request.
+variables of 100 characters; the trace token as a plain variable (the ``environment``
+fallback; as a secret it is not in the overrides at all).  Also the time to build one
+SubmitJob request.
 
-Usage: .venv/bin/python benchmarks/bench_headjob.py
+With ``--aws-calls`` (starts the emulator): the AWS calls of one launch, and of the cleanup
+when the run ends, per way the trace token goes (BATCHFORGE_TRACE_TOKEN_DELIVERY): none
+(``off``, or no execution role: the shared job definition), as a secret (the run's own
+definition), as a plain variable.
+
+Usage: .venv/bin/python benchmarks/bench_headjob.py [--aws-calls]
 """
 
 from __future__ import annotations
@@ -64,7 +71,80 @@ CASES: dict[str, headjob.HeadJob] = {
     "20 head variables of 100 characters": job(
         environment=tuple((f"VAR_{i}", "x" * 100) for i in range(20)),
     ),
+    "trace token as a plain variable (environment fallback)": job(trace_token="bfr_" + "x" * 43),
 }
+
+
+def _tally(names: list[str]) -> str:
+    counts: dict[str, int] = {}
+    for name in names:
+        counts[name] = counts.get(name, 0) + 1
+    return ", ".join(f"{count} {name}" for name, count in counts.items()) or "none"
+
+
+def aws_calls() -> None:
+    """AWS calls per launch and per end-of-run cleanup, on the emulator."""
+    import tempfile
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from sqlalchemy import update
+
+    from batchforge import local_aws
+    from batchforge.db import models
+    from batchforge.schemas.compute_envs import ComputeEnvIn
+    from batchforge.schemas.workflows import WorkflowLaunchRequest
+    from batchforge.services import compute_envs, launches, run_secrets
+    from bench_tracker import setup
+
+    emulator = local_aws.start()
+    try:
+        with tempfile.TemporaryDirectory() as data_dir:
+            ctx, workspace_id, no_role = setup(emulator, Path(data_dir))
+            described = compute_envs.describe(ctx, workspace_id, no_role)
+            config = described.config.model_dump(mode="json", exclude_none=True)
+            config = {k: config[k] for k in ("region", "workDir", "headQueue", "computeQueue")}
+            config["executionRole"] = "arn:aws:iam::123456789012:role/bench-execution"
+            with_role = compute_envs.create(
+                ctx,
+                workspace_id,
+                ComputeEnvIn.model_validate(
+                    {
+                        "name": "bench-role",
+                        "platform": "aws-batch",
+                        "credentialsId": described.credentialsId,
+                        "config": config,
+                    }
+                ),
+                [],
+            )
+            cases = (
+                ("no token (off)", with_role, "off"),
+                ("no execution role (secret: no trace)", no_role, "secret"),
+                ("token as a secret", with_role, "secret"),
+                ("token as a plain variable (environment)", no_role, "environment"),
+            )
+            for name, ce_id, delivery in cases:
+                ctx.settings.trace_token_delivery = delivery
+                body = WorkflowLaunchRequest(
+                    computeEnvId=ce_id, pipeline="https://github.com/nextflow-io/hello"
+                )
+                launches.launch(ctx, workspace_id, body)  # the first finds the definition
+                mark = ctx.recorder.count()
+                run_id = launches.launch(ctx, workspace_id, body)
+                calls = [c.name for c in ctx.recorder.since(mark)]
+                with ctx.db.transaction() as session:
+                    session.execute(
+                        update(models.Run).where(models.Run.id == run_id).values(active=False)
+                    )
+                mark = ctx.recorder.count()
+                run_secrets.clean_run(ctx, run_id)
+                cleanup = [c.name for c in ctx.recorder.since(mark)]
+                print(f"{name}: launch {len(calls)} AWS calls ({_tally(calls)})")
+                print(f"  run end cleanup {len(cleanup)} ({_tally(cleanup)})")
+            ctx.db.dispose()
+    finally:
+        emulator.stop()
 
 
 def main() -> int:
@@ -91,4 +171,7 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    if "--aws-calls" in sys.argv[1:]:
+        aws_calls()
+        sys.exit(0)
     sys.exit(main())
