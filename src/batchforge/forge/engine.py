@@ -6,8 +6,9 @@ Invariants:
   resource that may exist;
 - rollback and disposal read only the journal (not the plan): they remove exactly what was
   recorded, newest wave first, and tolerate resources that are already gone;
-- names are deterministic and creates adopt what exists, so re-running ``create`` after a
-  crash converges instead of duplicating.
+- names are deterministic, and a resource whose entry an earlier attempt left (CREATING, no
+  id) is looked up by name or Name tag and adopted before anything is created again, so
+  re-running ``create`` after a crash converges instead of duplicating.
 """
 
 from __future__ import annotations
@@ -240,7 +241,12 @@ class ForgeEngine:
         )
         self._record(pending)
         try:
-            created = self._create_recovering(ctx, resource)
+            # An earlier attempt may have made it and died before recording its id: look it
+            # up by name (or Name tag) and adopt it, rather than trust an idempotency token.
+            found = HANDLERS[resource.kind].find(ctx, resource) if entry is not None else None
+            if found is not None:
+                log.info("adopting %s %s (%s)", resource.kind, resource.name, found.physical_id)
+            created = self._create_recovering(ctx, resource, found)
         except Exception as error:
             pending.error = str(error)
             self._record(pending)
@@ -260,7 +266,9 @@ class ForgeEngine:
             )
         )
 
-    def _create_recovering(self, ctx: ForgeContext, resource: Resource) -> Created:
+    def _create_recovering(
+        self, ctx: ForgeContext, resource: Resource, found: Created | None = None
+    ) -> Created:
         """Create ``resource``; a compute environment that turns INVALID because IAM had not
         yet propagated its new roles or instance profile to Batch (a CLIENT_ERROR naming
         sts:AssumeRole, ecs:DescribeClusters or the instance profile: hashicorp/terraform-
@@ -270,7 +278,7 @@ class ForgeEngine:
         attempt = 0
         while True:
             try:
-                return handler.create(ctx, resource)
+                return handler.create(ctx, resource, found)
             except BatchError as error:
                 if (
                     resource.kind != "batch-compute-environment"
@@ -288,6 +296,7 @@ class ForgeEngine:
                     CE_RECOVERIES,
                 )
                 handler.delete(ctx, resource, None)
+                found = None
                 self.pacing.sleep(self.pacing.retry_interval * attempt)
 
     # --- dispose -------------------------------------------------------------------------

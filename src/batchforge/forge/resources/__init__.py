@@ -1,8 +1,11 @@
 """One handler per AWS resource kind.  The contract of every handler:
 
-- ``create(ctx, resource)`` is idempotent: if a resource with the deterministic name exists
-  (an earlier attempt made it), it is adopted, not duplicated; it returns when the resource is
-  ready to be used by the next wave (waiting where AWS is asynchronous);
+- ``find(ctx, resource)`` looks the resource up by its deterministic name (or Name tag), not
+  by an idempotency token (AWS honours those for a while only): the engine calls it before
+  creating again whatever an earlier attempt may have made without recording its id;
+- ``create(ctx, resource, found)`` adopts ``found`` (no create call) or creates; it is also
+  idempotent on its own (an "already exists" answer is adopted, not duplicated); it returns
+  when the resource is ready to be used by the next wave (waiting where AWS is asynchronous);
 - ``delete(ctx, entry)`` tolerates a resource that is already gone, does what AWS needs first
   (disable, detach, remove) and returns when it is gone;
 - both raise :class:`batchforge.errors.AwsError` on failures that retrying will not fix.

@@ -50,7 +50,18 @@ class ForgeContext:
 class Handler(Protocol):
     kind: str
 
-    def create(self, ctx: ForgeContext, resource: Resource) -> Created: ...
+    def find(self, ctx: ForgeContext, resource: Resource) -> Created | None:
+        """The resource if it exists already, looked up by its deterministic name (or Name
+        tag); None when it does not.  Never relies on an idempotency token: AWS honours those
+        for a limited time only, and the emulator not at all for FSx."""
+        ...
+
+    def create(
+        self, ctx: ForgeContext, resource: Resource, found: Created | None = None
+    ) -> Created:
+        """Create the resource -- or, when ``found``, adopt it without a create call -- and
+        finish it (policies, roles, waits) until the next wave can use it."""
+        ...
 
     def delete(self, ctx: ForgeContext, resource: Resource, physical_id: str | None) -> None: ...
 

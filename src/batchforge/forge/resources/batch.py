@@ -59,6 +59,13 @@ def _ready(kind: str, item: dict[str, Any] | None, name: str) -> dict[str, Any] 
     return None
 
 
+def _live(item: dict[str, Any] | None, name: str, arn_key: str) -> Created | None:
+    """A compute environment or queue found by name, unless it is on its way out."""
+    if item is None or item.get("status") in ("DELETING", "DELETED"):
+        return None
+    return Created(physical_id=name, arn=str(item[arn_key]))
+
+
 def _settled(item: dict[str, Any] | None) -> bool:
     return item is None or item.get("status") not in ("CREATING", "UPDATING", "DELETING")
 
@@ -86,7 +93,22 @@ class ComputeEnvironmentHandler:
 
     kind = "batch-compute-environment"
 
-    def create(self, ctx: ForgeContext, resource: Resource) -> Created:
+    def find(self, ctx: ForgeContext, resource: Resource) -> Created | None:
+        return _live(_describe_ce(ctx, resource.name), resource.name, "computeEnvironmentArn")
+
+    def create(
+        self, ctx: ForgeContext, resource: Resource, found: Created | None = None
+    ) -> Created:
+        if found is None:
+            self._create(ctx, resource)
+        item = ctx.pacing.until(
+            f"compute environment {resource.name} to be VALID",
+            lambda: _ready("compute environment", _describe_ce(ctx, resource.name), resource.name),
+        )
+        return Created(physical_id=resource.name, arn=str(item["computeEnvironmentArn"]))
+
+    @staticmethod
+    def _create(ctx: ForgeContext, resource: Resource) -> None:
         batch = ctx.aws.client("batch")
         compute = dict(resource.params["compute_resources"])
         compute["instanceRole"] = ctx.output(resource.params["instance_profile"]).arn
@@ -126,12 +148,7 @@ class ComputeEnvironmentHandler:
                     raise
                 return str(existing["computeEnvironmentArn"])
 
-        arn = ctx.pacing.retrying(create, lambda e: says(e, *IAM_NOT_YET) and not says(e, *EXISTS))
-        ctx.pacing.until(
-            f"compute environment {resource.name} to be VALID",
-            lambda: _ready("compute environment", _describe_ce(ctx, resource.name), resource.name),
-        )
-        return Created(physical_id=resource.name, arn=arn)
+        ctx.pacing.retrying(create, lambda e: says(e, *IAM_NOT_YET) and not says(e, *EXISTS))
 
     def delete(self, ctx: ForgeContext, resource: Resource, physical_id: str | None) -> None:
         batch = ctx.aws.client("batch")
@@ -166,7 +183,22 @@ class JobQueueHandler:
 
     kind = "batch-job-queue"
 
-    def create(self, ctx: ForgeContext, resource: Resource) -> Created:
+    def find(self, ctx: ForgeContext, resource: Resource) -> Created | None:
+        return _live(_describe_jq(ctx, resource.name), resource.name, "jobQueueArn")
+
+    def create(
+        self, ctx: ForgeContext, resource: Resource, found: Created | None = None
+    ) -> Created:
+        if found is None:
+            self._create(ctx, resource)
+        item = ctx.pacing.until(
+            f"job queue {resource.name} to be VALID",
+            lambda: _ready("job queue", _describe_jq(ctx, resource.name), resource.name),
+        )
+        return Created(physical_id=resource.name, arn=str(item["jobQueueArn"]))
+
+    @staticmethod
+    def _create(ctx: ForgeContext, resource: Resource) -> None:
         batch = ctx.aws.client("batch")
         request: dict[str, Any] = {
             "jobQueueName": resource.name,
@@ -183,17 +215,11 @@ class JobQueueHandler:
         if resource.params.get("time_limit_actions"):
             request["jobStateTimeLimitActions"] = resource.params["time_limit_actions"]
         try:
-            arn = str(batch.create_job_queue(**request)["jobQueueArn"])
+            batch.create_job_queue(**request)
         except AwsError as error:
             existing = _describe_jq(ctx, resource.name) if says(error, *EXISTS) else None
             if existing is None:
                 raise
-            arn = str(existing["jobQueueArn"])
-        ctx.pacing.until(
-            f"job queue {resource.name} to be VALID",
-            lambda: _ready("job queue", _describe_jq(ctx, resource.name), resource.name),
-        )
-        return Created(physical_id=resource.name, arn=arn)
 
     def delete(self, ctx: ForgeContext, resource: Resource, physical_id: str | None) -> None:
         batch = ctx.aws.client("batch")

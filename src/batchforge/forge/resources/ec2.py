@@ -13,7 +13,24 @@ class LaunchTemplateHandler:
 
     kind = "launch-template"
 
-    def create(self, ctx: ForgeContext, resource: Resource) -> Created:
+    def find(self, ctx: ForgeContext, resource: Resource) -> Created | None:
+        try:
+            found = ctx.aws.client("ec2").describe_launch_templates(
+                LaunchTemplateNames=[resource.name]
+            )["LaunchTemplates"]
+        except AwsError as error:
+            if aws_code(error) in NOT_FOUND:
+                return None
+            raise
+        if not found:
+            return None
+        return Created(physical_id=found[0]["LaunchTemplateId"], attrs={"name": resource.name})
+
+    def create(
+        self, ctx: ForgeContext, resource: Resource, found: Created | None = None
+    ) -> Created:
+        if found is not None:
+            return found
         ec2 = ctx.aws.client("ec2")
         data = dict(resource.params["data"])
         data["UserData"] = resource.params["user_data"]

@@ -35,19 +35,32 @@ class RoleHandler:
 
     kind = "iam-role"
 
-    def create(self, ctx: ForgeContext, resource: Resource) -> Created:
-        iam = ctx.aws.client("iam")
+    def find(self, ctx: ForgeContext, resource: Resource) -> Created | None:
         try:
-            role = iam.create_role(
-                RoleName=resource.name,
-                AssumeRolePolicyDocument=trust_policy(resource.params["service"]),
-                Description="Created by batchforge Forge",
-                Tags=tag_list(ctx.tags),
-            )["Role"]
+            role = ctx.aws.client("iam").get_role(RoleName=resource.name)["Role"]
         except AwsError as error:
-            if aws_code(error) != "EntityAlreadyExists":
-                raise
-            role = iam.get_role(RoleName=resource.name)["Role"]
+            if aws_code(error) == "NoSuchEntity":
+                return None
+            raise
+        return Created(physical_id=resource.name, arn=role["Arn"])
+
+    def create(
+        self, ctx: ForgeContext, resource: Resource, found: Created | None = None
+    ) -> Created:
+        iam = ctx.aws.client("iam")
+        arn = found.arn if found is not None else None
+        if arn is None:
+            try:
+                arn = iam.create_role(
+                    RoleName=resource.name,
+                    AssumeRolePolicyDocument=trust_policy(resource.params["service"]),
+                    Description="Created by batchforge Forge",
+                    Tags=tag_list(ctx.tags),
+                )["Role"]["Arn"]
+            except AwsError as error:
+                if aws_code(error) != "EntityAlreadyExists":
+                    raise
+                arn = iam.get_role(RoleName=resource.name)["Role"]["Arn"]
         for policy_arn in resource.params.get("managed", ()):
             iam.attach_role_policy(RoleName=resource.name, PolicyArn=policy_arn)
         for policy_name, document in resource.params.get("inline", {}).items():
@@ -59,7 +72,7 @@ class RoleHandler:
         # waves hand it to Batch and EC2.  What Batch sees may still lag: a compute
         # environment that turns INVALID for that reason is recovered by the engine.
         ctx.pacing.until(f"IAM role {resource.name} to be readable", lambda: _role(ctx, resource))
-        return Created(physical_id=resource.name, arn=role["Arn"])
+        return Created(physical_id=resource.name, arn=arn)
 
     def delete(self, ctx: ForgeContext, resource: Resource, physical_id: str | None) -> None:
         iam = ctx.aws.client("iam")
@@ -107,7 +120,15 @@ class InstanceProfileHandler:
 
     kind = "iam-instance-profile"
 
-    def create(self, ctx: ForgeContext, resource: Resource) -> Created:
+    def find(self, ctx: ForgeContext, resource: Resource) -> Created | None:
+        """Not looked up: the seed's policy grants no ``iam:GetInstanceProfile``.  None is
+        safe here because IAM names are unique in an account and carry no idempotency
+        window: the create answers ``EntityAlreadyExists``, and the profile is adopted."""
+        return None
+
+    def create(
+        self, ctx: ForgeContext, resource: Resource, found: Created | None = None
+    ) -> Created:
         iam = ctx.aws.client("iam")
         role = ctx.output(resource.params["role"])
         role_name = role.physical_id

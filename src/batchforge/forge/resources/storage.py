@@ -14,22 +14,31 @@ class EfsFileSystemHandler:
 
     kind = "efs-file-system"
 
-    def create(self, ctx: ForgeContext, resource: Resource) -> Created:
+    def find(self, ctx: ForgeContext, resource: Resource) -> Created | None:
+        """By creation token: a property of the file system that DescribeFileSystems filters
+        on for as long as it exists (not an expiring idempotency window)."""
+        fs_id = self._find(ctx, resource.name)
+        return Created(physical_id=fs_id) if fs_id else None
+
+    def create(
+        self, ctx: ForgeContext, resource: Resource, found: Created | None = None
+    ) -> Created:
         efs = ctx.aws.client("efs")
+        fs_id = found.physical_id if found is not None else None
         try:
-            created = efs.create_file_system(
-                CreationToken=resource.name,
-                PerformanceMode="generalPurpose",
-                Encrypted=True,
-                Tags=tag_list(ctx.tags),
-            )
-            fs_id = created["FileSystemId"]
+            if fs_id is None:
+                fs_id = efs.create_file_system(
+                    CreationToken=resource.name,
+                    PerformanceMode="generalPurpose",
+                    Encrypted=True,
+                    Tags=tag_list(ctx.tags),
+                )["FileSystemId"]
         except AwsError as error:
             if aws_code(error) != "FileSystemAlreadyExists":
                 raise
-            fs_id = efs.describe_file_systems(CreationToken=resource.name)["FileSystems"][0][
-                "FileSystemId"
-            ]
+            fs_id = self._find(ctx, resource.name)
+            if fs_id is None:
+                raise
         ctx.pacing.until(f"EFS {fs_id} to be available", lambda: self._available(ctx, fs_id))
         return Created(physical_id=fs_id)
 
@@ -62,7 +71,8 @@ class EfsFileSystemHandler:
     @staticmethod
     def _find(ctx: ForgeContext, name: str) -> str | None:
         items = ctx.aws.client("efs").describe_file_systems(CreationToken=name)["FileSystems"]
-        return items[0]["FileSystemId"] if items else None
+        items = [i for i in items if i.get("LifeCycleState") not in ("deleting", "deleted")]
+        return str(items[0]["FileSystemId"]) if items else None
 
 
 class EfsMountTargetHandler:
@@ -70,15 +80,25 @@ class EfsMountTargetHandler:
 
     kind = "efs-mount-target"
 
-    def create(self, ctx: ForgeContext, resource: Resource) -> Created:
+    def find(self, ctx: ForgeContext, resource: Resource) -> Created | None:
+        """The file system's mount target in this subnet (one per zone at most)."""
+        fs_id = ctx.output(resource.params["file_system"]).physical_id
+        target_id = self._find(ctx, fs_id, resource.params["subnet"])
+        return Created(physical_id=target_id, attrs={"file_system": fs_id}) if target_id else None
+
+    def create(
+        self, ctx: ForgeContext, resource: Resource, found: Created | None = None
+    ) -> Created:
         efs = ctx.aws.client("efs")
         fs_id = ctx.output(resource.params["file_system"]).physical_id
         subnet = resource.params["subnet"]
+        target_id = found.physical_id if found is not None else None
         try:
-            request: dict[str, Any] = {"FileSystemId": fs_id, "SubnetId": subnet}
-            if resource.params.get("security_groups"):
-                request["SecurityGroups"] = list(resource.params["security_groups"])
-            target_id = efs.create_mount_target(**request)["MountTargetId"]
+            if target_id is None:
+                request: dict[str, Any] = {"FileSystemId": fs_id, "SubnetId": subnet}
+                if resource.params.get("security_groups"):
+                    request["SecurityGroups"] = list(resource.params["security_groups"])
+                target_id = efs.create_mount_target(**request)["MountTargetId"]
         except AwsError as error:
             if aws_code(error) != "MountTargetConflict":
                 raise
@@ -132,7 +152,27 @@ class FsxFileSystemHandler:
 
     kind = "fsx-file-system"
 
-    def create(self, ctx: ForgeContext, resource: Resource) -> Created:
+    def find(self, ctx: ForgeContext, resource: Resource) -> Created | None:
+        """By its Name tag: AWS honours ``ClientRequestToken`` for a while only, and the
+        emulator not at all, so a create retried later would make a second file system."""
+        fs_id = self._find(ctx, resource.name)
+        return Created(physical_id=fs_id) if fs_id else None
+
+    def create(
+        self, ctx: ForgeContext, resource: Resource, found: Created | None = None
+    ) -> Created:
+        fs_id = found.physical_id if found is not None else self._create(ctx, resource)
+        system = ctx.pacing.until(
+            f"FSx {fs_id} to be available", lambda: self._available(ctx, fs_id)
+        )
+        lustre = system.get("LustreConfiguration", {})
+        return Created(
+            physical_id=fs_id,
+            attrs={"dns": system.get("DNSName"), "mount_name": lustre.get("MountName")},
+        )
+
+    @staticmethod
+    def _create(ctx: ForgeContext, resource: Resource) -> str:
         fsx = ctx.aws.client("fsx")
         request: dict[str, Any] = {
             "ClientRequestToken": resource.name[:63],
@@ -144,16 +184,7 @@ class FsxFileSystemHandler:
         }
         if resource.params.get("security_groups"):
             request["SecurityGroupIds"] = list(resource.params["security_groups"])
-        system = fsx.create_file_system(**request)["FileSystem"]
-        fs_id = system["FileSystemId"]
-        system = ctx.pacing.until(
-            f"FSx {fs_id} to be available", lambda: self._available(ctx, fs_id)
-        )
-        lustre = system.get("LustreConfiguration", {})
-        return Created(
-            physical_id=fs_id,
-            attrs={"dns": system.get("DNSName"), "mount_name": lustre.get("MountName")},
-        )
+        return str(fsx.create_file_system(**request)["FileSystem"]["FileSystemId"])
 
     @staticmethod
     def _available(ctx: ForgeContext, fs_id: str) -> dict[str, Any] | None:
@@ -182,6 +213,6 @@ class FsxFileSystemHandler:
         for page in ctx.aws.client("fsx").paginate("describe_file_systems"):
             for system in page["FileSystems"]:
                 tags = {tag["Key"]: tag["Value"] for tag in system.get("Tags", [])}
-                if tags.get("Name") == name:
+                if tags.get("Name") == name and system.get("Lifecycle") != "DELETING":
                     return str(system["FileSystemId"])
         return None
