@@ -31,6 +31,7 @@ from batchforge.services.context import AppContext
 log = logging.getLogger("batchforge.runs")
 
 RUNS_PER_CYCLE = 50
+CHUNK = 500
 RESCAN_MARGIN = timedelta(minutes=5)
 SPOT_TTL_SECONDS = 3600.0
 REFUSED_ON_DEMAND = (
@@ -91,23 +92,32 @@ def _unpriced_tasks(session: Any, run: _Run) -> list[dict[str, Any]]:
     if run.watermark is not None:
         conditions.append(task.updated_at > run.watermark - RESCAN_MARGIN)
     rows = session.execute(
-        select(task)
+        select(
+            task.task_id,
+            task.status,
+            task.cpus,
+            task.memory,
+            task.realtime,
+            task.start,
+            task.complete,
+            task.data,
+        )
         .outerjoin(health, and_(health.run_id == task.run_id, health.task_id == task.task_id))
         .where(*conditions, health.cost.is_(None), health.cost_note.is_(None))
-    ).scalars()
+    ).all()
     out = []
-    for row in rows:
-        data = dict(row.data or {})
-        data.update(
-            taskId=row.task_id,
-            status=row.status,
-            cpus=row.cpus,
-            memory=row.memory,
-            realtime=row.realtime,
-            start=row.start,
-            complete=row.complete,
+    for task_id, status, cpus, memory, realtime, start, complete, data in rows:
+        values = {k: (data or {}).get(k) for k in ("machineType", "cloudZone", "priceModel")}
+        values.update(
+            taskId=task_id,
+            status=status,
+            cpus=cpus,
+            memory=memory,
+            realtime=realtime,
+            start=start,
+            complete=complete,
         )
-        out.append(data)
+        out.append(values)
     return out
 
 
@@ -118,11 +128,21 @@ class PriceBook:
         self.ctx = ctx
         self.stats = stats
         self.refused: set[tuple[str | None, str]] = set()  # (credentials, kind) refused
+        # this cycle's answers, by (price key, credentials)
+        self.seen: dict[tuple[str, str | None], tuple[float | None, str | None]] = {}
 
     def hourly(
         self, key: cost.PriceKey, aws: AwsSession | None, credentials_id: str | None
     ) -> tuple[float | None, str | None]:
-        """USD/hour of ``key``, or None and why."""
+        """USD/hour of ``key``, or None and why (asked once per cycle)."""
+        memo = (key.cache_key, credentials_id)
+        if memo not in self.seen:
+            self.seen[memo] = self._lookup(key, aws, credentials_id)
+        return self.seen[memo]
+
+    def _lookup(
+        self, key: cost.PriceKey, aws: AwsSession | None, credentials_id: str | None
+    ) -> tuple[float | None, str | None]:
         now = utcnow()
         with self.ctx.db.transaction() as session:
             row = session.get(models.PriceCache, key.cache_key)
@@ -200,6 +220,7 @@ def _price_run(
     with ctx.db.transaction() as session:
         tasks = _unpriced_tasks(session, run)
     results: dict[int, cost.Estimate] = {}
+    sizes: dict[tuple[str, str], tuple[int | None, int | None]] = {}
     decided = True
     for task in tasks:
         usage = cost.usage_of(task)
@@ -219,7 +240,10 @@ def _price_run(
         if price is None:
             results[task["taskId"]] = cost.Estimate(None, note)
             continue
-        vcpus, memory = _sizes(aws, usage.key.region, usage.key.instance_type)
+        where = (usage.key.region, usage.key.instance_type)
+        if where not in sizes:
+            sizes[where] = _sizes(aws, *where)
+        vcpus, memory = sizes[where]
         results[task["taskId"]] = cost.estimate(usage, price, vcpus, memory)
     return results, decided
 
@@ -228,36 +252,34 @@ def _record(ctx: AppContext, run: _Run, results: dict[int, cost.Estimate], advan
     """Write the task estimates and the run's totals (one transaction); ``advance``: the
     run's trace up to ``run.trace_at`` is priced."""
     health = models.TaskHealth
+    rows = [
+        {"run_id": run.id, "task_id": task_id, "cost": est.cost, "cost_note": _note(est)}
+        for task_id, est in results.items()
+    ]
     with ctx.db.transaction() as session:
-        if results:
-            existing = set(
+        existing: set[int] = set()
+        ids = list(results)
+        for start in range(0, len(ids), CHUNK):
+            existing.update(
                 session.scalars(
                     select(health.task_id).where(
-                        health.run_id == run.id, health.task_id.in_(list(results))
+                        health.run_id == run.id, health.task_id.in_(ids[start : start + CHUNK])
                     )
                 )
             )
-            inserts = [
-                {
-                    "run_id": run.id,
-                    "task_id": task_id,
-                    "cost": est.cost,
-                    "cost_note": (est.note or "")[:500] or None,
-                    "waiting_blocked": False,
-                }
-                for task_id, est in results.items()
-                if task_id not in existing
-            ]
-            if inserts:
-                session.execute(health.__table__.insert(), inserts)
-            for task_id, est in results.items():
-                if task_id in existing:
-                    session.execute(
-                        update(health)
-                        .where(health.run_id == run.id, health.task_id == task_id)
-                        .values(cost=est.cost, cost_note=(est.note or "")[:500] or None)
-                    )
+        inserts = [
+            {**row, "waiting_blocked": False} for row in rows if row["task_id"] not in existing
+        ]
+        updates = [row for row in rows if row["task_id"] in existing]
+        if inserts:
+            session.execute(health.__table__.insert(), inserts)
+        if updates:
+            session.execute(update(health), updates)  # by primary key, one batch
         _totals(session, run, advance)
+
+
+def _note(estimate: cost.Estimate) -> str | None:
+    return (estimate.note or "")[:500] or None
 
 
 def _totals(session: Any, run: _Run, advance: bool) -> None:

@@ -308,20 +308,32 @@ def _store_waiting(
     if not found:
         return
     health = models.TaskHealth
+    rows = [
+        {
+            "run_id": run_id,
+            "task_id": task_id,
+            "waiting_reason": message[:4000],
+            "waiting_blocked": blocked,
+            "waiting_checked_at": now,
+        }
+        for (run_id, task_id), (message, blocked) in found.items()
+    ]
     with ctx.db.transaction() as session:
-        for (run_id, task_id), (message, blocked) in found.items():
-            values = {
-                "waiting_reason": message[:4000],
-                "waiting_blocked": blocked,
-                "waiting_checked_at": now,
+        existing = set()
+        for run_id in {row["run_id"] for row in rows}:
+            ids = [row["task_id"] for row in rows if row["run_id"] == run_id]
+            existing |= {
+                (run_id, task_id)
+                for task_id in session.scalars(
+                    select(health.task_id).where(health.run_id == run_id, health.task_id.in_(ids))
+                )
             }
-            result = session.execute(
-                update(health)
-                .where(health.run_id == run_id, health.task_id == task_id)
-                .values(**values)
-            )
-            if result.rowcount == 0:  # type: ignore[attr-defined]
-                session.add(health(run_id=run_id, task_id=task_id, **values))
+        inserts = [r for r in rows if (r["run_id"], r["task_id"]) not in existing]
+        updates = [r for r in rows if (r["run_id"], r["task_id"]) in existing]
+        if inserts:
+            session.execute(health.__table__.insert(), inserts)
+        if updates:
+            session.execute(update(health), updates)  # by primary key, one batch
 
 
 # --- read side -------------------------------------------------------------------------------
