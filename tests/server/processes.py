@@ -23,6 +23,7 @@ from typing import IO, Any, TypeVar
 
 import httpx
 
+from batchforge.client import BatchforgeClient
 from batchforge.local_aws import LocalAws, free_port
 
 CLI = str(Path(sys.executable).parent / "batchforge")
@@ -115,13 +116,16 @@ class ServerProcess:
         database_url: str,
         emulator_url: str | None = None,
         stdout: int | IO[Any] | None = None,
+        port: int | None = None,
         **extra: str,
     ):
         self.data_dir = data_dir
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         data_dir.mkdir(parents=True, exist_ok=True)
         self.output = data_dir.parent / f"server-{self.port}.log"
+        if self.output.exists():  # a restart on the same port: keep the earlier output
+            self.output.rename(self.output.with_name(f"{self.output.stem}-{time.time_ns()}.log"))
         env = server_env(data_dir, database_url, self.port, emulator_url, **extra)
         with self.output.open("wb") as out:
             self.process = subprocess.Popen(
@@ -156,6 +160,12 @@ class ServerProcess:
 
     def wait_exit(self, timeout: float = 120.0) -> int:
         return self.process.wait(timeout=timeout)
+
+    def client(self) -> BatchforgeClient:
+        """The API client with the admin token (the caller closes it)."""
+        return BatchforgeClient(
+            self.url, self.token(), http=httpx.Client(base_url=self.url, timeout=120)
+        )
 
     def token(self) -> str:
         return (self.data_dir / "admin-token").read_text().strip()
