@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 
 from batchforge.db import models
-from batchforge.errors import InvalidInput, NotFound
+from batchforge.errors import Conflict, InvalidInput, NotFound
 from batchforge.runs import trace_parse as parse
 from batchforge.schemas.trace import (
     DescribeTaskResponse,
@@ -310,3 +310,24 @@ def workflow_fields(traced: dict[str, Any] | None) -> dict[str, Any]:
         kept |= {k: stats[k] for k in _STATS_STRINGS if isinstance(stats.get(k), str)}
         fields["stats"] = kept
     return fields
+
+
+def require_launched(ctx: AppContext, workspace_id: int, run_id: str, what: str) -> None:
+    """Refuse ``what`` (the head job's log, run files, cancel) for a run launched outside
+    batchforge (``origin="trace"``): there is no head job, and no AWS access for it.  A run
+    unknown in the workspace is left to the caller's own 404."""
+    with ctx.db.transaction() as session:
+        origin = session.scalar(
+            select(models.Run.origin).where(
+                models.Run.id == run_id, models.Run.workspace_id == workspace_id
+            )
+        )
+    if origin == "trace":
+        error = Conflict if what == "cancel" else NotFound
+        raise error(
+            f"Workflow '{run_id}' was launched outside batchforge (it reports through "
+            f"-with-tower): batchforge has no head job or AWS access for it, so no {what}.",
+            hint="Stop or inspect it where that Nextflow runs."
+            if what == "cancel"
+            else "Its progress, tasks and metrics are here (GET /workflow/{id}/progress).",
+        )

@@ -103,6 +103,7 @@ def delete_workflow(
 def cancel_workflow(
     ctx: Ctx, workspace_id: WorkspaceId, workflowId: str, force: bool = False
 ) -> Response:
+    trace_read.require_launched(ctx, workspace_id, workflowId, "cancel")
     runs.cancel(ctx, workspace_id, workflowId, force)
     return Response(status_code=204)
 
@@ -116,6 +117,7 @@ def workflow_log(
     maxLength: int | None = None,
 ) -> WorkflowLogResponse:
     """``maxLength`` caps the number of lines of the page (CloudWatch pages by events)."""
+    trace_read.require_launched(ctx, workspace_id, workflowId, "head job log")
     return WorkflowLogResponse(log=runs.log_page(ctx, workspace_id, workflowId, next, maxLength))
 
 
@@ -130,6 +132,7 @@ def download_workflow_file(
     """Seqera's DownloadWorkflowLog: a file of the run's folder in its work directory
     (default: the Nextflow log, also named ``nf-<workflowId>.log``), streamed; HTTP Range
     supported (206 with Content-Range)."""
+    trace_read.require_launched(ctx, workspace_id, workflowId, "run files")
     opened = run_files.open_file(ctx, workspace_id, workflowId, fileName, parse_range(range_header))
     return StreamingResponse(
         opened.chunks, status_code=opened.status, headers={**opened.headers, **SAFE_HEADERS}
@@ -141,6 +144,7 @@ def list_workflow_files(
     ctx: Ctx, workspace_id: WorkspaceId, workflowId: str
 ) -> ListRunFilesResponse:
     """*Extension*: the files ``/download`` can serve for this run."""
+    trace_read.require_launched(ctx, workspace_id, workflowId, "run files")
     return run_files.list_files(ctx, workspace_id, workflowId)
 
 
