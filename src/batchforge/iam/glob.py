@@ -1,12 +1,15 @@
 """IAM-style glob patterns: ``*`` (any run of characters, also empty) and ``?`` (one character).
 
-A :class:`Glob` is a sequence of tokens: literal one-character strings, :data:`ANY` or
-:data:`ONE`.  Keeping literals and wildcards apart lets a policy variable such as ``${*}`` stand
-for a *literal* asterisk.  Besides matching a concrete string, two globs can be compared as sets
-of strings:
+A :class:`Glob` is a sequence of tokens: literal one-character strings, :data:`ANY`,
+:data:`ONE`, or their colon-free forms :data:`ANY_NC` / :data:`ONE_NC` (a wildcard that stays
+inside one ARN segment; :mod:`.arnglob` decides where each applies).  Keeping literals and
+wildcards apart lets a policy variable such as ``${*}`` stand for a *literal* asterisk.  Besides
+matching a concrete string, globs can be compared as sets of strings:
 
 * ``a.contains(b)`` -- every string matched by ``b`` is matched by ``a`` (``L(b) ⊆ L(a)``);
-* ``a.overlaps(b)`` -- some string is matched by both (``L(a) ∩ L(b) ≠ ∅``).
+* ``a.overlaps(b)`` -- some string is matched by both (``L(a) ∩ L(b) ≠ ∅``);
+* ``covered(small, union, inside)`` -- every string of ``small`` is matched by one of several
+  globs (or lies outside an ``inside`` group): Allow entries that cover a pattern together.
 
 The evaluator uses them to decide whether a *required resource pattern* such as
 ``arn:aws:batch:*:*:job-queue/TowerForge-*`` is wholly covered by an Allow and untouched by a
