@@ -1,0 +1,57 @@
+"""Issue #16 item 5 in the browser: a deletion that gave up shows why, what is left and a Retry
+button; once the cause is gone, the button finishes the deletion (real server, real worker)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from batchforge.client import BatchforgeClient
+from batchforge.forge.waits import Backoff
+from tests.compute.conftest import forged_names, nothing_left
+from tests.compute.test_forge_intent import wait_for
+from tests.compute.test_forge_retries import Failing
+from tests.web.conftest import UiServer, browser, page, ui  # noqa: F401  (fixtures)
+from tests.web.ui import Visits, sign_in
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    """SQLite only, as the other browser tests (the store is covered on both elsewhere)."""
+    return f"sqlite:///{tmp_path / 'batchforge.db'}"
+
+
+def _status(api: BatchforgeClient, ce_id: str) -> str:
+    return api.request("GET", f"/compute-envs/{ce_id}").json()["computeEnv"]["status"]
+
+
+def test_the_retry_button_finishes_a_deletion_that_gave_up(
+    page: Page,  # noqa: F811
+    ui: UiServer,  # noqa: F811
+    api: BatchforgeClient,
+    forge_body,
+) -> None:
+    ui.ctx.pacing.backoff = Backoff(base=0.2, cap=0.4, max_attempts=2)
+    ce_id = api.request("POST", "/compute-envs", json=forge_body("web-retry")).json()[
+        "computeEnvId"
+    ]
+    wait_for(lambda: _status(api, ce_id) == "AVAILABLE", "the forge")
+    failing = Failing("DeleteLaunchTemplate")
+    ui.ctx.aws.event_hooks.append(("before-call.ec2.*", failing.hook))
+    api.request("DELETE", f"/compute-envs/{ce_id}")
+    wait_for(lambda: _status(api, ce_id) == "ERRORED", "the deletion to give up")
+
+    visits = Visits()
+    sign_in(page, ui.token)
+    page.goto(f"/ui/compute-envs/{ce_id}")
+    status = page.locator("#ce-status")
+    expect(status.locator(".notice-error")).to_contain_text("Deletion failed after 2 attempts")
+    expect(status.locator(".notice-error")).to_contain_text(f"TowerForge-{ce_id}")  # what is left
+    expect(page.locator("#retry-note")).to_contain_text("gave up after 2 failed attempts")
+    visits.shot(page, "compute-env-retry")
+    failing.on = False
+    page.get_by_role("button", name="Retry delete now").click()
+    expect(page.get_by_text("The compute environment is deleted")).to_be_visible(timeout=120_000)
+    assert nothing_left(ui.aws, ce_id), forged_names(ui.aws, ce_id)
