@@ -37,6 +37,7 @@ from tests.iamrules import IamRules
 from tests.trace import payloads as p
 from tests.trace.conftest import basic, bearer, make_run
 from tests.trace.spec import validate
+from tests.trace.test_receiver import _without_nulls
 
 START = datetime(2026, 12, 5, 8, 0, tzinfo=UTC)
 
@@ -147,6 +148,25 @@ def test_run_note_counts_reasons() -> None:
         note
         == "Not priced, so not in the estimate: 3 tasks: no machineType reported; 1 task: denied"
     )
+
+
+def test_enforcement_maps_the_pricing_calls() -> None:
+    """The test layer's IAM enforcement denies an operation it cannot map: both calls map to
+    their actions on '*' (neither has resource-level permissions: Service Authorization
+    Reference, AWS Price List and Amazon EC2), and the catalog's cost extras grant them."""
+    from batchforge.aws.recorder import AwsCall
+    from batchforge.iam.requests import CallContext, IamRequest, iam_requests
+
+    context = CallContext("123456789012", {})
+    for service, operation, action in (
+        ("pricing", "GetProducts", "pricing:GetProducts"),
+        ("ec2", "DescribeSpotPriceHistory", "ec2:DescribeSpotPriceHistory"),
+    ):
+        call = AwsCall(service, operation, "us-east-1", {}, 0.0)
+        assert iam_requests(call, context) == [IamRequest(action, "*")]
+    (statement,) = generate_policy(["cost"], extras=True).document["Statement"]
+    assert sorted(statement["Action"]) == ["ec2:DescribeSpotPriceHistory", "pricing:GetProducts"]
+    assert generate_policy(["cost"]).document["Statement"] == []  # extras only, opt-in
 
 
 # --- the emulator's Price List API over HTTP ------------------------------------------------
@@ -289,6 +309,7 @@ def test_tasks_and_run_priced_once_per_type_and_region(
     assert one["task"]["cost"] == pytest.approx(0.048)
 
     run = http.get(f"/workflow/{run_id}", headers=bearer(user_token)).json()
+    validate("DescribeWorkflowResponse", _without_nulls(run))
     total = sum(t.get("cost", 0) for t in tasks.values())
     assert run["cost"] == pytest.approx(total, abs=1e-4)
     assert run["costCurrency"] == "USD" and run["costIsEstimate"] is True
