@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from batchforge.db import models
 from batchforge.db.models import utcnow
@@ -58,7 +59,8 @@ class HealthStats:
 
 
 def check(ctx: AppContext, session_for: SessionFor, now: datetime | None = None) -> HealthStats:
-    """The run health step of a tracker cycle; never raises for AWS or data problems."""
+    """The run health step of a tracker cycle.  Best effort: a failing part is logged and
+    the others still run; it never breaks the tracker's cycle."""
     now = now or utcnow()
     stats = HealthStats()
     for name, step in (
@@ -68,8 +70,12 @@ def check(ctx: AppContext, session_for: SessionFor, now: datetime | None = None)
     ):
         try:
             step()
-        except (BatchforgeError, AwsError) as error:
+        except BatchforgeError as error:
             log.warning("run health (%s) failed: %s", name, error)
+        except IntegrityError:  # another replica wrote the same rows first: nothing lost
+            log.info("run health (%s): another server did it first", name)
+        except Exception:  # a bug or the database: logged with its trace, retried next cycle
+            log.exception("run health (%s) failed", name)
     return stats
 
 
