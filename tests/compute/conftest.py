@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
-from batchforge.client import BatchforgeClient
+from batchforge.client import ApiError, BatchforgeClient
+from batchforge.db import models
 from batchforge.forge.waits import Pacing
 from batchforge.local_aws import WORK_BUCKET, LocalAws
 from batchforge.services.context import AppContext
@@ -108,3 +110,33 @@ def forged_names(aws: LocalAws, ce_id: str) -> dict[str, list[str]]:
 
 def nothing_left(aws: LocalAws, ce_id: str) -> bool:
     return not any(forged_names(aws, ce_id).values())
+
+
+WAIT = 180.0
+"""Seconds a test waits for background Forge work (generous: a busy 2-core machine)."""
+
+
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = WAIT) -> None:
+    """Poll ``condition`` until true; fail naming ``what`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
+
+
+def env_row(app_ctx: AppContext, ce_id: str) -> models.ComputeEnv:
+    """The environment's row as stored now (detached)."""
+    with app_ctx.db.transaction() as session:
+        row = session.get(models.ComputeEnv, ce_id)
+        assert row is not None
+        session.expunge(row)
+        return row
+
+
+def env_gone(api: BatchforgeClient, ce_id: str) -> bool:
+    """True once the API answers 404 for the environment (deleted)."""
+    try:
+        api.request("GET", f"/compute-envs/{ce_id}")
+    except ApiError as error:
+        return error.status == 404
+    return False

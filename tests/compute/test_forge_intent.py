@@ -9,21 +9,17 @@ or failed, the environment ends DELETED with nothing left in the emulator.
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from batchforge.client import ApiError, BatchforgeClient
-from batchforge.db import models
+from batchforge.client import BatchforgeClient
 from batchforge.local_aws import LocalAws
 from batchforge.services.context import AppContext
 from batchforge.services.forge_runner import ForgeWorker
 from tests.awsrules import AwsRules, aws_error
-from tests.compute.conftest import forged_names, nothing_left
-
-WAIT = 180.0  # generous: a busy 2-core machine
+from tests.compute.conftest import WAIT, env_gone, env_row, forged_names, nothing_left, wait_for
 
 
 class Gate:
@@ -50,35 +46,12 @@ class Gate:
         return None
 
 
-def wait_for(condition: Callable[[], bool], what: str, timeout: float = WAIT) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
-
-
 @pytest.fixture
 def worker(app_ctx: AppContext, rules: AwsRules) -> Iterator[ForgeWorker]:
     started = ForgeWorker(app_ctx, interval=0.2)
     started.start()
     yield started
     started.stop()
-
-
-def _row(app_ctx: AppContext, ce_id: str) -> models.ComputeEnv:
-    with app_ctx.db.transaction() as session:
-        row = session.get(models.ComputeEnv, ce_id)
-        assert row is not None
-        session.expunge(row)
-        return row
-
-
-def _gone(api: BatchforgeClient, ce_id: str) -> bool:
-    try:
-        api.request("GET", f"/compute-envs/{ce_id}")
-    except ApiError as error:
-        return error.status == 404
-    return False
 
 
 @pytest.mark.parametrize(
@@ -113,8 +86,8 @@ def test_a_delete_during_a_forge_ends_deleted_with_nothing_left(
         assert env["status"] == "DELETING"
     finally:
         gate.release.set()
-    wait_for(lambda: _gone(api, ce_id), "the environment to be deleted")
-    row = _row(app_ctx, ce_id)
+    wait_for(lambda: env_gone(api, ce_id), "the environment to be deleted")
+    row = env_row(app_ctx, ce_id)
     assert (row.status, row.deleted, row.operation) == ("DELETED", True, None)
     assert row.lease_owner is None
     assert nothing_left(aws, ce_id), forged_names(aws, ce_id)

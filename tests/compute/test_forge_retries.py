@@ -16,7 +16,6 @@ from typer.testing import CliRunner
 
 from batchforge.cli.main import app as cli_app
 from batchforge.client import ApiError, BatchforgeClient
-from batchforge.db import models
 from batchforge.forge.waits import Backoff
 from batchforge.local_aws import LocalAws
 from batchforge.services import forge_runner
@@ -24,8 +23,7 @@ from batchforge.services.context import AppContext
 from batchforge.services.forge_runner import ForgeWorker
 from tests.awsrules import AwsRules, aws_error
 from tests.cli.conftest import LiveServer, live_server  # noqa: F401  (fixture)
-from tests.compute.conftest import forged_names, nothing_left
-from tests.compute.test_forge_intent import wait_for
+from tests.compute.conftest import env_gone, env_row, forged_names, nothing_left, wait_for
 
 BACKOFF = Backoff(base=0.4, cap=1.0, max_attempts=4)
 
@@ -62,22 +60,6 @@ def worker(app_ctx: AppContext, rules: AwsRules) -> Iterator[ForgeWorker]:
 
 def _env(api: BatchforgeClient, ce_id: str) -> dict[str, Any]:
     return api.request("GET", f"/compute-envs/{ce_id}").json()["computeEnv"]
-
-
-def _row(app_ctx: AppContext, ce_id: str) -> models.ComputeEnv:
-    with app_ctx.db.transaction() as session:
-        row = session.get(models.ComputeEnv, ce_id)
-        assert row is not None
-        session.expunge(row)
-        return row
-
-
-def _gone(api: BatchforgeClient, ce_id: str) -> bool:
-    try:
-        _env(api, ce_id)
-    except ApiError as error:
-        return error.status == 404
-    return False
 
 
 def _available(api: BatchforgeClient, forge_body: Any, name: str = "forged") -> str:
@@ -128,7 +110,7 @@ def test_a_disposal_that_keeps_failing_ends_errored_and_the_cli_retry_finishes_i
     left = [name for names in forged_names(aws, ce_id).values() for name in names]
     assert left and all(name in message for name in left), (left, message)
     assert f"batchforge compute-envs retry {ce_id}" in message
-    row = _row(app_ctx, ce_id)
+    row = env_row(app_ctx, ce_id)
     assert (row.operation, row.forge_failed, row.forge_attempts) == (None, "delete", 4)
     assert row.forge_next_at is None and row.lease_owner is None
     time.sleep(3 * BACKOFF.cap)  # gave up: no further attempt however long we wait
@@ -139,7 +121,7 @@ def test_a_disposal_that_keeps_failing_ends_errored_and_the_cli_retry_finishes_i
     result = CliRunner().invoke(cli_app, [*login, "compute-envs", "retry", ce_id, "--wait"])
     assert result.exit_code == 0, result.output
     assert "DELETED" in result.output
-    assert _gone(api, ce_id)
+    assert env_gone(api, ce_id)
     assert nothing_left(aws, ce_id), forged_names(aws, ce_id)
 
 
@@ -151,7 +133,7 @@ def test_a_rollback_that_keeps_failing_ends_errored_and_deleting_again_finishes_
     app_ctx.aws.event_hooks.append(("before-call.batch.*", create_fails.hook))
     app_ctx.aws.event_hooks.append(("before-call.ec2.*", dispose_fails.hook))
     ce_id = api.request("POST", "/compute-envs", json=forge_body()).json()["computeEnvId"]
-    wait_for(lambda: _row(app_ctx, ce_id).forge_failed is not None, "the rollback to give up")
+    wait_for(lambda: env_row(app_ctx, ce_id).forge_failed is not None, "the rollback to give up")
     env = _env(api, ce_id)
     assert env["status"] == "ERRORED"
     message = env["message"]
@@ -164,9 +146,9 @@ def test_a_rollback_that_keeps_failing_ends_errored_and_deleting_again_finishes_
 
     dispose_fails.on = False
     api.request("DELETE", f"/compute-envs/{ce_id}")  # deleting again re-arms the disposal
-    wait_for(lambda: _gone(api, ce_id), "the deletion")
+    wait_for(lambda: env_gone(api, ce_id), "the deletion")
     assert nothing_left(aws, ce_id), forged_names(aws, ce_id)
-    row = _row(app_ctx, ce_id)
+    row = env_row(app_ctx, ce_id)
     assert (row.status, row.forge_attempts, row.forge_failed) == ("DELETED", 0, None)
 
 
@@ -182,7 +164,7 @@ def test_work_waiting_out_its_back_off_is_not_claimed_until_due(
     app_ctx.aws.event_hooks.append(("before-call.ec2.*", failing.hook))
     api.request("DELETE", f"/compute-envs/{ce_id}")
     assert forge_runner.run_pending(app_ctx) == 1
-    row = _row(app_ctx, ce_id)
+    row = env_row(app_ctx, ce_id)
     assert row.forge_attempts == 1 and row.operation == "delete"
     wait = (row.forge_next_at - row.updated_at).total_seconds()
     assert 150 - 1 <= wait <= 300 + 1, wait
@@ -194,4 +176,4 @@ def test_work_waiting_out_its_back_off_is_not_claimed_until_due(
     failing.on = False
     api.request("POST", f"/compute-envs/{ce_id}/retry")
     assert forge_runner.run_pending(app_ctx) == 1
-    assert _gone(api, ce_id) and nothing_left(aws, ce_id)
+    assert env_gone(api, ce_id) and nothing_left(aws, ce_id)

@@ -10,8 +10,7 @@ from playwright.sync_api import Page, expect
 
 from batchforge.client import BatchforgeClient
 from batchforge.forge.waits import Backoff
-from tests.compute.conftest import forged_names, nothing_left
-from tests.compute.test_forge_intent import wait_for
+from tests.compute.conftest import forged_names, nothing_left, wait_for
 from tests.compute.test_forge_retries import Failing
 from tests.web.conftest import UiServer, browser, page, ui  # noqa: F401  (fixtures)
 from tests.web.ui import Visits, sign_in
