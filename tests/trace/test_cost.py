@@ -286,13 +286,13 @@ def test_tasks_and_run_priced_once_per_type_and_region(
             p.task(5, "COMPLETED", machineType=None),
             p.task(6, "CACHED"),
             p.task(7, "RUNNING"),
+            p.task(11, "COMPLETED", machineType="m7i.large"),  # not in the Price List (sample)
         ],
     )
     sessions = SessionCache(app_ctx)
     run_health.check(app_ctx, sessions.get)
-    assert (
-        _calls(recorder, "pricing:GetProducts") == 2
-    )  # (m5.large, us-east-1), (c5.large, eu-west-1)
+    # (m5.large, us-east-1), (c5.large, eu-west-1), (m7i.large, us-east-1)
+    assert _calls(recorder, "pricing:GetProducts") == 3
     assert _calls(recorder, "ec2:DescribeSpotPriceHistory") == 1
 
     tasks = _tasks(http, user_token, run_id)
@@ -304,6 +304,9 @@ def test_tasks_and_run_priced_once_per_type_and_region(
     assert "cost" not in tasks[5] and "no machineType" in tasks[5]["costNote"]
     assert tasks[6]["cost"] == 0
     assert "cost" not in tasks[7] and "costNote" not in tasks[7]
+    assert tasks[11]["costNote"] == (
+        "the AWS Price List has no on-demand Linux price for m7i.large in us-east-1"
+    )
     one = http.get(f"/workflow/{run_id}/task/1", headers=bearer(user_token)).json()
     validate("DescribeTaskResponse", one)
     assert one["task"]["cost"] == pytest.approx(0.048)
@@ -314,12 +317,13 @@ def test_tasks_and_run_priced_once_per_type_and_region(
     assert run["cost"] == pytest.approx(total, abs=1e-4)
     assert run["costCurrency"] == "USD" and run["costIsEstimate"] is True
     assert "1 task: no machineType reported" in run["costNote"]
+    assert "1 task: the AWS Price List has no on-demand Linux price for m7i" in run["costNote"]
     assert run["progress"]["workflowProgress"]["cost"] == pytest.approx(total, abs=1e-4)
 
     # More m5.large tasks later: prices come from the cache, no AWS call.
     _report(http, run_id, token, [p.task(7, "COMPLETED"), p.task(8, "COMPLETED")])
     run_health.check(app_ctx, SessionCache(app_ctx).get)
-    assert _calls(recorder, "pricing:GetProducts") == 2
+    assert _calls(recorder, "pricing:GetProducts") == 3
     assert _tasks(http, user_token, run_id)[8]["cost"] > 0
 
     # Once the cache period is over, one call again per (type, region).
@@ -329,7 +333,7 @@ def test_tasks_and_run_priced_once_per_type_and_region(
         )
     _report(http, run_id, token, [p.task(9, "COMPLETED"), p.task(10, "COMPLETED")])
     run_health.check(app_ctx, SessionCache(app_ctx).get)
-    assert _calls(recorder, "pricing:GetProducts") == 3
+    assert _calls(recorder, "pricing:GetProducts") == 4
     assert _calls(recorder, "ec2:DescribeInstanceTypes") == 2  # m5.large, c5.large: cached
 
 
