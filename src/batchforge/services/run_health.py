@@ -268,16 +268,19 @@ def _explain_group(
     environments: dict[str, stuck.Environment | None] = {}
     sizes: dict[str, list[stuck.InstanceSize] | None] = {}
     if runnable:
-        stats.batch_calls += 1
         wanted = sorted({j["jobQueue"] for j in runnable if j.get("jobQueue")})
-        for item in batch.describe_job_queues(jobQueues=wanted).get("jobQueues", []):
-            queue = stuck.Queue.from_aws(item)
-            queues[item["jobQueueArn"]] = queue
-            queues[item["jobQueueName"]] = queue
-        env_keys = sorted({e for q in queues.values() for e in q.environments})
-        if env_keys:
+        for start in range(0, len(wanted), DESCRIBE_BATCH):  # at most 100 names per call
             stats.batch_calls += 1
-            answer = batch.describe_compute_environments(computeEnvironments=env_keys)
+            chunk = wanted[start : start + DESCRIBE_BATCH]
+            for item in batch.describe_job_queues(jobQueues=chunk).get("jobQueues", []):
+                queue = stuck.Queue.from_aws(item)
+                queues[item["jobQueueArn"]] = queue
+                queues[item["jobQueueName"]] = queue
+        env_keys = sorted({e for q in queues.values() for e in q.environments})
+        for start in range(0, len(env_keys), DESCRIBE_BATCH):
+            stats.batch_calls += 1
+            chunk = env_keys[start : start + DESCRIBE_BATCH]
+            answer = batch.describe_compute_environments(computeEnvironments=chunk)
             for item in answer.get("computeEnvironments", []):
                 env = stuck.Environment.from_aws(item)
                 environments[item["computeEnvironmentArn"]] = env
