@@ -77,6 +77,8 @@ class TracedRun:
 
 
 def _invalid(error: parse.Malformed) -> InvalidInput:
+    """The 400 for a malformed trace body (logged: the plugin only logs it, or aborts)."""
+    log.warning("trace request refused: %s", error)
     return InvalidInput(str(error), field=error.field)
 
 
