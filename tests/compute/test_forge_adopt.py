@@ -19,7 +19,6 @@ import contextlib
 import threading
 from collections import Counter
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -96,12 +95,6 @@ def _entries(app_ctx: AppContext, ce_id: str, kind: str) -> list[models.ForgeRes
         for row in rows:
             session.expunge(row)
         return list(rows)
-
-
-@pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    """Forge behaviour, not the store (covered on both by the other Forge tests): SQLite."""
-    return f"sqlite:///{tmp_path / 'batchforge.db'}"
 
 
 @pytest.mark.parametrize(
