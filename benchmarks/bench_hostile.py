@@ -1,4 +1,5 @@
-"""Hostile-input sweep: requests sent and 5xx answers, per database (goal: 0 5xx).
+"""Hostile-input sweep: requests sent and 5xx answers, per database (goal: 0 5xx), for the
+API (every OpenAPI operation) and for the web UI's pages and form posts.
 
 A real ``batchforge server`` process per database (SQLite always; PostgreSQL when
 ``BATCHFORGE_TEST_DATABASE_URL`` is set, in a fresh schema), on the local AWS emulator; the
@@ -26,7 +27,6 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
-from batchforge import local_aws  # noqa: E402
 from tests.server.hostile_run import (  # noqa: E402
     build_world,
     check_consistent,
@@ -34,6 +34,9 @@ from tests.server.hostile_run import (  # noqa: E402
     snapshot,
     sweep,
 )
+from tests.server.hostile_ui import sign_in, sweep_ui  # noqa: E402
+
+from batchforge import local_aws  # noqa: E402
 
 
 @contextmanager
@@ -71,6 +74,8 @@ def run(name: str, database_url: str, emulator: local_aws.LocalAws, show: int) -
                 check_consistent(http, world, server.token, before)
             except AssertionError as error:
                 consistent = f"NO ({error})"
+        with httpx.Client(base_url=server.url, timeout=60) as ui:
+            ui_sent, ui_errors = sweep_ui(ui, sign_in(ui, server.token), world.known)
         statuses = ", ".join(f"{code}: {n}" for code, n in sorted(result.statuses.items()))
         print(
             f"{name:10} requests {result.requests:5}  5xx {len(result.server_errors):3}  "
@@ -78,9 +83,10 @@ def run(name: str, database_url: str, emulator: local_aws.LocalAws, show: int) -
             f"alive {'yes' if server.alive() else 'NO'}  consistent {consistent}"
         )
         print(f"{'':10} statuses {statuses}")
-        for line in [*result.server_errors[:show], *result.refused[:show]]:
+        print(f"{'':10} web UI pages and forms: requests {ui_sent}  5xx {len(ui_errors)}")
+        for line in [*result.server_errors[:show], *ui_errors[:show], *result.refused[:show]]:
             print(f"{'':10} {line[:300]}")
-        return len(result.server_errors)
+        return len(result.server_errors) + len(ui_errors)
 
 
 def main() -> int:

@@ -11,7 +11,6 @@ that is unreadable all the same (stored by an older version, damaged) is shown a
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 
 import httpx
@@ -27,6 +26,7 @@ from batchforge.server.app import create_app
 from batchforge.services.context import AppContext
 from tests.cli.conftest import serve
 from tests.runs.conftest import WriteCounter
+from tests.server.hostile_ui import sign_in
 
 HELLO = "https://github.com/nextflow-io/hello"
 
@@ -127,19 +127,9 @@ def test_an_unreadable_run_is_listed_as_broken_and_the_others_still_read(
     assert [item["workflow"]["id"] for item in after] == [good]
 
 
-def _signed_in(ui: httpx.Client, token: str) -> None:
-    page = ui.get("/ui/sign-in")
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert csrf, page.text[:500]
-    signed = ui.post(
-        "/ui/sign-in", data={"csrf_token": csrf.group(1), "token": token, "next": "/ui/runs"}
-    )
-    assert signed.status_code in (200, 303), signed.text[:300]
-
-
 def _assert_ui_lists(app_ctx: AppContext, token: str, bad: str, good: str) -> None:
     with serve(create_app(app_ctx)) as url, httpx.Client(base_url=url) as ui:
-        _signed_in(ui, token)
+        sign_in(ui, token)
         page = ui.get("/ui/runs")
         assert page.status_code == 200, page.text[:500]
         assert bad in page.text and good in page.text and "could not read" in page.text

@@ -1,5 +1,6 @@
 """The hostile-input sweep over every route of the API, generated from the server's own
-OpenAPI document (``/openapi.json``), so routes added later are swept too.
+OpenAPI document (``/openapi.json``), so routes added later are swept too; then the web UI's
+pages and form posts (tests/server/hostile_ui.py), signed in with a session and CSRF token.
 
 A real ``batchforge server`` process (uvicorn on loopback) on SQLite and on PostgreSQL: about
 2,000 requests with NUL characters, lone surrogates, invalid UTF-8, numbers past 64 bits,
@@ -18,6 +19,7 @@ import pytest
 
 from batchforge.local_aws import LocalAws
 from tests.server.hostile_run import build_world, check_consistent, server_process, snapshot, sweep
+from tests.server.hostile_ui import sign_in, sweep_ui
 
 
 @pytest.mark.timeout(600)
@@ -32,9 +34,16 @@ def test_hostile_sweep_answers_no_5xx_and_changes_nothing_it_should_not(
             before = snapshot(http, world, server.token)
             result = sweep(http, spec, world, server.token)
             assert server.alive()
-            assert result.requests > 1500, result.requests
+            assert result.requests > 4000, result.requests
             assert result.server_errors == [], "\n".join(result.server_errors[:20])
             check_consistent(http, world, server.token, before)
             assert http.get("/service-info").status_code == 200
+        with httpx.Client(base_url=server.url, timeout=60) as ui:
+            sent, ui_errors = sweep_ui(ui, sign_in(ui, server.token), world.known)
+            assert sent > 500, sent
+            assert ui_errors == [], "\n".join(ui_errors[:20])
+        assert server.alive()
+        with httpx.Client(base_url=server.url, timeout=60) as http:
+            check_consistent(http, world, server.token, before)
         log = server.log.read_text(errors="replace")
         assert "Traceback" not in log, log[-3000:]

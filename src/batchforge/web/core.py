@@ -22,6 +22,7 @@ from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
 from batchforge.errors import BatchforgeError, Unauthorized
+from batchforge.schemas import text
 from batchforge.services import accounts
 from batchforge.services.context import AppContext, Principal
 from batchforge.web import render
@@ -75,6 +76,8 @@ async def checked_form(request: Request) -> FormData:
     given = form.get(web_session.CSRF_FIELD)
     token = given if isinstance(given, str) else request.headers.get(web_session.CSRF_HEADER)
     web_session.check_csrf(found, token)
+    # The API's input rules (batchforge.schemas.text): a 400 naming the field, before any use.
+    text.check_fields((key, value) for key, value in form.multi_items() if isinstance(value, str))
     return form
 
 

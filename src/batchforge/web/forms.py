@@ -17,6 +17,7 @@ from typing import Any
 from starlette.datastructures import FormData
 
 from batchforge.errors import BatchforgeError
+from batchforge.schemas.text import INT64_MAX, INT64_MIN
 from batchforge.web.session import CSRF_FIELD
 
 _INDEX = re.compile(r"\[\d+\]")
@@ -100,10 +101,14 @@ class FormState:
         if not text:
             return None
         try:
-            return int(text)
+            number = int(text)
         except ValueError:
             self.errors[name] = f"{label} must be a whole number."
             return None
+        if not INT64_MIN <= number <= INT64_MAX:  # the API's rule (batchforge.schemas.text)
+            self.errors[name] = f"{label} is too large."
+            return None
+        return number
 
     def words(self, name: str) -> list[str]:
         """A comma- or space-separated field as a list."""
