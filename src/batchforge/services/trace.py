@@ -64,6 +64,7 @@ def _writing(ctx: AppContext) -> Iterator[Session]:
     with _SQLITE_WRITER, ctx.db.transaction() as session:
         yield session
 
+
 READ_ONLY_ROLES = {"view"}
 
 
@@ -144,11 +145,6 @@ def _text(body: dict[str, Any], key: str, limit: int) -> str | None:
     return parse.clean_text(value)
 
 
-def _ensure_trace_row(session: Session, run_id: str) -> None:
-    if session.get(models.RunTrace, run_id) is None:
-        session.add(models.RunTrace(run_id=run_id, process_names=[]))
-
-
 # --- create ----------------------------------------------------------------------------------
 
 
@@ -169,6 +165,7 @@ def create(
     else:
         run = authorize(ctx, principal, run_id, workspace_id)
         with _writing(ctx) as session:
+            _lock(session, run.id)
             values: dict[str, Any] = {"trace_at": utcnow(), "updated_at": utcnow()}
             if session_id:
                 values["session_id"] = session_id  # the real one, chosen by Nextflow
@@ -178,7 +175,6 @@ def create(
                 .where(models.Run.id == run.id, models.Run.trace_state.is_(None))
                 .values(trace_state="created")
             )
-            _ensure_trace_row(session, run.id)
     return {
         "workflowId": run_id,
         "watchUrl": _watch_url(ctx, run_id),
@@ -313,12 +309,11 @@ def begin(
         raise InvalidInput("processNames: must be an array of strings.", field="processNames")
     names = [parse.clean_text(n)[:255] for n in names]
     with _writing(ctx) as session:
+        _lock(session, run.id)
         values = _workflow_values(session, run, workflow)
         if run.trace_state != states.TRACE_COMPLETED:
             values["trace_state"] = states.TRACE_RUNNING
         _set_status(session, run, states.status_after_trace(run.status, "begin"), **values)
-        _ensure_trace_row(session, run.id)
-        session.flush()
         session.execute(
             update(models.RunTrace)
             .where(models.RunTrace.run_id == run.id)
@@ -363,8 +358,7 @@ def heartbeat(
     except parse.Malformed as error:
         raise _invalid(error) from None
     with _writing(ctx) as session:
-        _ensure_trace_row(session, run.id)
-        session.flush()
+        _lock(session, run.id)
         _store_progress(session, run.id, progress, parse.instant_of(body))
         _set_status(session, run, states.status_after_trace(run.status, "heartbeat"))
     return {"message": "OK"}
@@ -389,6 +383,7 @@ def complete(
     final = states.trace_final_status(workflow.get("success"), workflow.get("exitStatus"))
     new = states.status_after_trace(run.status, "complete", final)
     with _writing(ctx) as session:
+        _lock(session, run.id)
         values = _workflow_values(session, run, workflow)
         values["trace_state"] = states.TRACE_COMPLETED
         if new != "CANCELLED":
@@ -398,8 +393,6 @@ def complete(
         if run.origin == "trace":  # no head job: the trace alone ends it
             values.update(active=False, lease_owner=None, lease_until=None)
         _set_status(session, run, new, **values)
-        _ensure_trace_row(session, run.id)
-        session.flush()
         _store_progress(session, run.id, progress, parse.instant_of(body))
         if metrics is not None:
             session.execute(
@@ -461,8 +454,9 @@ def progress(
 
 
 def _lock(session: Session, run_id: str) -> None:
-    """Serialise deliveries of one run: an UPDATE of its ``run_trace`` row comes first (a
-    row lock on PostgreSQL, the write lock at once on SQLite)."""
+    """Serialise the trace writes of one run: every one starts with an UPDATE of its
+    ``run_trace`` row (a row lock on PostgreSQL, the write lock at once on SQLite), so they
+    take their locks in one order and never deadlock; the row is made if missing."""
     locked = session.execute(
         update(models.RunTrace).where(models.RunTrace.run_id == run_id).values(updated_at=utcnow())
     )
