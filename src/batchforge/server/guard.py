@@ -87,8 +87,12 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 
 def _json_content(content_type: str | None, operation: _Operation | None) -> bool:
+    """Whether the route will parse the body as JSON: only operations that declare a JSON
+    body (a streamed upload of a ``.json`` file is never buffered or parsed here)."""
+    if operation is None or not operation.json_body:
+        return False
     if content_type is None or not content_type.strip():
-        return operation is not None and operation.json_body
+        return True
     kind = content_type.split(";", 1)[0].strip().lower()
     return kind.startswith("application/") and (kind.endswith("/json") or kind.endswith("+json"))
 
