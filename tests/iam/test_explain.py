@@ -157,11 +157,18 @@ def test_extras_and_uncatalogued_actions() -> None:
 def limited_user(aws: LocalAws) -> Iterator[tuple[str, str]]:
     """A user allowed only to describe job queues; the emulator's auth on for the test.
 
-    (The emulator compares Batch actions lower-cased and case-sensitively: the policy spells the
-    action in lower case, which IAM accepts too.)"""
+    (Emulator releases compare Batch actions case-sensitively, some against the lower-cased
+    name, later ones against the documented one: the policy spells the action both ways, which
+    IAM, comparing actions case-insensitively, reads as the same action.)"""
     policy = {
         "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Action": "batch:describejobqueues", "Resource": "*"}],
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": ["batch:DescribeJobQueues", "batch:describejobqueues"],
+                "Resource": "*",
+            }
+        ],
     }
     user = aws.create_demo_user(json.dumps(policy))
     aws.set_auth(True)
