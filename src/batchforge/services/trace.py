@@ -456,12 +456,14 @@ def progress(
 def _lock(session: Session, run_id: str) -> None:
     """Serialise the trace writes of one run: every one starts with an UPDATE of its
     ``run_trace`` row (a row lock on PostgreSQL, the write lock at once on SQLite), so they
-    take their locks in one order and never deadlock; the row is made if missing."""
-    locked = session.execute(
+    take their locks in one order and never deadlock.  A missing row is made first (an
+    INSERT that waits for a concurrent one, then the UPDATE again takes the lock)."""
+    statement = (
         update(models.RunTrace).where(models.RunTrace.run_id == run_id).values(updated_at=utcnow())
     )
-    if locked.rowcount == 0:  # type: ignore[attr-defined]
+    if session.execute(statement).rowcount == 0:  # type: ignore[attr-defined]
         _insert_ignore(session, models.RunTrace, [{"run_id": run_id, "process_names": []}])
+        session.execute(statement)
 
 
 def _insert_ignore(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
