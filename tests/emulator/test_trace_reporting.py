@@ -102,7 +102,7 @@ def test_a_launched_run_reports_tasks_progress_and_metrics(
         )
         status = wait_run_end(api, app_ctx, run_id)
         lines = _log(api, run_id)
-        assert status == "SUCCEEDED", lines
+        assert status == "SUCCEEDED", (api.describe_workflow(run_id).messages, lines)
         assert any("Monitor the execution with Seqera Platform" in line for line in lines)
 
         batch = aws.boto_client("batch")
