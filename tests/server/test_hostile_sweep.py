@@ -2,10 +2,10 @@
 OpenAPI document (``/openapi.json``), so routes added later are swept too; then the web UI's
 pages and form posts (tests/server/hostile_ui.py), signed in with a session and CSRF token.
 
-A real ``batchforge server`` process (uvicorn on loopback) on SQLite and on PostgreSQL: about
-2,000 requests with NUL characters, lone surrogates, invalid UTF-8, numbers past 64 bits,
+A real ``batchforge server`` process (uvicorn on loopback) on SQLite and on PostgreSQL: over
+5,000 API and 700 UI requests with NUL characters, lone surrogates, invalid UTF-8, numbers past 64 bits,
 100 KB and 1 MB strings, malformed and deeply nested JSON, wrong types, traversal in paths and
-hostile headers.  Asserted: no answer is a 5xx, no answer carries a traceback, the server is
+hostile headers.  Asserted: no answer is a 5xx, the server logged no unexpected error, it is
 alive afterwards, and resources the sweep never named read back exactly as before while every
 list still answers and shows them (issue #16, item 8).
 """
@@ -46,4 +46,5 @@ def test_hostile_sweep_answers_no_5xx_and_changes_nothing_it_should_not(
         with httpx.Client(base_url=server.url, timeout=60) as http:
             check_consistent(http, world, server.token, before)
         log = server.log.read_text(errors="replace")
-        assert "Traceback" not in log, log[-3000:]
+        for crash in ("unexpected error (incident", "web UI error (incident"):  # 500 handlers
+            assert crash not in log, log[log.index(crash) - 200 :][:3000]
