@@ -22,7 +22,9 @@ def test_upgrade_check_downgrade(database_url: str) -> None:
         "organization",
         "workspace",
         "user_account",
-        "workspace_member",
+        "workspace_participant",
+        "org_member",
+        "team",
         "api_token",
         "credentials",
     } <= _tables(database_url)

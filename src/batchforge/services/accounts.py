@@ -1,4 +1,9 @@
-"""Organizations, workspaces, users and API tokens: bootstrap and authentication."""
+"""Organizations, workspaces, users and API tokens: bootstrap, authentication, effective roles.
+
+The effective role of a user in a workspace (:func:`effective_roles`) is the highest of: its
+direct participant role, the roles of its teams that participate, and ``owner`` in every
+workspace of an organization it owns.  ``Principal.roles`` holds exactly that.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +14,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from batchforge.db import models
 from batchforge.db.models import utcnow
 from batchforge.errors import Forbidden, Unauthorized
 from batchforge.services import run_tokens
+from batchforge.services.authz import ROLES
 from batchforge.services.context import AppContext, Principal
 
 TOKEN_PREFIX = "bf_"
@@ -58,10 +64,17 @@ def bootstrap_admin(ctx: AppContext) -> Bootstrap:
         session.add(org)
         session.flush()
         workspace = models.Workspace(org_id=org.id, name=DEFAULT_WORKSPACE, full_name="Default")
-        user = models.User(user_name="admin", email="admin@localhost")
+        user = models.User(user_name="admin", email="admin@localhost", is_admin=True)
         session.add_all([workspace, user])
         session.flush()
-        session.add(models.WorkspaceMember(workspace_id=workspace.id, user_id=user.id))
+        member = models.OrgMember(org_id=org.id, user_id=user.id, role="owner")
+        session.add(member)
+        session.flush()
+        session.add(
+            models.WorkspaceParticipant(
+                workspace_id=workspace.id, member_id=member.id, role="owner"
+            )
+        )
         token = new_token()
         session.add(models.ApiToken(user_id=user.id, name="admin", token_sha256=hash_token(token)))
         user_id, workspace_id = user.id, workspace.id
@@ -92,8 +105,28 @@ def create_workspace(ctx: AppContext, org_name: str, name: str, owner_id: int | 
         session.add(workspace)
         session.flush()
         if owner_id is not None:
-            session.add(models.WorkspaceMember(workspace_id=workspace.id, user_id=owner_id))
+            member_id = ensure_org_member(session, org.id, owner_id)
+            session.add(
+                models.WorkspaceParticipant(
+                    workspace_id=workspace.id, member_id=member_id, role="owner"
+                )
+            )
         return workspace.id
+
+
+def ensure_org_member(session: Session, org_id: int, user_id: int, role: str = "member") -> int:
+    """The id of ``user_id``'s membership of ``org_id``, made (with ``role``) when missing."""
+    member_id = session.scalars(
+        select(models.OrgMember.id).where(
+            models.OrgMember.org_id == org_id, models.OrgMember.user_id == user_id
+        )
+    ).first()
+    if member_id is None:
+        member = models.OrgMember(org_id=org_id, user_id=user_id, role=role)
+        session.add(member)
+        session.flush()
+        member_id = member.id
+    return member_id
 
 
 def create_user(ctx: AppContext, user_name: str) -> tuple[int, str]:
@@ -110,12 +143,70 @@ def create_user(ctx: AppContext, user_name: str) -> tuple[int, str]:
 
 
 def _default_workspace_id(session: Session, user_id: int) -> int | None:
-    return session.scalars(
-        select(models.WorkspaceMember.workspace_id)
-        .where(models.WorkspaceMember.user_id == user_id)
-        .order_by(models.WorkspaceMember.workspace_id)
-        .limit(1)
-    ).first()
+    roles, _ = effective_roles(session, user_id)
+    return min(roles) if roles else None
+
+
+def _higher(first: str | None, second: str) -> str:
+    """The higher of two workspace roles (``authz.ROLES`` is highest first)."""
+    if first is None:
+        return second
+    return first if ROLES.index(first) <= ROLES.index(second) else second
+
+
+def effective_roles(session: Session, user_id: int) -> tuple[dict[int, str], dict[int, str]]:
+    """``(workspace id → effective role, org id → org role)`` of ``user_id``.
+
+    Org owner → ``owner`` of every workspace of the org; otherwise the higher of the direct
+    participant role and the roles of the user's teams that participate."""
+    members = session.execute(
+        select(models.OrgMember.id, models.OrgMember.org_id, models.OrgMember.role).where(
+            models.OrgMember.user_id == user_id
+        )
+    ).all()
+    org_roles = {org_id: role for _, org_id, role in members}
+    member_ids = [member_id for member_id, _, _ in members]
+    roles: dict[int, str] = {}
+    if not member_ids:
+        return roles, org_roles
+    owned = [org_id for org_id, role in org_roles.items() if role == "owner"]
+    if owned:
+        for (workspace_id,) in session.execute(
+            select(models.Workspace.id).where(models.Workspace.org_id.in_(owned))
+        ):
+            roles[workspace_id] = "owner"
+    teams = select(models.TeamMember.team_id).where(models.TeamMember.member_id.in_(member_ids))
+    rows = session.execute(
+        select(models.WorkspaceParticipant.workspace_id, models.WorkspaceParticipant.role).where(
+            or_(
+                models.WorkspaceParticipant.member_id.in_(member_ids),
+                models.WorkspaceParticipant.team_id.in_(teams),
+            )
+        )
+    ).all()
+    for workspace_id, role in rows:
+        roles[workspace_id] = _higher(roles.get(workspace_id), role)
+    return roles, org_roles
+
+
+def _principal(session: Session, user: models.User) -> Principal:
+    roles, org_roles = effective_roles(session, user.id)
+    return Principal(
+        user.id,
+        user.user_name,
+        roles,
+        min(roles) if roles else None,
+        org_roles=org_roles,
+        is_admin=user.is_admin,
+    )
+
+
+def _refuse_disabled(user: models.User) -> None:
+    if user.disabled:
+        raise Unauthorized(
+            f"User '{user.user_name}' is disabled.",
+            hint="An administrator can enable it again ('batchforge users enable').",
+        )
 
 
 def authenticate(ctx: AppContext, token: str | None) -> Principal:
@@ -139,13 +230,14 @@ def authenticate(ctx: AppContext, token: str | None) -> Principal:
         )
     with ctx.db.transaction() as session:
         row = session.execute(
-            select(models.ApiToken.id, models.User.id, models.User.user_name)
+            select(models.ApiToken.id, models.User)
             .join(models.User, models.User.id == models.ApiToken.user_id)
             .where(models.ApiToken.token_sha256 == hash_token(token))
         ).first()
         if row is None:
             raise Unauthorized("Invalid API token.", hint="Check the token, or create a new one.")
-        token_id, user_id, user_name = row
+        token_id, user = row
+        _refuse_disabled(user)
         now = utcnow()
         # Record use at most once a minute: no write per request.
         session.execute(
@@ -157,14 +249,7 @@ def authenticate(ctx: AppContext, token: str | None) -> Principal:
             )
             .values(last_used=now)
         )
-        memberships = session.execute(
-            select(models.WorkspaceMember.workspace_id, models.WorkspaceMember.role).where(
-                models.WorkspaceMember.user_id == user_id
-            )
-        ).all()
-    roles = {workspace_id: role for workspace_id, role in memberships}
-    default = min(roles) if roles else None
-    return Principal(user_id, user_name, roles, default)
+        return _principal(session, user)
 
 
 def resolve_workspace(principal: Principal, workspace_id: int | None) -> int:
@@ -192,18 +277,12 @@ def authenticate_token_hash(ctx: AppContext, token_sha256: str) -> Principal:
     ends as soon as its token is deleted.  :class:`Unauthorized` when no token matches.
     """
     with ctx.db.transaction() as session:
-        row = session.execute(
-            select(models.User.id, models.User.user_name)
+        user = session.scalars(
+            select(models.User)
             .join(models.ApiToken, models.ApiToken.user_id == models.User.id)
             .where(models.ApiToken.token_sha256 == token_sha256)
         ).first()
-        if row is None:
+        if user is None:
             raise Unauthorized("The session's API token no longer exists; sign in again.")
-        user_id, user_name = row
-        memberships = session.execute(
-            select(models.WorkspaceMember.workspace_id, models.WorkspaceMember.role).where(
-                models.WorkspaceMember.user_id == user_id
-            )
-        ).all()
-    roles = {workspace_id: role for workspace_id, role in memberships}
-    return Principal(user_id, user_name, roles, min(roles) if roles else None)
+        _refuse_disabled(user)
+        return _principal(session, user)

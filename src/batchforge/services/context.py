@@ -40,10 +40,14 @@ class Principal:
     """The authenticated caller: a user and the workspaces it may act in (id → role).
 
     ``run_id`` is set for a run token (``services/run_tokens.py``): the caller is that run's
-    Nextflow, allowed only to report its trace (``user_id`` is then 0)."""
+    Nextflow, allowed only to report its trace (``user_id`` is then 0).  ``roles`` are the
+    *effective* workspace roles (``services/accounts.effective_roles``); ``org_roles`` maps an
+    organization id to ``owner`` | ``member``; ``is_admin`` marks the system administrator."""
 
     user_id: int
     user_name: str
     roles: dict[int, str]
     default_workspace_id: int | None
     run_id: str | None = None
+    org_roles: dict[int, str] = field(default_factory=dict)
+    is_admin: bool = False

@@ -1,8 +1,9 @@
 """SQLAlchemy models, one module per area; every model is re-exported here.
 
 Every resource belongs to a workspace, and every workspace to an organization.  Users reach a
-workspace through a membership.  API tokens are stored as SHA-256 hashes only.  Secret
-material lives only in ``*_encrypted`` columns (see :mod:`batchforge.crypto`).
+workspace as participants (directly or through a team) or as organization owners.  API tokens
+are stored as SHA-256 hashes only.  Secret material lives only in ``*_encrypted`` columns
+(see :mod:`batchforge.crypto`).
 
 A new area adds its module and one import line below, so Alembic sees its tables.
 """
@@ -10,9 +11,12 @@ A new area adds its module and one import line below, so Alembic sees its tables
 from batchforge.db.models.accounts import (
     ApiToken,
     Organization,
+    OrgMember,
+    Team,
+    TeamMember,
     User,
     Workspace,
-    WorkspaceMember,
+    WorkspaceParticipant,
 )
 from batchforge.db.models.base import Base, IdType, UtcDateTime, utcnow
 from batchforge.db.models.compute import ComputeEnv, ForgeResource
@@ -36,6 +40,7 @@ __all__ = [
     "ForgeResource",
     "IdType",
     "Label",
+    "OrgMember",
     "Organization",
     "Pipeline",
     "PipelineSecret",
@@ -48,9 +53,11 @@ __all__ = [
     "RunTrace",
     "ServerMeta",
     "TaskHealth",
+    "Team",
+    "TeamMember",
     "User",
     "UtcDateTime",
     "Workspace",
-    "WorkspaceMember",
+    "WorkspaceParticipant",
     "utcnow",
 ]

@@ -1,10 +1,16 @@
-"""Organizations, workspaces, users, memberships and API tokens."""
+"""Organizations, workspaces, users, memberships, teams, participants and API tokens.
+
+Seqera's model: a user belongs to an organization as a *member* (role ``owner`` or
+``member``); an organization's members form *teams*; a workspace's *participants* are members
+(directly) or teams, each with a workspace role.  The effective role of a user in a workspace
+is computed in ``services/accounts.py`` (org owner → owner; direct and team roles combine).
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from batchforge.db.models.base import Base, IdType, UtcDateTime, utcnow
@@ -31,6 +37,9 @@ class Workspace(Base):
 
 
 class User(Base):
+    """A user; ``is_admin`` is the system administrator (the bootstrap admin), who manages
+    users; a ``disabled`` user's tokens are refused."""
+
     __tablename__ = "user_account"
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
@@ -38,20 +47,72 @@ class User(Base):
     email: Mapped[str] = mapped_column(String(255), default="")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     last_access: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
-class WorkspaceMember(Base):
-    """A user's role in a workspace: owner, admin, maintain, launch or view."""
+class OrgMember(Base):
+    """A user in an organization: role ``owner`` or ``member`` (Seqera's ``memberId``)."""
 
-    __tablename__ = "workspace_member"
+    __tablename__ = "org_member"
+    __table_args__ = (UniqueConstraint("org_id", "user_id", name="uq_org_member_org_user"),)
 
-    workspace_id: Mapped[int] = mapped_column(
-        ForeignKey("workspace.id", ondelete="CASCADE"), primary_key=True
-    )
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(
-        ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True, index=True
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
     )
-    role: Mapped[str] = mapped_column(String(16), default="owner")
+    role: Mapped[str] = mapped_column(String(16), default="member")
+
+
+class Team(Base):
+    """A named group of an organization's members."""
+
+    __tablename__ = "team"
+    __table_args__ = (UniqueConstraint("org_id", "name", name="uq_team_org_name"),)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(40))
+    description: Mapped[str] = mapped_column(String(250), default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class TeamMember(Base):
+    """An organization member in a team."""
+
+    __tablename__ = "team_member"
+
+    team_id: Mapped[int] = mapped_column(
+        ForeignKey("team.id", ondelete="CASCADE"), primary_key=True
+    )
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("org_member.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class WorkspaceParticipant(Base):
+    """A workspace participant: an org member (``member_id``) or a team (``team_id``), with a
+    workspace role (owner, admin, maintain, launch, connect, view)."""
+
+    __tablename__ = "workspace_participant"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "member_id", name="uq_workspace_participant_member"),
+        UniqueConstraint("workspace_id", "team_id", name="uq_workspace_participant_team"),
+        CheckConstraint("(member_id IS NULL) <> (team_id IS NULL)", name="member_or_team"),
+    )
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(
+        ForeignKey("workspace.id", ondelete="CASCADE"), index=True
+    )
+    member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("org_member.id", ondelete="CASCADE"), index=True
+    )
+    team_id: Mapped[int | None] = mapped_column(
+        ForeignKey("team.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[str] = mapped_column(String(16))
 
 
 class ApiToken(Base):
