@@ -15,6 +15,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from batchforge.client import BatchforgeClient
+from batchforge.db import models
 from batchforge.local_aws import WORK_BUCKET
 from batchforge.services import run_tokens
 from tests.factories import keys_credentials
@@ -220,3 +221,33 @@ def test_a_launched_runs_task_log_and_files(page: Page, ui: UiServer) -> None:
     path = download.value.path()
     assert path is not None and Path(path).read_bytes() == b"task stdout\n"
     Visits().shot(page, "54-task-log")
+
+
+def test_cost_and_why_a_task_waits(page: Page, ui: UiServer, feed: TraceFeed) -> None:
+    """What batchforge adds beyond Seqera reaches the page: the run's cost estimate in the
+    cards, a cost column, and why a task still waits (rows as the tracker's health step
+    writes them: ``services/run_health.py``, ``services/run_costs.py``)."""
+    run = feed.create()
+    feed.begin(run)
+    feed.progress(run, workload(6, lambda i: "SUBMITTED" if i == 6 else "COMPLETED"))
+    reason = "asks 64 CPUs; the largest instance type this environment allows has 16"
+    with ui.ctx.db.transaction() as session:
+        session.add(models.RunHealth(run_id=run.run_id, cost=1.25, cost_tasks=5))
+        for task_id in range(1, 6):
+            session.add(models.TaskHealth(run_id=run.run_id, task_id=task_id, cost=0.25))
+        session.add(
+            models.TaskHealth(
+                run_id=run.run_id, task_id=6, waiting_reason=reason, waiting_blocked=True
+            )
+        )
+    sign_in(page, ui.token)
+    page.goto(f"/ui/runs/{run.run_id}")
+    expect(_card(page, "Cost")).to_have_text("$1.25")
+    table = page.locator("#run-tasks")
+    expect(table.locator("th", has_text="Cost")).to_have_count(1)
+    expect(table.locator("tbody tr").first.locator("td").last).to_have_text("$0.2500")
+    waiting = table.locator("tbody tr", has=page.get_by_role("link", name=re.compile(r"^6 ")))
+    expect(waiting).to_contain_text(reason)
+    waiting.get_by_role("link", name=re.compile(r"^6 ")).click()
+    expect(page.locator(".notice-warn")).to_contain_text(f"Why it waits: {reason}")
+    Visits().shot(page, "55-task-waiting")
