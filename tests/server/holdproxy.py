@@ -58,6 +58,13 @@ def operation_of(method: str, path: str, headers: dict[str, str], body: bytes) -
     return f"{service}:{method} {route}"
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """A killed server resets its connections: not worth a traceback on stderr."""
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass
+
+
 class HoldingProxy:
     """Start with :meth:`start` (or as a context manager); the server's endpoint is ``url``."""
 
@@ -66,12 +73,13 @@ class HoldingProxy:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.seen: list[str] = []
+        self.seen_at: list[tuple[float, str]] = []  # (time.monotonic(), operation)
         self._armed: str | None = None
         self._held = threading.Event()
         self._release = threading.Event()
         self._lock = threading.Lock()
         self._http = httpx.Client(base_url=target_url, timeout=120)
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), self._handler())
+        self._server = _QuietServer(("127.0.0.1", self.port), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -96,7 +104,6 @@ class HoldingProxy:
         with self._lock:
             self._armed = operation.lower()
             self._held.clear()
-            self._release.clear()
 
     def wait_held(
         self, timeout: float = 180.0, failed: Callable[[], str | None] = lambda: None
@@ -109,17 +116,31 @@ class HoldingProxy:
             if why is not None or time.monotonic() > deadline:
                 raise AssertionError(f"no {self._armed} request ({why}); seen: {self.seen}")
 
+    def first_after(self, since: float, operations: tuple[str, ...]) -> float | None:
+        """When the first request of one of ``operations`` (``service:operation``, or a
+        ``service:`` prefix) came after ``since`` (``time.monotonic()``); None if none yet."""
+        wanted = tuple(op.lower() for op in operations)
+        with self._lock:
+            for at, operation in self.seen_at:
+                if at >= since and operation.startswith(wanted):
+                    return at
+        return None
+
     def release(self) -> None:
         """Drop the held answer (its connection is closed without one)."""
         self._release.set()
 
-    def _take(self, operation: str) -> bool:
+    def _take(self, operation: str) -> threading.Event | None:
+        """Record ``operation``; when it is the armed one, the event its held answer waits
+        on (one per held request: a later :meth:`hold` never frees it)."""
         with self._lock:
             self.seen.append(operation)
+            self.seen_at.append((time.monotonic(), operation))
             if self._armed is not None and operation == self._armed:
                 self._armed = None
-                return True
-            return False
+                self._release = threading.Event()
+                return self._release
+            return None
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         proxy = self
@@ -142,9 +163,9 @@ class HoldingProxy:
                     content=body,
                     headers={k: v for k, v in headers.items() if k not in _HOP and k != "host"},
                 )
-                if held:
+                if held is not None:
                     proxy._held.set()
-                    proxy._release.wait()
+                    held.wait()
                     self.close_connection = True
                     return
                 self.send_response(upstream.status_code)
