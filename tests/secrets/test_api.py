@@ -100,7 +100,7 @@ def test_a_missing_or_empty_value_is_refused(api: BatchforgeClient) -> None:
     assert too_big.value.field == "value" and "65536" in too_big.value.message
 
 
-def test_another_workspace_is_forbidden(api: BatchforgeClient) -> None:
+def test_another_workspace_is_not_found(api: BatchforgeClient) -> None:
     with pytest.raises(ApiError) as error:
         api.request("GET", "/pipeline-secrets", params={"workspaceId": 999_999}, workspace=False)
-    assert error.value.status == 403
+    assert error.value.status == 404

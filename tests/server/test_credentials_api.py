@@ -225,11 +225,12 @@ def test_resource_of_another_workspace_is_404(
         assert caught.value.status == 404
 
 
-def test_workspace_without_membership_is_403(api: BatchforgeClient, app_ctx: AppContext) -> None:
+def test_workspace_without_membership_is_404(api: BatchforgeClient, app_ctx: AppContext) -> None:
+    """A workspace the caller is not in answers as one that does not exist (services/authz)."""
     foreign_ws = accounts.create_workspace(app_ctx, "other-org", "private", owner_id=None)
     with pytest.raises(ApiError) as caught:
         api.request("GET", "/credentials", params={"workspaceId": foreign_ws})
-    assert caught.value.status == 403
+    assert caught.value.status == 404 and caught.value.field == "workspaceId"
 
 
 def test_update_rename_and_rotate_keys(

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
 
 from batchforge.errors import Forbidden, Unauthorized
-from batchforge.services import accounts
+from batchforge.services import accounts, authz
 from batchforge.services.context import AppContext, Principal
 from batchforge.services.pipeline_secrets import Owner
 
@@ -73,21 +74,29 @@ def get_workspace_id(
     principal: CurrentPrincipal,
     workspaceId: Annotated[int | None, Query(description="Workspace numeric identifier")] = None,
 ) -> int:
-    return accounts.resolve_workspace(principal, workspaceId)
+    """The workspace a request acts in, for a route needing only to see it (``workspace:read``:
+    every participant).  Routes needing more declare ``authz.needs(permission)`` instead."""
+    workspace_id = authz.acting_workspace(principal, workspaceId)
+    authz.require(principal, workspace_id, authz.Permission.WORKSPACE_READ)
+    return workspace_id
 
 
 WorkspaceId = Annotated[int, Depends(get_workspace_id)]
 
 
-def get_secret_owner(
-    principal: CurrentPrincipal,
-    workspaceId: Annotated[int | None, Query(description="Workspace numeric identifier")] = None,
-) -> Owner:
-    """Seqera's secret contexts: ``?workspaceId`` → that workspace's secrets (members only);
-    none → the caller's own user secrets."""
-    if workspaceId is None:
-        return Owner(user_id=principal.user_id)
-    return Owner(workspace_id=accounts.resolve_workspace(principal, workspaceId))
+def secret_owner(permission: authz.Permission) -> Callable[..., Owner]:
+    """The dependency of a ``/pipeline-secrets`` route: Seqera's secret contexts.
+    ``?workspaceId`` → that workspace's secrets, with ``permission`` there (:mod:`authz`);
+    none → the caller's own user secrets (no workspace role involved)."""
 
+    def authorised_owner(
+        principal: CurrentPrincipal,
+        workspaceId: authz.WorkspaceQuery = None,
+    ) -> Owner:
+        if workspaceId is None:
+            return Owner(user_id=principal.user_id)
+        authz.require(principal, workspaceId, permission)
+        return Owner(workspace_id=workspaceId)
 
-SecretOwner = Annotated[Owner, Depends(get_secret_owner)]
+    authorised_owner.permission = permission  # type: ignore[attr-defined]
+    return authorised_owner

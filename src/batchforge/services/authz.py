@@ -13,8 +13,6 @@ permission gets 403 naming the permission.  Background work (trackers, the forge
 receiver's run tokens) does not pass through here.
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable
 from enum import StrEnum
 from typing import Annotated
@@ -239,7 +237,9 @@ def needs(permission_name: Permission | str) -> Callable[..., int]:
     workspace from ``?workspaceId`` (or the caller's default one), applies :func:`require`
     and returns the workspace id.  Use it as
     ``workspace_id: Annotated[int, Depends(needs(Permission.PIPELINE_READ))]``.
-    An unknown permission name fails at import time, not at request time.
+    An unknown permission name fails at import time, not at request time.  (This module
+    evaluates annotations eagerly — no ``from __future__ import annotations`` — so FastAPI
+    sees the real types of the dependency defined here.)
     """
     from fastapi import Depends
 

@@ -23,7 +23,7 @@ from starlette.responses import RedirectResponse, Response
 
 from batchforge.errors import BatchforgeError, Unauthorized
 from batchforge.schemas import text
-from batchforge.services import accounts
+from batchforge.services import accounts, authz
 from batchforge.services.context import AppContext, Principal
 from batchforge.web import render
 from batchforge.web import session as web_session
@@ -89,6 +89,19 @@ def checked_header(request: Request) -> None:
 
 
 CurrentViewer = Annotated[Viewer, Depends(current_viewer)]
+
+
+def viewer_needs(permission: authz.Permission) -> Callable[..., Viewer]:
+    """The UI's dependency for a page or form that needs ``permission`` in the viewer's
+    workspace (:mod:`batchforge.services.authz` decides; 403/404 become error pages).  Use as
+    ``viewer: Annotated[Viewer, Depends(viewer_needs(Permission.X))]``."""
+
+    def authorised_viewer(viewer: CurrentViewer) -> Viewer:
+        authz.require(viewer.principal, viewer.workspace_id, permission)
+        return viewer
+
+    authorised_viewer.permission = permission  # type: ignore[attr-defined]
+    return authorised_viewer
 CheckedForm = Annotated[FormData, Depends(checked_form)]
 
 

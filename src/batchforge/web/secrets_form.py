@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from batchforge.services import pipeline_secrets
+from batchforge.services import authz, pipeline_secrets
+from batchforge.services.authz import Permission
 from batchforge.services.context import AppContext
 from batchforge.services.pipeline_secrets import Owner
 
@@ -15,10 +16,14 @@ if TYPE_CHECKING:
 SCOPES = ("workspace", "user")
 
 
-def owner_for(viewer: Viewer, scope: str) -> Owner:
-    """The secrets' owner: the viewer's workspace, or the viewer (``scope == "user"``)."""
+def owner_for(
+    viewer: Viewer, scope: str, permission: Permission = Permission.PIPELINE_SECRETS_READ
+) -> Owner:
+    """The secrets' owner: the viewer's workspace (where the viewer needs ``permission``,
+    :mod:`batchforge.services.authz`), or the viewer (``scope == "user"``, no role involved)."""
     if scope == "user":
         return Owner(user_id=viewer.principal.user_id)
+    authz.require(viewer.principal, viewer.workspace_id, permission)
     return Owner(workspace_id=viewer.workspace_id)
 
 

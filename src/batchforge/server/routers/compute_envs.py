@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
 
 from batchforge.schemas.compute_envs import (
     CreateComputeEnvRequest,
@@ -11,10 +13,15 @@ from batchforge.schemas.compute_envs import (
     ListComputeEnvsResponse,
     UpdateComputeEnvRequest,
 )
-from batchforge.server.deps import Ctx, WorkspaceId
+from batchforge.server.deps import Ctx
 from batchforge.services import compute_envs as service
+from batchforge.services.authz import Permission, needs
 
 router = APIRouter(prefix="/compute-envs", tags=["compute-envs"])
+
+CanRead = Annotated[int, Depends(needs(Permission.COMPUTE_ENVIRONMENT_READ))]
+CanWrite = Annotated[int, Depends(needs(Permission.COMPUTE_ENVIRONMENT_WRITE))]
+CanDelete = Annotated[int, Depends(needs(Permission.COMPUTE_ENVIRONMENT_DELETE))]
 
 
 def _wake_worker(request: Request) -> None:
@@ -25,14 +32,14 @@ def _wake_worker(request: Request) -> None:
 
 @router.get("", response_model=ListComputeEnvsResponse)
 def list_compute_envs(
-    ctx: Ctx, workspace_id: WorkspaceId, status: str | None = None
+    ctx: Ctx, workspace_id: CanRead, status: str | None = None
 ) -> ListComputeEnvsResponse:
     return ListComputeEnvsResponse(computeEnvs=service.list_all(ctx, workspace_id, status))
 
 
 @router.post("", response_model=CreateComputeEnvResponse)
 def create_compute_env(
-    request: Request, ctx: Ctx, workspace_id: WorkspaceId, body: CreateComputeEnvRequest
+    request: Request, ctx: Ctx, workspace_id: CanWrite, body: CreateComputeEnvRequest
 ) -> CreateComputeEnvResponse:
     ce_id = service.create(ctx, workspace_id, body.computeEnv, body.labelIds)
     _wake_worker(request)
@@ -40,7 +47,7 @@ def create_compute_env(
 
 
 @router.get("/validate", status_code=204, response_class=Response)
-def validate_name(ctx: Ctx, workspace_id: WorkspaceId, name: str) -> Response:
+def validate_name(ctx: Ctx, workspace_id: CanRead, name: str) -> Response:
     from batchforge.errors import InvalidInput
     from batchforge.services.compute_validation import NAME
 
@@ -52,14 +59,14 @@ def validate_name(ctx: Ctx, workspace_id: WorkspaceId, name: str) -> Response:
 
 @router.get("/{computeEnvId}", response_model=DescribeComputeEnvResponse)
 def describe_compute_env(
-    ctx: Ctx, workspace_id: WorkspaceId, computeEnvId: str
+    ctx: Ctx, workspace_id: CanRead, computeEnvId: str
 ) -> DescribeComputeEnvResponse:
     return DescribeComputeEnvResponse(computeEnv=service.describe(ctx, workspace_id, computeEnvId))
 
 
 @router.put("/{computeEnvId}", status_code=204, response_class=Response)
 def update_compute_env(
-    ctx: Ctx, workspace_id: WorkspaceId, computeEnvId: str, body: UpdateComputeEnvRequest
+    ctx: Ctx, workspace_id: CanWrite, computeEnvId: str, body: UpdateComputeEnvRequest
 ) -> Response:
     service.update_env(ctx, workspace_id, computeEnvId, body)
     return Response(status_code=204)
@@ -69,7 +76,7 @@ def update_compute_env(
 def delete_compute_env(
     request: Request,
     ctx: Ctx,
-    workspace_id: WorkspaceId,
+    workspace_id: CanDelete,
     computeEnvId: str,
     force: bool = False,
     preserveResources: bool | None = None,
@@ -81,7 +88,7 @@ def delete_compute_env(
 
 @router.post("/{computeEnvId}/retry", status_code=204, response_class=Response)
 def retry_compute_env(
-    request: Request, ctx: Ctx, workspace_id: WorkspaceId, computeEnvId: str
+    request: Request, ctx: Ctx, workspace_id: CanWrite, computeEnvId: str
 ) -> Response:
     """Try failed Forge work again now (batchforge's own action: Seqera has none)."""
     service.retry(ctx, workspace_id, computeEnvId)
@@ -90,26 +97,26 @@ def retry_compute_env(
 
 
 @router.post("/{computeEnvId}/disable", status_code=204, response_class=Response)
-def disable_compute_env(ctx: Ctx, workspace_id: WorkspaceId, computeEnvId: str) -> Response:
+def disable_compute_env(ctx: Ctx, workspace_id: CanWrite, computeEnvId: str) -> Response:
     service.set_status(ctx, workspace_id, computeEnvId, "DISABLED")
     return Response(status_code=204)
 
 
 @router.post("/{computeEnvId}/enable", status_code=204, response_class=Response)
-def enable_compute_env(ctx: Ctx, workspace_id: WorkspaceId, computeEnvId: str) -> Response:
+def enable_compute_env(ctx: Ctx, workspace_id: CanWrite, computeEnvId: str) -> Response:
     service.set_status(ctx, workspace_id, computeEnvId, "AVAILABLE")
     return Response(status_code=204)
 
 
 @router.post("/{computeEnvId}/primary", status_code=204, response_class=Response)
-def make_primary(ctx: Ctx, workspace_id: WorkspaceId, computeEnvId: str) -> Response:
+def make_primary(ctx: Ctx, workspace_id: CanWrite, computeEnvId: str) -> Response:
     service.make_primary(ctx, workspace_id, computeEnvId)
     return Response(status_code=204)
 
 
 @router.post("/{computeEnvId}/validate", response_model=DescribeComputeEnvResponse)
 def validate_compute_env(
-    ctx: Ctx, workspace_id: WorkspaceId, computeEnvId: str, force: bool = False
+    ctx: Ctx, workspace_id: CanWrite, computeEnvId: str, force: bool = False
 ) -> DescribeComputeEnvResponse:
     return DescribeComputeEnvResponse(
         computeEnv=service.validate_env(ctx, workspace_id, computeEnvId)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Response
 
 from batchforge.schemas.credentials import (
     CreateCredentialsRequest,
@@ -12,15 +14,20 @@ from batchforge.schemas.credentials import (
     UpdateCredentialsRequest,
     ValidateCredentialsResponse,
 )
-from batchforge.server.deps import Ctx, WorkspaceId
+from batchforge.server.deps import Ctx
 from batchforge.services import credentials as service
+from batchforge.services.authz import Permission, needs
 
 router = APIRouter(prefix="/credentials", tags=["credentials"])
+
+CanRead = Annotated[int, Depends(needs(Permission.CREDENTIALS_READ))]
+CanWrite = Annotated[int, Depends(needs(Permission.CREDENTIALS_WRITE))]
+CanDelete = Annotated[int, Depends(needs(Permission.CREDENTIALS_DELETE))]
 
 
 @router.get("", response_model=ListCredentialsResponse)
 def list_credentials(
-    ctx: Ctx, workspace_id: WorkspaceId, platformId: str | None = None
+    ctx: Ctx, workspace_id: CanRead, platformId: str | None = None
 ) -> ListCredentialsResponse:
     items = service.list_all(ctx, workspace_id)
     if platformId and platformId not in ("aws", "aws-batch"):
@@ -31,7 +38,7 @@ def list_credentials(
 @router.post("", response_model=CreateCredentialsResponse)
 def create_credentials(
     ctx: Ctx,
-    workspace_id: WorkspaceId,
+    workspace_id: CanWrite,
     body: CreateCredentialsRequest,
     useExternalId: bool = False,
 ) -> CreateCredentialsResponse:
@@ -41,7 +48,7 @@ def create_credentials(
 
 @router.get("/{credentialsId}", response_model=DescribeCredentialsResponse)
 def describe_credentials(
-    ctx: Ctx, workspace_id: WorkspaceId, credentialsId: str
+    ctx: Ctx, workspace_id: CanRead, credentialsId: str
 ) -> DescribeCredentialsResponse:
     return DescribeCredentialsResponse(
         credentials=service.describe(ctx, workspace_id, credentialsId)
@@ -51,7 +58,7 @@ def describe_credentials(
 @router.put("/{credentialsId}", status_code=204, response_class=Response)
 def update_credentials(
     ctx: Ctx,
-    workspace_id: WorkspaceId,
+    workspace_id: CanWrite,
     credentialsId: str,
     body: UpdateCredentialsRequest,
     useExternalId: bool = False,
@@ -62,7 +69,7 @@ def update_credentials(
 
 @router.delete("/{credentialsId}", status_code=204, response_class=Response)
 def delete_credentials(
-    ctx: Ctx, workspace_id: WorkspaceId, credentialsId: str, checked: bool = False
+    ctx: Ctx, workspace_id: CanDelete, credentialsId: str, checked: bool = False
 ) -> Response:
     service.delete(ctx, workspace_id, credentialsId)
     return Response(status_code=204)
@@ -70,6 +77,6 @@ def delete_credentials(
 
 @router.post("/{credentialsId}/validate", response_model=ValidateCredentialsResponse)
 def validate_credentials(
-    ctx: Ctx, workspace_id: WorkspaceId, credentialsId: str, force: bool = False
+    ctx: Ctx, workspace_id: CanWrite, credentialsId: str, force: bool = False
 ) -> ValidateCredentialsResponse:
     return service.validate(ctx, workspace_id, credentialsId)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from starlette.convertors import Convertor, register_url_convertor
 
@@ -31,9 +31,10 @@ from batchforge.schemas.data_links import (
     DataLinkUpdateRequest,
     DataLinkUploadResult,
 )
-from batchforge.server.deps import Ctx, WorkspaceId
+from batchforge.server.deps import Ctx
 from batchforge.services import data_link_content as content
 from batchforge.services import data_links as service
+from batchforge.services.authz import Permission, needs
 
 
 class AnyPathConvertor(Convertor[str]):
@@ -52,13 +53,20 @@ class AnyPathConvertor(Convertor[str]):
 register_url_convertor("anypath", AnyPathConvertor())
 router = APIRouter(prefix="/data-links", tags=["data-links"])
 
+CanRead = Annotated[int, Depends(needs(Permission.DATA_LINK_READ))]
+CanWrite = Annotated[int, Depends(needs(Permission.DATA_LINK_WRITE))]
+CanDelete = Annotated[int, Depends(needs(Permission.DATA_LINK_DELETE))]
+CanReadObjects = Annotated[int, Depends(needs(Permission.DATA_LINK_OBJECT_READ))]
+CanWriteObjects = Annotated[int, Depends(needs(Permission.DATA_LINK_OBJECT_WRITE))]
+CanDeleteObjects = Annotated[int, Depends(needs(Permission.DATA_LINK_OBJECT_DELETE))]
+
 CredentialsId = Annotated[str | None, Query(description="Credentials string identifier")]
 
 
 @router.get("", response_model=DataLinksListResponse)
 def list_data_links(
     ctx: Ctx,
-    workspace_id: WorkspaceId,
+    workspace_id: CanRead,
     credentialsId: CredentialsId = None,
     search: str | None = None,
     visibility: str | None = None,
@@ -77,35 +85,33 @@ def list_data_links(
 
 
 @router.post("", response_model=DataLinkDto)
-def create_data_link(
-    ctx: Ctx, workspace_id: WorkspaceId, body: DataLinkCreateRequest
-) -> DataLinkDto:
+def create_data_link(ctx: Ctx, workspace_id: CanWrite, body: DataLinkCreateRequest) -> DataLinkDto:
     return service.create(ctx, workspace_id, body)
 
 
 @router.get("/cache/refresh", response_model=DataLinkCacheRefreshResponse)
 def refresh_cache(
-    ctx: Ctx, workspace_id: WorkspaceId, credentialsId: CredentialsId = None
+    ctx: Ctx, workspace_id: CanRead, credentialsId: CredentialsId = None
 ) -> DataLinkCacheRefreshResponse:
     return service.refresh(ctx, workspace_id, credentialsId)
 
 
 @router.get("/{dataLinkId}", response_model=DataLinkResponse)
 def describe_data_link(
-    ctx: Ctx, workspace_id: WorkspaceId, dataLinkId: str, credentialsId: CredentialsId = None
+    ctx: Ctx, workspace_id: CanRead, dataLinkId: str, credentialsId: CredentialsId = None
 ) -> DataLinkResponse:
     return DataLinkResponse(dataLink=service.describe(ctx, workspace_id, dataLinkId))
 
 
 @router.put("/{dataLinkId}", response_model=DataLinkDto)
 def update_data_link(
-    ctx: Ctx, workspace_id: WorkspaceId, dataLinkId: str, body: DataLinkUpdateRequest
+    ctx: Ctx, workspace_id: CanWrite, dataLinkId: str, body: DataLinkUpdateRequest
 ) -> DataLinkDto:
     return service.update(ctx, workspace_id, dataLinkId, body)
 
 
 @router.delete("/{dataLinkId}", status_code=204, response_class=Response)
-def delete_data_link(ctx: Ctx, workspace_id: WorkspaceId, dataLinkId: str) -> Response:
+def delete_data_link(ctx: Ctx, workspace_id: CanDelete, dataLinkId: str) -> Response:
     service.delete(ctx, workspace_id, dataLinkId)
     return Response(status_code=204)
 
@@ -114,7 +120,7 @@ def delete_data_link(ctx: Ctx, workspace_id: WorkspaceId, dataLinkId: str) -> Re
 @router.get("/{dataLinkId}/browse/{path:anypath}", response_model=DataLinkContentResponse)
 def browse(
     ctx: Ctx,
-    workspace_id: WorkspaceId,
+    workspace_id: CanReadObjects,
     dataLinkId: str,
     path: str = "",
     credentialsId: CredentialsId = None,
@@ -137,7 +143,7 @@ def browse(
 @router.get("/{dataLinkId}/browse-tree", response_model=DataLinkContentTreeListResponse)
 def browse_tree(
     ctx: Ctx,
-    workspace_id: WorkspaceId,
+    workspace_id: CanReadObjects,
     dataLinkId: str,
     credentialsId: CredentialsId = None,
     paths: Annotated[list[str] | None, Query()] = None,
@@ -148,7 +154,7 @@ def browse_tree(
 @router.delete("/{dataLinkId}/content", response_model=DataLinkDeleteItemResponse)
 def delete_content(
     ctx: Ctx,
-    workspace_id: WorkspaceId,
+    workspace_id: CanDeleteObjects,
     dataLinkId: str,
     body: DataLinkDeleteItemRequest,
     credentialsId: CredentialsId = None,
@@ -159,7 +165,7 @@ def delete_content(
 @router.get("/{dataLinkId}/download/{filePath:anypath}", response_class=StreamingResponse)
 def download(
     ctx: Ctx,
-    workspace_id: WorkspaceId,
+    workspace_id: CanReadObjects,
     dataLinkId: str,
     filePath: str,
     credentialsId: CredentialsId = None,
@@ -177,7 +183,7 @@ def download(
 @router.get("/{dataLinkId}/preview/{filePath:anypath}", response_class=Response)
 def preview(
     ctx: Ctx,
-    workspace_id: WorkspaceId,
+    workspace_id: CanReadObjects,
     dataLinkId: str,
     filePath: str,
     credentialsId: CredentialsId = None,
@@ -196,7 +202,7 @@ def preview(
 @router.get("/{dataLinkId}/generate-download-url", response_model=DataLinkDownloadUrlResponse)
 def generate_download_url(
     ctx: Ctx,
-    workspace_id: WorkspaceId,
+    workspace_id: CanReadObjects,
     dataLinkId: str,
     filePath: str | None = None,
     credentialsId: CredentialsId = None,
@@ -209,7 +215,7 @@ def generate_download_url(
 @router.get("/{dataLinkId}/script/download", response_model=DataLinkDownloadScriptResponse)
 def download_script(
     ctx: Ctx,
-    workspace_id: WorkspaceId,
+    workspace_id: CanReadObjects,
     dataLinkId: str,
     credentialsId: CredentialsId = None,
     dirs: Annotated[list[str] | None, Query()] = None,
@@ -227,7 +233,7 @@ UploadOrFinish = DataLinkFinishMultiPartUploadRequest | DataLinkMultiPartUploadR
 @router.post("/{dataLinkId}/upload/finish/{dirPath:anypath}", response_model=None)
 def finish_upload(
     ctx: Ctx,
-    workspace_id: WorkspaceId,
+    workspace_id: CanWriteObjects,
     dataLinkId: str,
     body: UploadOrFinish,
     dirPath: str = "",
@@ -248,7 +254,7 @@ UploadResponse = DataLinkMultiPartUploadResponse
 @router.post("/{dataLinkId}/upload/{dirPath:anypath}", response_model=UploadResponse)
 def start_upload(
     ctx: Ctx,
-    workspace_id: WorkspaceId,
+    workspace_id: CanWriteObjects,
     dataLinkId: str,
     body: DataLinkMultiPartUploadRequest,
     dirPath: str = "",
@@ -262,7 +268,7 @@ def start_upload(
 async def upload_content(
     request: Request,
     ctx: Ctx,
-    workspace_id: WorkspaceId,
+    workspace_id: CanWriteObjects,
     dataLinkId: str,
     filePath: str,
     credentialsId: CredentialsId = None,
@@ -286,7 +292,7 @@ async def upload_content(
 @router.post("/{dataLinkId}/folder/{dirPath:anypath}", response_model=DataLinkFolderResponse)
 def create_folder(
     ctx: Ctx,
-    workspace_id: WorkspaceId,
+    workspace_id: CanWriteObjects,
     dataLinkId: str,
     dirPath: str,
     credentialsId: CredentialsId = None,

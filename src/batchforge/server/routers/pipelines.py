@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
 
 from batchforge.schemas.pipelines import (
     CreatePipelineRequest,
@@ -14,16 +16,23 @@ from batchforge.schemas.pipelines import (
     UpdatePipelineResponse,
 )
 from batchforge.schemas.workflows import SubmitWorkflowLaunchRequest, SubmitWorkflowLaunchResponse
-from batchforge.server.deps import Ctx, CurrentPrincipal, WorkspaceId
+from batchforge.server.deps import Ctx, CurrentPrincipal
 from batchforge.server.routers.workflows import wake_tracker
 from batchforge.services import pipelines as service
+from batchforge.services.authz import Permission, needs
 
 router = APIRouter(prefix="/pipelines", tags=["pipelines"])
+
+CanRead = Annotated[int, Depends(needs(Permission.PIPELINE_READ))]
+CanWrite = Annotated[int, Depends(needs(Permission.PIPELINE_WRITE))]
+CanDelete = Annotated[int, Depends(needs(Permission.PIPELINE_DELETE))]
+CanReadLaunch = Annotated[int, Depends(needs(Permission.LAUNCH_READ))]
+CanLaunch = Annotated[int, Depends(needs(Permission.WORKFLOW_EXECUTE))]
 
 
 @router.get("", response_model=ListPipelinesResponse)
 def list_pipelines(
-    ctx: Ctx, workspace_id: WorkspaceId, max: int = 50, offset: int = 0, search: str | None = None
+    ctx: Ctx, workspace_id: CanRead, max: int = 50, offset: int = 0, search: str | None = None
 ) -> ListPipelinesResponse:
     items, total = service.list_all(ctx, workspace_id, search, max, offset)
     return ListPipelinesResponse(pipelines=items, totalSize=total)
@@ -31,7 +40,7 @@ def list_pipelines(
 
 @router.post("", response_model=CreatePipelineResponse)
 def create_pipeline(
-    ctx: Ctx, principal: CurrentPrincipal, workspace_id: WorkspaceId, body: CreatePipelineRequest
+    ctx: Ctx, principal: CurrentPrincipal, workspace_id: CanWrite, body: CreatePipelineRequest
 ) -> CreatePipelineResponse:
     return CreatePipelineResponse(
         pipeline=service.create(ctx, workspace_id, body, principal.user_name)
@@ -39,15 +48,13 @@ def create_pipeline(
 
 
 @router.get("/{pipelineId}", response_model=DescribePipelineResponse)
-def describe_pipeline(
-    ctx: Ctx, workspace_id: WorkspaceId, pipelineId: int
-) -> DescribePipelineResponse:
+def describe_pipeline(ctx: Ctx, workspace_id: CanRead, pipelineId: int) -> DescribePipelineResponse:
     return DescribePipelineResponse(pipeline=service.describe(ctx, workspace_id, pipelineId))
 
 
 @router.put("/{pipelineId}", response_model=UpdatePipelineResponse)
 def update_pipeline(
-    ctx: Ctx, workspace_id: WorkspaceId, pipelineId: int, body: UpdatePipelineRequest
+    ctx: Ctx, workspace_id: CanWrite, pipelineId: int, body: UpdatePipelineRequest
 ) -> UpdatePipelineResponse:
     return UpdatePipelineResponse(
         pipeline=service.update_pipeline(ctx, workspace_id, pipelineId, body)
@@ -55,14 +62,14 @@ def update_pipeline(
 
 
 @router.delete("/{pipelineId}", status_code=204, response_class=Response)
-def delete_pipeline(ctx: Ctx, workspace_id: WorkspaceId, pipelineId: int) -> Response:
+def delete_pipeline(ctx: Ctx, workspace_id: CanDelete, pipelineId: int) -> Response:
     service.delete(ctx, workspace_id, pipelineId)
     return Response(status_code=204)
 
 
 @router.get("/{pipelineId}/launch", response_model=DescribeLaunchResponse)
 def describe_pipeline_launch(
-    ctx: Ctx, workspace_id: WorkspaceId, pipelineId: int
+    ctx: Ctx, workspace_id: CanReadLaunch, pipelineId: int
 ) -> DescribeLaunchResponse:
     return DescribeLaunchResponse(launch=service.describe_launch(ctx, workspace_id, pipelineId))
 
@@ -72,7 +79,7 @@ def launch_pipeline(
     request: Request,
     ctx: Ctx,
     principal: CurrentPrincipal,
-    workspace_id: WorkspaceId,
+    workspace_id: CanLaunch,
     pipelineId: int,
     body: SubmitWorkflowLaunchRequest | None = None,
 ) -> SubmitWorkflowLaunchResponse:

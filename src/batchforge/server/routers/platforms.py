@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
 
 from batchforge.errors import NotFound
 from batchforge.schemas.platforms import (
@@ -10,10 +12,13 @@ from batchforge.schemas.platforms import (
     ListPlatformsResponse,
     ListRegionsResponse,
 )
-from batchforge.server.deps import Ctx, WorkspaceId
+from batchforge.server.deps import Ctx
 from batchforge.services import platforms as service
+from batchforge.services.authz import Permission, needs
 
 router = APIRouter(prefix="/platforms", tags=["platforms"])
+
+CanRead = Annotated[int, Depends(needs(Permission.PLATFORM_READ))]
 
 
 def _check(platform_id: str) -> None:
@@ -22,12 +27,12 @@ def _check(platform_id: str) -> None:
 
 
 @router.get("", response_model=ListPlatformsResponse)
-def list_platforms(workspace_id: WorkspaceId) -> ListPlatformsResponse:
+def list_platforms(workspace_id: CanRead) -> ListPlatformsResponse:
     return ListPlatformsResponse(platforms=service.PLATFORMS)
 
 
 @router.get("/{platformId}/regions", response_model=ListRegionsResponse)
-def list_regions(platformId: str, workspace_id: WorkspaceId) -> ListRegionsResponse:
+def list_regions(platformId: str, workspace_id: CanRead) -> ListRegionsResponse:
     _check(platformId)
     return ListRegionsResponse(regions=service.regions())
 
@@ -35,7 +40,7 @@ def list_regions(platformId: str, workspace_id: WorkspaceId) -> ListRegionsRespo
 @router.get("/{platformId}", response_model=DescribePlatformResponse)
 def describe_platform(
     ctx: Ctx,
-    workspace_id: WorkspaceId,
+    workspace_id: CanRead,
     platformId: str,
     regionId: str | None = None,
     credentialsId: str | None = None,

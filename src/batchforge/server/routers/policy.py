@@ -3,9 +3,9 @@ extensions; Seqera's API has no equivalent)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from batchforge.schemas.policy import (
     CheckPolicyRequest,
@@ -13,10 +13,14 @@ from batchforge.schemas.policy import (
     GeneratePolicyRequest,
     PreflightRequest,
 )
-from batchforge.server.deps import Ctx, CurrentPrincipal, WorkspaceId
+from batchforge.server.deps import Ctx, CurrentPrincipal
 from batchforge.services import policies as service
+from batchforge.services.authz import Permission, needs
 
 router = APIRouter(prefix="/policy", tags=["policy"])
+
+# A live check uses a workspace's stored credentials, as their validation does.
+CanCheckCredentials = Annotated[int, Depends(needs(Permission.CREDENTIALS_WRITE))]
 
 
 @router.post("/generate")
@@ -32,7 +36,9 @@ def check_policy(_: CurrentPrincipal, body: CheckPolicyRequest) -> dict[str, Any
 
 
 @router.post("/preflight")
-def preflight(ctx: Ctx, workspace_id: WorkspaceId, body: PreflightRequest) -> dict[str, Any]:
+def preflight(
+    ctx: Ctx, workspace_id: CanCheckCredentials, body: PreflightRequest
+) -> dict[str, Any]:
     """Check stored credentials live: per permission allowed / denied / unknown."""
     return service.preflight(ctx, workspace_id, body)
 

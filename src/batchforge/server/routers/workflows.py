@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Request, Response
+from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.responses import StreamingResponse
 
 from batchforge.explorer.content import SAFE_HEADERS, parse_range
@@ -24,10 +24,17 @@ from batchforge.schemas.workflows import (
     SubmitWorkflowLaunchResponse,
     WorkflowLogResponse,
 )
-from batchforge.server.deps import Ctx, CurrentPrincipal, WorkspaceId
+from batchforge.server.deps import Ctx, CurrentPrincipal
 from batchforge.services import launches, run_files, runs, task_files, trace_read
+from batchforge.services.authz import Permission, needs
 
 router = APIRouter(prefix="/workflow", tags=["workflows"])
+
+CanRead = Annotated[int, Depends(needs(Permission.WORKFLOW_READ))]
+CanLaunch = Annotated[int, Depends(needs(Permission.WORKFLOW_EXECUTE))]
+CanReadLaunch = Annotated[int, Depends(needs(Permission.LAUNCH_READ))]
+CanWrite = Annotated[int, Depends(needs(Permission.WORKFLOW_WRITE))]
+CanDelete = Annotated[int, Depends(needs(Permission.WORKFLOW_DELETE))]
 
 
 def wake_tracker(request: Request) -> None:
@@ -39,7 +46,7 @@ def wake_tracker(request: Request) -> None:
 @router.get("", response_model=ListWorkflowsResponse)
 def list_workflows(
     ctx: Ctx,
-    workspace_id: WorkspaceId,
+    workspace_id: CanRead,
     max: int = 50,
     offset: int = 0,
     search: str | None = None,
@@ -64,7 +71,7 @@ def launch_workflow(
     request: Request,
     ctx: Ctx,
     principal: CurrentPrincipal,
-    workspace_id: WorkspaceId,
+    workspace_id: CanLaunch,
     body: SubmitWorkflowLaunchRequest,
 ) -> SubmitWorkflowLaunchResponse:
     run_id = launches.launch(
@@ -75,15 +82,13 @@ def launch_workflow(
 
 
 @router.get("/{workflowId}", response_model=DescribeWorkflowResponse)
-def describe_workflow(
-    ctx: Ctx, workspace_id: WorkspaceId, workflowId: str
-) -> DescribeWorkflowResponse:
+def describe_workflow(ctx: Ctx, workspace_id: CanRead, workflowId: str) -> DescribeWorkflowResponse:
     return runs.describe(ctx, workspace_id, workflowId)
 
 
 @router.get("/{workflowId}/launch", response_model=DescribeWorkflowLaunchResponse)
 def describe_workflow_launch(
-    ctx: Ctx, workspace_id: WorkspaceId, workflowId: str
+    ctx: Ctx, workspace_id: CanReadLaunch, workflowId: str
 ) -> DescribeWorkflowLaunchResponse:
     """Seqera's DescribeWorkflowLaunch: the run's launch with its session, to post again."""
     return DescribeWorkflowLaunchResponse(
@@ -93,7 +98,7 @@ def describe_workflow_launch(
 
 @router.delete("/{workflowId}", status_code=204, response_class=Response)
 def delete_workflow(
-    ctx: Ctx, workspace_id: WorkspaceId, workflowId: str, force: bool = False
+    ctx: Ctx, workspace_id: CanDelete, workflowId: str, force: bool = False
 ) -> Response:
     runs.delete(ctx, workspace_id, workflowId, force)
     return Response(status_code=204)
@@ -101,7 +106,7 @@ def delete_workflow(
 
 @router.post("/{workflowId}/cancel", status_code=204, response_class=Response)
 def cancel_workflow(
-    ctx: Ctx, workspace_id: WorkspaceId, workflowId: str, force: bool = False
+    ctx: Ctx, workspace_id: CanWrite, workflowId: str, force: bool = False
 ) -> Response:
     trace_read.require_launched(ctx, workspace_id, workflowId, "cancel")
     runs.cancel(ctx, workspace_id, workflowId, force)
@@ -111,7 +116,7 @@ def cancel_workflow(
 @router.get("/{workflowId}/log", response_model=WorkflowLogResponse)
 def workflow_log(
     ctx: Ctx,
-    workspace_id: WorkspaceId,
+    workspace_id: CanRead,
     workflowId: str,
     next: str | None = None,
     maxLength: int | None = None,
@@ -124,7 +129,7 @@ def workflow_log(
 @router.get("/{workflowId}/download", response_class=StreamingResponse)
 def download_workflow_file(
     ctx: Ctx,
-    workspace_id: WorkspaceId,
+    workspace_id: CanRead,
     workflowId: str,
     fileName: str | None = None,
     range_header: Annotated[str | None, Header(alias="Range")] = None,
@@ -140,9 +145,7 @@ def download_workflow_file(
 
 
 @router.get("/{workflowId}/files", response_model=ListRunFilesResponse)
-def list_workflow_files(
-    ctx: Ctx, workspace_id: WorkspaceId, workflowId: str
-) -> ListRunFilesResponse:
+def list_workflow_files(ctx: Ctx, workspace_id: CanRead, workflowId: str) -> ListRunFilesResponse:
     """*Extension*: the files ``/download`` can serve for this run."""
     trace_read.require_launched(ctx, workspace_id, workflowId, "run files")
     return run_files.list_files(ctx, workspace_id, workflowId)
@@ -154,7 +157,7 @@ def list_workflow_files(
 @router.get(
     "/{workflowId}/progress", response_model=GetProgressResponse, response_model_exclude_none=True
 )
-def workflow_progress(ctx: Ctx, workspace_id: WorkspaceId, workflowId: str) -> GetProgressResponse:
+def workflow_progress(ctx: Ctx, workspace_id: CanRead, workflowId: str) -> GetProgressResponse:
     """Task counts by status, per process and for the run (from the tasks received)."""
     return GetProgressResponse(progress=trace_read.progress(ctx, workspace_id, workflowId))
 
@@ -164,7 +167,7 @@ def workflow_progress(ctx: Ctx, workspace_id: WorkspaceId, workflowId: str) -> G
 )
 def workflow_tasks(
     ctx: Ctx,
-    workspace_id: WorkspaceId,
+    workspace_id: CanRead,
     workflowId: str,
     max: int = 50,
     offset: int = 0,
@@ -192,7 +195,7 @@ def workflow_tasks(
     response_model_exclude_none=True,
 )
 def workflow_task(
-    ctx: Ctx, workspace_id: WorkspaceId, workflowId: str, taskId: int
+    ctx: Ctx, workspace_id: CanRead, workflowId: str, taskId: int
 ) -> DescribeTaskResponse:
     return DescribeTaskResponse(
         task=trace_read.describe_task(ctx, workspace_id, workflowId, taskId)
@@ -205,7 +208,7 @@ def workflow_task(
     response_model_exclude_none=True,
 )
 def workflow_metrics(
-    ctx: Ctx, workspace_id: WorkspaceId, workflowId: str
+    ctx: Ctx, workspace_id: CanRead, workflowId: str
 ) -> GetWorkflowMetricsResponse:
     """Per-process resource usage summaries (reported by Nextflow at the end of the run)."""
     return GetWorkflowMetricsResponse(metrics=trace_read.metrics(ctx, workspace_id, workflowId))
@@ -214,7 +217,7 @@ def workflow_metrics(
 @router.get("/{workflowId}/log/{taskId}", response_model=WorkflowLogResponse)
 def task_log(
     ctx: Ctx,
-    workspace_id: WorkspaceId,
+    workspace_id: CanRead,
     workflowId: str,
     taskId: int,
     next: str | None = None,
@@ -229,7 +232,7 @@ def task_log(
 @router.get("/{workflowId}/download/{taskId}", response_class=StreamingResponse)
 def download_task_file(
     ctx: Ctx,
-    workspace_id: WorkspaceId,
+    workspace_id: CanRead,
     workflowId: str,
     taskId: int,
     fileName: str | None = None,

@@ -2,27 +2,33 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from batchforge.errors import Unauthorized
 from batchforge.services import accounts, compute_envs, credentials, runs
+from batchforge.services.authz import Permission
 from batchforge.web import render
 from batchforge.web import session as web_session
 from batchforge.web.core import (
     CheckedForm,
-    CurrentViewer,
+    Viewer,
     WebRoute,
     app_ctx,
     current_viewer,
     redirect,
     redirect_with,
     safe_next,
+    viewer_needs,
 )
 from batchforge.web.forms import FormState
 from batchforge.web.session import SignInRequired
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
+
+ViewerCanRead = Annotated[Viewer, Depends(viewer_needs(Permission.WORKSPACE_READ))]
 
 
 def _sign_in_page(request: Request, form: FormState, status: int = 200) -> Response:
@@ -73,7 +79,7 @@ def sign_out(request: Request, form: CheckedForm) -> Response:
 
 
 @router.get("/")
-def overview(request: Request, viewer: CurrentViewer) -> Response:
+def overview(request: Request, viewer: ViewerCanRead) -> Response:
     ctx, workspace_id = app_ctx(request), viewer.workspace_id
     envs = compute_envs.list_all(ctx, workspace_id)
     recent = runs.list_runs(ctx, workspace_id, max_results=5).workflows

@@ -5,9 +5,9 @@ creates or disposes; delete with the dispose / preserve choice."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
@@ -15,20 +15,25 @@ from batchforge.errors import BatchforgeError, NotFound
 from batchforge.schemas.compute_envs import AwsBatchConfig, ComputeEnvOut
 from batchforge.services import compute_envs as service
 from batchforge.services import credentials, policies
+from batchforge.services.authz import Permission
 from batchforge.web import compute_form, render
 from batchforge.web import session as web_session
 from batchforge.web.core import (
     CheckedForm,
-    CurrentViewer,
     Viewer,
     WebRoute,
     app_ctx,
     redirect,
     redirect_with,
+    viewer_needs,
 )
 from batchforge.web.forms import FormState
 
 router = APIRouter(prefix="/ui/compute-envs", route_class=WebRoute, include_in_schema=False)
+
+CanRead = Annotated[Viewer, Depends(viewer_needs(Permission.COMPUTE_ENVIRONMENT_READ))]
+CanWrite = Annotated[Viewer, Depends(viewer_needs(Permission.COMPUTE_ENVIRONMENT_WRITE))]
+CanDelete = Annotated[Viewer, Depends(viewer_needs(Permission.COMPUTE_ENVIRONMENT_DELETE))]
 LIVE = ("CREATING", "DELETING")
 
 
@@ -88,7 +93,7 @@ def _state_from_query(request: Request, viewer: Viewer) -> FormState:
 
 
 @router.get("")
-def list_envs(request: Request, viewer: CurrentViewer) -> Response:
+def list_envs(request: Request, viewer: CanRead) -> Response:
     ctx = app_ctx(request)
     return render.page(
         request,
@@ -101,12 +106,12 @@ def list_envs(request: Request, viewer: CurrentViewer) -> Response:
 
 
 @router.get("/new")
-def new_env(request: Request, viewer: CurrentViewer) -> Response:
+def new_env(request: Request, viewer: CanWrite) -> Response:
     return _form_page(request, viewer, _state_from_query(request, viewer))
 
 
 @router.get("/new/resources")
-def resources_fragment(request: Request, viewer: CurrentViewer) -> Response:
+def resources_fragment(request: Request, viewer: CanWrite) -> Response:
     """The AWS resources fieldset for the chosen credentials and region (the script swaps
     it in when they change)."""
     form = _state_from_query(request, viewer)
@@ -131,7 +136,7 @@ def _checked_request(request: Request, viewer: Viewer, state: FormState) -> Any:
 
 
 @router.post("/check")
-def check_env(request: Request, viewer: CurrentViewer, form: CheckedForm) -> Response:
+def check_env(request: Request, viewer: CanWrite, form: CheckedForm) -> Response:
     state = FormState.from_form(form, multi=compute_form.MULTI)
     _body, _tags, checked = _checked_request(request, viewer, state)
     status = 200 if checked else 400
@@ -139,7 +144,7 @@ def check_env(request: Request, viewer: CurrentViewer, form: CheckedForm) -> Res
 
 
 @router.post("")
-def create_env(request: Request, viewer: CurrentViewer, form: CheckedForm) -> Response:
+def create_env(request: Request, viewer: CanWrite, form: CheckedForm) -> Response:
     state = FormState.from_form(form, multi=compute_form.MULTI)
     tags = compute_form.resource_tags(state)
     body = compute_form.build_request(state)
@@ -167,7 +172,7 @@ def _env_or_none(request: Request, viewer: Viewer, ce_id: str) -> ComputeEnvOut 
 
 
 @router.get("/{ce_id}")
-def show_env(request: Request, ce_id: str, viewer: CurrentViewer) -> Response:
+def show_env(request: Request, ce_id: str, viewer: CanRead) -> Response:
     env = service.describe(app_ctx(request), viewer.workspace_id, ce_id)
     return render.page(
         request,
@@ -182,7 +187,7 @@ def show_env(request: Request, ce_id: str, viewer: CurrentViewer) -> Response:
 
 
 @router.get("/{ce_id}/status")
-def env_status(request: Request, ce_id: str, viewer: CurrentViewer) -> Response:
+def env_status(request: Request, ce_id: str, viewer: CanRead) -> Response:
     """The live part of the page: status, message and forged resources."""
     env = _env_or_none(request, viewer, ce_id)
     if env is None:
@@ -203,7 +208,7 @@ def env_status(request: Request, ce_id: str, viewer: CurrentViewer) -> Response:
 
 
 @router.post("/{ce_id}/retry")
-def retry_env(request: Request, ce_id: str, viewer: CurrentViewer, form: CheckedForm) -> Response:
+def retry_env(request: Request, ce_id: str, viewer: CanWrite, form: CheckedForm) -> Response:
     """The Retry button: try failed Forge work again now."""
     try:
         status = service.retry(app_ctx(request), viewer.workspace_id, ce_id)
@@ -216,7 +221,7 @@ def retry_env(request: Request, ce_id: str, viewer: CurrentViewer, form: Checked
 
 
 @router.post("/{ce_id}/delete")
-def delete_env(request: Request, ce_id: str, viewer: CurrentViewer, form: CheckedForm) -> Response:
+def delete_env(request: Request, ce_id: str, viewer: CanDelete, form: CheckedForm) -> Response:
     ctx = app_ctx(request)
     env = service.describe(ctx, viewer.workspace_id, ce_id)
     preserve = form.get("resources") == "preserve"
@@ -240,15 +245,13 @@ def delete_env(request: Request, ce_id: str, viewer: CurrentViewer, form: Checke
 
 
 @router.post("/{ce_id}/primary")
-def make_primary(
-    request: Request, ce_id: str, viewer: CurrentViewer, form: CheckedForm
-) -> Response:
+def make_primary(request: Request, ce_id: str, viewer: CanWrite, form: CheckedForm) -> Response:
     service.make_primary(app_ctx(request), viewer.workspace_id, ce_id)
     return redirect(f"/ui/compute-envs/{ce_id}")
 
 
 @router.post("/{ce_id}/state")
-def set_state(request: Request, ce_id: str, viewer: CurrentViewer, form: CheckedForm) -> Response:
+def set_state(request: Request, ce_id: str, viewer: CanWrite, form: CheckedForm) -> Response:
     wanted = "DISABLED" if form.get("state") == "disable" else "AVAILABLE"
     try:
         service.set_status(app_ctx(request), viewer.workspace_id, ce_id, wanted)

@@ -5,18 +5,33 @@ The secret key is a write-only field: it is never rendered back, not even after 
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
 from pydantic import ValidationError
 from starlette.responses import Response
 
 from batchforge.errors import BatchforgeError
 from batchforge.schemas.credentials import AwsKeysIn, CredentialsIn
 from batchforge.services import credentials as service
+from batchforge.services.authz import Permission
 from batchforge.web import render
-from batchforge.web.core import CheckedForm, CurrentViewer, WebRoute, app_ctx, redirect_with
+from batchforge.web.core import (
+    CheckedForm,
+    CurrentViewer,
+    Viewer,
+    WebRoute,
+    app_ctx,
+    redirect_with,
+    viewer_needs,
+)
 from batchforge.web.forms import FormState, fail_validation
 
 router = APIRouter(prefix="/ui/credentials", route_class=WebRoute, include_in_schema=False)
+
+CanRead = Annotated[Viewer, Depends(viewer_needs(Permission.CREDENTIALS_READ))]
+CanWrite = Annotated[Viewer, Depends(viewer_needs(Permission.CREDENTIALS_WRITE))]
+CanDelete = Annotated[Viewer, Depends(viewer_needs(Permission.CREDENTIALS_DELETE))]
 
 FIELDS = ("name", "description", "accessKey", "secretKey", "assumeRoleArn", "externalId")
 ALIASES = {"credentials.keys": "accessKey", "keys": "accessKey"}
@@ -36,12 +51,12 @@ def _page(request: Request, viewer: CurrentViewer, form: FormState, status: int 
 
 
 @router.get("")
-def list_credentials(request: Request, viewer: CurrentViewer) -> Response:
+def list_credentials(request: Request, viewer: CanRead) -> Response:
     return _page(request, viewer, FormState())
 
 
 @router.post("")
-def add_credentials(request: Request, viewer: CurrentViewer, form: CheckedForm) -> Response:
+def add_credentials(request: Request, viewer: CanWrite, form: CheckedForm) -> Response:
     state = FormState.from_form(form, secret=("secretKey",))
     secret = form.get("secretKey")
     try:
@@ -74,7 +89,7 @@ def add_credentials(request: Request, viewer: CurrentViewer, form: CheckedForm) 
 
 @router.post("/{credentials_id}/validate")
 def validate_credentials(
-    request: Request, credentials_id: str, viewer: CurrentViewer, form: CheckedForm
+    request: Request, credentials_id: str, viewer: CanWrite, form: CheckedForm
 ) -> Response:
     ctx = app_ctx(request)
     found = service.describe(ctx, viewer.workspace_id, credentials_id)
@@ -88,7 +103,7 @@ def validate_credentials(
 
 @router.post("/{credentials_id}/delete")
 def delete_credentials(
-    request: Request, credentials_id: str, viewer: CurrentViewer, form: CheckedForm
+    request: Request, credentials_id: str, viewer: CanDelete, form: CheckedForm
 ) -> Response:
     ctx = app_ctx(request)
     found = service.describe(ctx, viewer.workspace_id, credentials_id)

@@ -7,10 +7,10 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from starlette.datastructures import UploadFile
 from starlette.responses import Response, StreamingResponse
 
@@ -18,10 +18,22 @@ from batchforge.errors import BatchforgeError, InvalidInput
 from batchforge.explorer import limits
 from batchforge.services import data_link_content as content
 from batchforge.services import data_links
+from batchforge.services.authz import Permission
 from batchforge.web import render
-from batchforge.web.core import CheckedForm, CurrentViewer, Viewer, WebRoute, app_ctx, redirect_with
+from batchforge.web.core import (
+    CheckedForm,
+    Viewer,
+    WebRoute,
+    app_ctx,
+    redirect_with,
+    viewer_needs,
+)
 
 router = APIRouter(prefix="/ui/data", route_class=WebRoute, include_in_schema=False)
+
+CanRead = Annotated[Viewer, Depends(viewer_needs(Permission.DATA_LINK_READ))]
+CanReadObjects = Annotated[Viewer, Depends(viewer_needs(Permission.DATA_LINK_OBJECT_READ))]
+CanWriteObjects = Annotated[Viewer, Depends(viewer_needs(Permission.DATA_LINK_OBJECT_WRITE))]
 
 PAGE_SIZE = 100
 PREVIEW_ROWS = 200
@@ -52,7 +64,7 @@ def _crumbs(link_id: str, path: str) -> list[tuple[str, str]]:
 
 
 @router.get("")
-def list_links(request: Request, viewer: CurrentViewer) -> Response:
+def list_links(request: Request, viewer: CanRead) -> Response:
     found = data_links.list_links(app_ctx(request), viewer.workspace_id, max_results=200)
     return render.page(
         request,
@@ -65,7 +77,7 @@ def list_links(request: Request, viewer: CurrentViewer) -> Response:
 
 
 @router.post("/refresh")
-def refresh(request: Request, viewer: CurrentViewer, form: CheckedForm) -> Response:
+def refresh(request: Request, viewer: CanRead, form: CheckedForm) -> Response:
     found = data_links.refresh(app_ctx(request), viewer.workspace_id).refreshed
     buckets = sum(r.buckets for r in found)
     problems = [f"{r.credentialsId}: {r.message}" for r in found if r.status != "OK"]
@@ -79,7 +91,7 @@ def refresh(request: Request, viewer: CurrentViewer, form: CheckedForm) -> Respo
 def browse(
     request: Request,
     link_id: str,
-    viewer: CurrentViewer,
+    viewer: CanReadObjects,
     path: str = "",
     token: str | None = None,
     search: str | None = None,
@@ -138,7 +150,7 @@ def _table(data: bytes, delimiter: str) -> list[list[str]]:
 
 
 @router.get("/{link_id}/preview")
-def preview(request: Request, link_id: str, viewer: CurrentViewer, path: str) -> Response:
+def preview(request: Request, link_id: str, viewer: CanReadObjects, path: str) -> Response:
     ctx = app_ctx(request)
     link = data_links.describe(ctx, viewer.workspace_id, link_id)
     shown = content.preview(ctx, viewer.workspace_id, link_id, path)
@@ -166,7 +178,7 @@ def preview(request: Request, link_id: str, viewer: CurrentViewer, path: str) ->
 
 
 @router.get("/{link_id}/raw")
-def raw_image(request: Request, link_id: str, viewer: CurrentViewer, path: str) -> Response:
+def raw_image(request: Request, link_id: str, viewer: CanReadObjects, path: str) -> Response:
     """An image for the preview page (images only: nothing else is served inline)."""
     shown = content.preview(app_ctx(request), viewer.workspace_id, link_id, path)
     if shown.detected.kind != "image":
@@ -175,7 +187,7 @@ def raw_image(request: Request, link_id: str, viewer: CurrentViewer, path: str) 
 
 
 @router.get("/{link_id}/download")
-def download(request: Request, link_id: str, viewer: CurrentViewer, path: str) -> Response:
+def download(request: Request, link_id: str, viewer: CanReadObjects, path: str) -> Response:
     opened = content.open_download(app_ctx(request), viewer.workspace_id, link_id, path, None)
     return StreamingResponse(
         opened.chunks, status_code=opened.status, headers={**opened.headers, **RAW_HEADERS}
@@ -184,7 +196,7 @@ def download(request: Request, link_id: str, viewer: CurrentViewer, path: str) -
 
 @router.post("/{link_id}/folder")
 def make_folder(
-    request: Request, link_id: str, viewer: CurrentViewer, form: CheckedForm
+    request: Request, link_id: str, viewer: CanWriteObjects, form: CheckedForm
 ) -> Response:
     path = str(form.get("path") or "").strip("/")
     name = str(form.get("name") or "").strip().strip("/")
@@ -230,7 +242,7 @@ async def _upload_all(
 
 @router.post("/{link_id}/upload")
 async def upload(
-    request: Request, link_id: str, viewer: CurrentViewer, form: CheckedForm
+    request: Request, link_id: str, viewer: CanWriteObjects, form: CheckedForm
 ) -> Response:
     path = str(form.get("path") or "").strip("/")
     files = [f for f in form.getlist("files") if isinstance(f, UploadFile) and f.filename]

@@ -4,9 +4,9 @@ YAML; errors carry line and column), and saving a launch configuration as a pipe
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import ValidationError
 from starlette.responses import JSONResponse, Response
 
@@ -15,20 +15,26 @@ from batchforge.launch.params import parse_params
 from batchforge.schemas.pipelines import CreatePipelineRequest
 from batchforge.schemas.workflows import WorkflowLaunchRequest
 from batchforge.services import compute_envs, launches, pipelines
+from batchforge.services.authz import Permission
 from batchforge.web import compute_form, render
 from batchforge.web.core import (
     CheckedForm,
-    CurrentViewer,
     Viewer,
     WebRoute,
     app_ctx,
     checked_header,
     redirect_with,
+    viewer_needs,
 )
 from batchforge.web.forms import FormState, fail_validation
 from batchforge.web.secrets_form import secret_choices
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
+
+CanReadPipelines = Annotated[Viewer, Depends(viewer_needs(Permission.PIPELINE_READ))]
+CanWritePipelines = Annotated[Viewer, Depends(viewer_needs(Permission.PIPELINE_WRITE))]
+CanReadLaunch = Annotated[Viewer, Depends(viewer_needs(Permission.LAUNCH_READ))]
+CanLaunch = Annotated[Viewer, Depends(viewer_needs(Permission.WORKFLOW_EXECUTE))]
 
 TEXT_FIELDS = ("pipeline", "revision", "runName", "workDir", "computeEnvId")
 CODE_FIELDS = ("paramsText", "configText", "preRunScript", "postRunScript")
@@ -115,7 +121,9 @@ def _page(
 
 
 @router.get("/ui/pipelines")
-def list_pipelines(request: Request, viewer: CurrentViewer, search: str | None = None) -> Response:
+def list_pipelines(
+    request: Request, viewer: CanReadPipelines, search: str | None = None
+) -> Response:
     items, total = pipelines.list_all(app_ctx(request), viewer.workspace_id, search, 100, 0)
     return render.page(
         request,
@@ -131,7 +139,7 @@ def list_pipelines(request: Request, viewer: CurrentViewer, search: str | None =
 @router.get("/ui/launch")
 def launch_form(
     request: Request,
-    viewer: CurrentViewer,
+    viewer: CanReadLaunch,
     pipelineId: int | None = None,
     computeEnvId: str | None = None,
 ) -> Response:
@@ -156,7 +164,7 @@ def _labels(request: Request, viewer: Viewer, state: FormState) -> list[int]:
 
 
 @router.post("/ui/launch")
-def launch(request: Request, viewer: CurrentViewer, form: CheckedForm) -> Response:
+def launch(request: Request, viewer: CanLaunch, form: CheckedForm) -> Response:
     ctx = app_ctx(request)
     state = FormState.from_form(form, multi=MULTI)
     pipeline_id = state.number("pipelineId", "Pipeline")
@@ -217,14 +225,14 @@ async def check_params(request: Request) -> Response:
 
 
 @router.get("/ui/pipelines/new")
-def new_pipeline(request: Request, viewer: CurrentViewer) -> Response:
+def new_pipeline(request: Request, viewer: CanWritePipelines) -> Response:
     primary = compute_envs.primary_of(app_ctx(request), viewer.workspace_id)
     state = FormState(values={"computeEnvId": primary.id if primary else ""})
     return _page(request, viewer, state, template="pipeline_new.html")
 
 
 @router.post("/ui/pipelines")
-def add_pipeline(request: Request, viewer: CurrentViewer, form: CheckedForm) -> Response:
+def add_pipeline(request: Request, viewer: CanWritePipelines, form: CheckedForm) -> Response:
     state = FormState.from_form(form, multi=MULTI)
     fields = _launch_fields(state)
     try:

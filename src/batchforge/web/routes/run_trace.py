@@ -4,19 +4,22 @@ log and files."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from batchforge.schemas.workflows import ACTIVE_STATUSES
 from batchforge.services import runs, task_files
+from batchforge.services.authz import Permission
 from batchforge.web import render
 from batchforge.web import run_trace as view
-from batchforge.web.core import CurrentViewer, Viewer, WebRoute, app_ctx
+from batchforge.web.core import Viewer, WebRoute, app_ctx, viewer_needs
 from batchforge.web.routes.runs import RAW_HEADERS
 
 router = APIRouter(prefix="/ui/runs", route_class=WebRoute, include_in_schema=False)
+
+CanRead = Annotated[Viewer, Depends(viewer_needs(Permission.WORKFLOW_READ))]
 
 FIRST_LOG_LINES = 500
 LOG_PAGE_LINES = 1000
@@ -28,7 +31,7 @@ def _run(request: Request, viewer: Viewer, run_id: str) -> dict[str, Any]:
 
 
 @router.get("/{run_id}/progress")
-def progress_fragment(request: Request, run_id: str, viewer: CurrentViewer) -> Response:
+def progress_fragment(request: Request, run_id: str, viewer: CanRead) -> Response:
     run = _run(request, viewer, run_id)
     progress = view.progress_for(app_ctx(request), viewer.workspace_id, run["run"])
     return render.fragment("_run_progress.html", progress=progress, **run)
@@ -38,7 +41,7 @@ def progress_fragment(request: Request, run_id: str, viewer: CurrentViewer) -> R
 def tasks_fragment(
     request: Request,
     run_id: str,
-    viewer: CurrentViewer,
+    viewer: CanRead,
     search: str | None = None,
     sort: str | None = None,
     dir: str | None = None,
@@ -53,14 +56,14 @@ def tasks_fragment(
 
 
 @router.get("/{run_id}/metrics")
-def metrics_fragment(request: Request, run_id: str, viewer: CurrentViewer) -> Response:
+def metrics_fragment(request: Request, run_id: str, viewer: CanRead) -> Response:
     run = _run(request, viewer, run_id)
     metrics, error = view.attempt(view.metrics_data, app_ctx(request), viewer.workspace_id, run_id)
     return render.fragment("_run_metrics.html", metrics=metrics, metrics_error=error, **run)
 
 
 @router.get("/{run_id}/tasks/{task_id}")
-def task_page(request: Request, run_id: str, task_id: int, viewer: CurrentViewer) -> Response:
+def task_page(request: Request, run_id: str, task_id: int, viewer: CanRead) -> Response:
     ctx, ws = app_ctx(request), viewer.workspace_id
     run = _run(request, viewer, run_id)
     detail = view.task_detail(ctx, ws, run_id, task_id)
@@ -85,7 +88,7 @@ def task_page(request: Request, run_id: str, task_id: int, viewer: CurrentViewer
 
 @router.get("/{run_id}/tasks/{task_id}/log")
 def task_log(
-    request: Request, run_id: str, task_id: int, viewer: CurrentViewer, next: str | None = None
+    request: Request, run_id: str, task_id: int, viewer: CanRead, next: str | None = None
 ) -> Response:
     """The next lines of a task's log: ``{lines, next, pending, message}``."""
     page = task_files.log_page(
@@ -102,7 +105,7 @@ def task_log(
 
 @router.get("/{run_id}/tasks/{task_id}/files/{file_name}")
 def task_file(
-    request: Request, run_id: str, task_id: int, file_name: str, viewer: CurrentViewer
+    request: Request, run_id: str, task_id: int, file_name: str, viewer: CanRead
 ) -> Response:
     """A file of the task's work directory (``.command.out``…), as an attachment."""
     opened = task_files.open_file(app_ctx(request), viewer.workspace_id, run_id, task_id, file_name)

@@ -5,19 +5,32 @@ a page, a notice or an error (a form with an error comes back without its value)
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
 from pydantic import SecretStr
 from starlette.responses import Response
 
 from batchforge.errors import BatchforgeError, InvalidInput
 from batchforge.schemas.secrets import CreatePipelineSecretRequest, UpdatePipelineSecretRequest
 from batchforge.services import pipeline_secrets as service
+from batchforge.services.authz import Permission
 from batchforge.web import render
-from batchforge.web.core import CheckedForm, CurrentViewer, Viewer, WebRoute, app_ctx, redirect_with
+from batchforge.web.core import (
+    CheckedForm,
+    CurrentViewer,
+    Viewer,
+    WebRoute,
+    app_ctx,
+    redirect_with,
+    viewer_needs,
+)
 from batchforge.web.forms import FormState
 from batchforge.web.secrets_form import SCOPES, owner_for
 
 router = APIRouter(prefix="/ui/secrets", route_class=WebRoute, include_in_schema=False)
+
+CanRead = Annotated[Viewer, Depends(viewer_needs(Permission.PIPELINE_SECRETS_READ))]
 FIELDS = ("scope", "name", "value")
 
 
@@ -55,7 +68,7 @@ def _scope(scope: str) -> str:
 
 
 @router.get("")
-def list_secrets(request: Request, viewer: CurrentViewer) -> Response:
+def list_secrets(request: Request, viewer: CanRead) -> Response:
     return _page(request, viewer, FormState(values={"scope": "workspace"}))
 
 
@@ -65,7 +78,9 @@ def add_secret(request: Request, viewer: CurrentViewer, form: CheckedForm) -> Re
     try:
         scope = _scope(state.get("scope"))
         body = CreatePipelineSecretRequest(name=state.get("name"), value=_value(form))
-        service.create(app_ctx(request), owner_for(viewer, scope), body)
+        service.create(
+            app_ctx(request), owner_for(viewer, scope, Permission.PIPELINE_SECRETS_WRITE), body
+        )
     except BatchforgeError as problem:
         state.fail(problem, FIELDS)
         return _page(request, viewer, state, status=problem.status)
@@ -77,7 +92,10 @@ def add_secret(request: Request, viewer: CurrentViewer, form: CheckedForm) -> Re
 def replace_value(
     request: Request, scope: str, secret_id: int, viewer: CurrentViewer, form: CheckedForm
 ) -> Response:
-    ctx, owner = app_ctx(request), owner_for(viewer, _scope(scope))
+    ctx, owner = (
+        app_ctx(request),
+        owner_for(viewer, _scope(scope), Permission.PIPELINE_SECRETS_WRITE),
+    )
     found = service.describe(ctx, owner, secret_id)
     try:
         service.update_value(ctx, owner, secret_id, UpdatePipelineSecretRequest(value=_value(form)))
@@ -91,7 +109,10 @@ def replace_value(
 def delete_secret(
     request: Request, scope: str, secret_id: int, viewer: CurrentViewer, form: CheckedForm
 ) -> Response:
-    ctx, owner = app_ctx(request), owner_for(viewer, _scope(scope))
+    ctx, owner = (
+        app_ctx(request),
+        owner_for(viewer, _scope(scope), Permission.PIPELINE_SECRETS_DELETE),
+    )
     found = service.describe(ctx, owner, secret_id)
     service.delete(ctx, owner, secret_id)
     return redirect_with(request, "/ui/secrets", f"Secret '{found.name}' deleted.")
