@@ -229,9 +229,14 @@ def sweep(http: httpx.Client, spec: dict[str, Any], world: World, token: str) ->
             result.refused.append(f"{case.label}: {type(error).__name__}")
             continue
         result.statuses[response.status_code] = result.statuses.get(response.status_code, 0) + 1
-        if response.status_code >= 500:
+        if response.status_code >= 500 or leaks_internals(response.text):
             result.server_errors.append(f"{response.status_code} {case.label}: {response.text}")
     return result
+
+
+def leaks_internals(body: str) -> bool:
+    """Whether an answer shows a stack trace or source locations (never allowed)."""
+    return "Traceback (most recent call last)" in body or '.py", line ' in body
 
 
 def order(cases: list[Case]) -> list[Case]:

@@ -18,6 +18,7 @@ import httpx
 
 import batchforge.web
 from tests.server.hostile import BIG, PATH_VALUES
+from tests.server.hostile_run import leaks_internals
 
 TEMPLATES = Path(batchforge.web.__file__).parent / "templates"
 FORM_VALUES = [*BIG[:2], "\x00", "a\x00b", "x" * 100_000, "../../etc/passwd", " ", "-1", ""]
@@ -99,7 +100,7 @@ def sweep_ui(ui: httpx.Client, csrf: str, known: dict[str, str]) -> tuple[int, l
             response = ui.request(method, url, **kwargs)
         except httpx.TransportError:
             return
-        if response.status_code >= 500:
+        if response.status_code >= 500 or leaks_internals(response.text):
             shown = str(kwargs)[:120]
             errors.append(f"{response.status_code} {method} {url[:120]} {shown}")
 

@@ -2,12 +2,13 @@
 OpenAPI document (``/openapi.json``), so routes added later are swept too; then the web UI's
 pages and form posts (tests/server/hostile_ui.py), signed in with a session and CSRF token.
 
-A real ``batchforge server`` process (uvicorn on loopback) on SQLite and on PostgreSQL: over
-5,000 API and 700 UI requests with NUL characters, lone surrogates, invalid UTF-8, numbers past 64 bits,
-100 KB and 1 MB strings, malformed and deeply nested JSON, wrong types, traversal in paths and
-hostile headers.  Asserted: no answer is a 5xx, the server logged no unexpected error, it is
-alive afterwards, and resources the sweep never named read back exactly as before while every
-list still answers and shows them (issue #16, item 8).
+A real ``batchforge server`` process (uvicorn on loopback) on SQLite and on PostgreSQL:
+over 5,000 API and 700 UI requests with NUL characters, lone surrogates, invalid UTF-8,
+numbers past 64 bits, 100 KB and 1 MB strings, malformed and deeply nested JSON, wrong types,
+traversal in paths and hostile headers.  Asserted: no answer is a 5xx or shows a stack
+trace, the server logged no unexpected error, it is alive afterwards, and resources the sweep
+never named read back exactly as before while every list still answers and shows them
+(issue #16, item 8).
 """
 
 from __future__ import annotations
