@@ -12,11 +12,15 @@ from batchforge.server.routers import (
     data_links,
     info,
     labels,
+    orgs,
+    participants,
     pipeline_secrets,
     pipelines,
     platforms,
     policy,
+    teams,
     trace,
+    users,
     workflows,
 )
 from batchforge.services.context import AppContext
@@ -44,6 +48,10 @@ def create_app(ctx: AppContext) -> FastAPI:
     app.include_router(pipeline_secrets.router)
     app.include_router(pipelines.router)
     app.include_router(workflows.router)
+    app.include_router(users.router)
+    app.include_router(orgs.router)
+    app.include_router(teams.router)
+    app.include_router(participants.router)
     app.include_router(trace.router)
     install_web_ui(app)
     return app

@@ -1,0 +1,267 @@
+"""Organizations and their members (Seqera's ``/orgs`` and ``/orgs/{orgId}/members``).
+
+Who may act: any user creates an organization (and becomes its owner); its members read it;
+its owners change it, its members and its teams.  An organization the caller does not belong
+to answers 404, as one that does not exist.  Guard rules, each a 409 naming the rule, nothing
+written: an organization keeps at least one owner (no removing, demoting or leaving as the last
+one); an organization with workspaces is not deleted; names are unique.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from batchforge.db import models
+from batchforge.errors import Conflict, Forbidden, NotFound
+from batchforge.schemas.accounts import (
+    MemberDbDto,
+    OrganizationDbDto,
+    UpdateOrganizationRequest,
+)
+from batchforge.services.context import AppContext, Principal
+
+
+def org_in_reach(session: Session, principal: Principal, org_id: int) -> models.Organization:
+    """The organization ``org_id`` if the caller is one of its members, else 404."""
+    org = session.get(models.Organization, org_id)
+    if org is None or org_id not in principal.org_roles:
+        raise NotFound(f"Organization {org_id} not found.", field="orgId")
+    return org
+
+
+def require_org_owner(
+    session: Session, principal: Principal, org_id: int, *, lock: bool = False
+) -> models.Organization:
+    """The organization, when the caller owns it: 404 for a non-member, 403 for a member.
+
+    ``lock`` takes a row lock on it, so concurrent member changes of one organization queue
+    (the last-owner rule reads, then writes)."""
+    org = org_in_reach(session, principal, org_id)
+    if principal.org_roles.get(org_id) != "owner":
+        raise Forbidden(f"Only an owner of organization '{org.name}' may do this.", field="orgId")
+    if lock:
+        session.execute(
+            select(models.Organization.id).where(models.Organization.id == org_id).with_for_update()
+        )
+    return org
+
+
+def find_user(session: Session, name_or_email: str, field: str) -> models.User:
+    """The user with that user name (or, failing that, e-mail); 404 naming ``field``."""
+    user = (
+        session.scalars(select(models.User).where(models.User.user_name == name_or_email)).first()
+        or session.scalars(
+            select(models.User).where(func.lower(models.User.email) == name_or_email.lower())
+        ).first()
+    )
+    if user is None:
+        raise NotFound(f"No user named '{name_or_email}'.", field=field)
+    return user
+
+
+def _org_dto(org: models.Organization, member: models.OrgMember | None) -> OrganizationDbDto:
+    return OrganizationDbDto(
+        orgId=org.id,
+        name=org.name,
+        fullName=org.full_name,
+        memberId=member.id if member else None,
+        memberRole=member.role if member else None,  # type: ignore[arg-type]
+    )
+
+
+def _name_taken(session: Session, name: str, but: int | None = None) -> None:
+    query = select(models.Organization.id).where(models.Organization.name == name)
+    if but is not None:
+        query = query.where(models.Organization.id != but)
+    if session.scalars(query).first() is not None:
+        raise Conflict(f"An organization named '{name}' already exists.", field="name")
+
+
+def create_org(
+    ctx: AppContext, principal: Principal, name: str, full_name: str
+) -> OrganizationDbDto:
+    """A new organization owned by the caller."""
+    with ctx.db.transaction() as session:
+        _name_taken(session, name)
+        org = models.Organization(name=name, full_name=full_name or name)
+        session.add(org)
+        session.flush()
+        member = models.OrgMember(org_id=org.id, user_id=principal.user_id, role="owner")
+        session.add(member)
+        try:
+            session.flush()
+        except IntegrityError:  # a concurrent create of the same name
+            raise Conflict(
+                f"An organization named '{name}' already exists.", field="name"
+            ) from None
+        return _org_dto(org, member)
+
+
+def list_orgs(ctx: AppContext, principal: Principal) -> list[OrganizationDbDto]:
+    """The organizations the caller belongs to, by name."""
+    with ctx.db.transaction() as session:
+        rows = session.execute(
+            select(models.Organization, models.OrgMember)
+            .join(models.OrgMember, models.OrgMember.org_id == models.Organization.id)
+            .where(models.OrgMember.user_id == principal.user_id)
+            .order_by(models.Organization.name)
+        ).all()
+        return [_org_dto(org, member) for org, member in rows]
+
+
+def describe_org(ctx: AppContext, principal: Principal, org_id: int) -> OrganizationDbDto:
+    with ctx.db.transaction() as session:
+        org = org_in_reach(session, principal, org_id)
+        return _org_dto(org, _membership(session, org_id, principal.user_id))
+
+
+def org_by_name(ctx: AppContext, principal: Principal, name: str) -> OrganizationDbDto:
+    """An organization of the caller by name (404 otherwise)."""
+    with ctx.db.transaction() as session:
+        org_id = session.scalars(
+            select(models.Organization.id).where(models.Organization.name == name)
+        ).first()
+        if org_id is None or org_id not in principal.org_roles:
+            raise NotFound(f"Organization '{name}' not found.", field="organization")
+        org = org_in_reach(session, principal, org_id)
+        return _org_dto(org, _membership(session, org_id, principal.user_id))
+
+
+def update_org(
+    ctx: AppContext, principal: Principal, org_id: int, body: UpdateOrganizationRequest
+) -> None:
+    with ctx.db.transaction() as session:
+        org = require_org_owner(session, principal, org_id)
+        if body.name is not None and body.name != org.name:
+            _name_taken(session, body.name, but=org_id)
+            org.name = body.name
+        if body.fullName is not None:
+            org.full_name = body.fullName
+
+
+def delete_org(ctx: AppContext, principal: Principal, org_id: int) -> None:
+    """Delete an organization that has no workspace left (409 otherwise)."""
+    with ctx.db.transaction() as session:
+        org = require_org_owner(session, principal, org_id, lock=True)
+        count = session.scalar(select(func.count()).where(models.Workspace.org_id == org_id))
+        if count:
+            raise Conflict(
+                f"Organization '{org.name}' still has {count} workspace(s).",
+                field="orgId",
+                hint="Delete its workspaces first.",
+            )
+        session.delete(org)
+
+
+def _membership(session: Session, org_id: int, user_id: int) -> models.OrgMember | None:
+    return session.scalars(
+        select(models.OrgMember).where(
+            models.OrgMember.org_id == org_id, models.OrgMember.user_id == user_id
+        )
+    ).first()
+
+
+def _member_dto(member: models.OrgMember, user: models.User) -> MemberDbDto:
+    return MemberDbDto(
+        memberId=member.id,
+        userId=user.id,
+        userName=user.user_name,
+        email=user.email,
+        role=member.role,  # type: ignore[arg-type]
+    )
+
+
+def list_members(
+    ctx: AppContext, principal: Principal, org_id: int, search: str | None = None
+) -> list[MemberDbDto]:
+    with ctx.db.transaction() as session:
+        org_in_reach(session, principal, org_id)
+        query = (
+            select(models.OrgMember, models.User)
+            .join(models.User, models.User.id == models.OrgMember.user_id)
+            .where(models.OrgMember.org_id == org_id)
+            .order_by(models.User.user_name)
+        )
+        if search:
+            pattern = f"%{search.lower()}%"
+            query = query.where(
+                or_(
+                    func.lower(models.User.user_name).like(pattern),
+                    func.lower(models.User.email).like(pattern),
+                )
+            )
+        return [_member_dto(member, user) for member, user in session.execute(query).all()]
+
+
+def add_member(
+    ctx: AppContext, principal: Principal, org_id: int, name_or_email: str
+) -> MemberDbDto:
+    """Make a user a ``member`` of the organization (409 when it already is)."""
+    with ctx.db.transaction() as session:
+        org = require_org_owner(session, principal, org_id)
+        user = find_user(session, name_or_email, "user")
+        if _membership(session, org_id, user.id) is not None:
+            raise Conflict(f"'{user.user_name}' is already a member of '{org.name}'.", field="user")
+        member = models.OrgMember(org_id=org_id, user_id=user.id, role="member")
+        session.add(member)
+        session.flush()
+        return _member_dto(member, user)
+
+
+def _member(session: Session, org_id: int, member_id: int) -> models.OrgMember:
+    member = session.get(models.OrgMember, member_id)
+    if member is None or member.org_id != org_id:
+        raise NotFound(f"Member {member_id} not found in this organization.", field="memberId")
+    return member
+
+
+def _keep_an_owner(session: Session, member: models.OrgMember, what: str) -> None:
+    """409 when ``member`` is its organization's last owner (``what`` it was about to do)."""
+    if member.role != "owner":
+        return
+    owners = session.scalar(
+        select(func.count()).where(
+            models.OrgMember.org_id == member.org_id, models.OrgMember.role == "owner"
+        )
+    )
+    if owners <= 1:
+        raise Conflict(
+            f"Cannot {what} the last owner of the organization.",
+            field="memberId",
+            hint="Make another member an owner first.",
+        )
+
+
+def set_member_role(
+    ctx: AppContext, principal: Principal, org_id: int, member_id: int, role: str
+) -> None:
+    with ctx.db.transaction() as session:
+        require_org_owner(session, principal, org_id, lock=True)
+        member = _member(session, org_id, member_id)
+        if role != "owner":
+            _keep_an_owner(session, member, "demote")
+        member.role = role
+
+
+def remove_member(ctx: AppContext, principal: Principal, org_id: int, member_id: int) -> None:
+    """Remove a member: its team memberships and participations go with it."""
+    with ctx.db.transaction() as session:
+        require_org_owner(session, principal, org_id, lock=True)
+        member = _member(session, org_id, member_id)
+        _keep_an_owner(session, member, "remove")
+        session.delete(member)
+
+
+def leave_org(ctx: AppContext, principal: Principal, org_id: int) -> None:
+    """The caller leaves the organization (not as its last owner)."""
+    with ctx.db.transaction() as session:
+        org_in_reach(session, principal, org_id)
+        session.execute(
+            select(models.Organization.id).where(models.Organization.id == org_id).with_for_update()
+        )
+        member = _membership(session, org_id, principal.user_id)
+        assert member is not None  # org_in_reach: the caller is a member
+        _keep_an_owner(session, member, "leave as")
+        session.delete(member)

@@ -1,0 +1,234 @@
+"""Workspace participants: organization members or teams, each with a workspace role.
+
+Owners and admins add, change and remove participants (``workspace:write``); only an owner
+grants the ``owner`` role or changes an owner (``workspace:admin``); any participant may leave
+(``workspace_self:delete``).  Guard (409, nothing written): a workspace keeps at least one
+participant with the owner or admin role — so nobody demotes or removes the last admin,
+themselves included.  A user's effective role is computed in
+:func:`batchforge.services.accounts.effective_roles`.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from batchforge.db import models
+from batchforge.errors import Conflict, InvalidInput, NotFound
+from batchforge.schemas.accounts import AddParticipantRequest, ParticipantResponseDto
+from batchforge.services import authz
+from batchforge.services.authz import Permission
+from batchforge.services.context import AppContext, Principal
+from batchforge.services.orgs import find_user
+from batchforge.services.workspaces import workspace_in_org
+
+DEFAULT_ROLE = "launch"
+ADMIN_ROLES = ("owner", "admin")
+
+
+def _dto(session: Session, participant: models.WorkspaceParticipant) -> ParticipantResponseDto:
+    if participant.team_id is not None:
+        team = session.get(models.Team, participant.team_id)
+        assert team is not None  # foreign key
+        return ParticipantResponseDto(
+            participantId=participant.id,
+            type="TEAM",
+            wspRole=participant.role,  # type: ignore[arg-type]
+            teamId=team.id,
+            teamName=team.name,
+        )
+    member = session.get(models.OrgMember, participant.member_id)
+    assert member is not None  # foreign key
+    user = session.get(models.User, member.user_id)
+    assert user is not None
+    return ParticipantResponseDto(
+        participantId=participant.id,
+        type="MEMBER",
+        wspRole=participant.role,  # type: ignore[arg-type]
+        memberId=member.id,
+        userName=user.user_name,
+        email=user.email,
+        orgRole=member.role,  # type: ignore[arg-type]
+    )
+
+
+def list_participants(
+    ctx: AppContext, principal: Principal, org_id: int, workspace_id: int
+) -> list[ParticipantResponseDto]:
+    with ctx.db.transaction() as session:
+        workspace_in_org(session, principal, org_id, workspace_id, Permission.WORKSPACE_READ)
+        rows = session.scalars(
+            select(models.WorkspaceParticipant)
+            .where(models.WorkspaceParticipant.workspace_id == workspace_id)
+            .order_by(models.WorkspaceParticipant.id)
+        ).all()
+        return [_dto(session, row) for row in rows]
+
+
+def _lock(session: Session, workspace_id: int) -> None:
+    """Queue concurrent participant changes of one workspace (the guard reads, then writes)."""
+    session.execute(
+        select(models.Workspace.id).where(models.Workspace.id == workspace_id).with_for_update()
+    )
+
+
+def add_participant(
+    ctx: AppContext,
+    principal: Principal,
+    org_id: int,
+    workspace_id: int,
+    body: AddParticipantRequest,
+    role: str = DEFAULT_ROLE,
+) -> ParticipantResponseDto:
+    """Add a member (by ``memberId`` or ``userNameOrEmail``) or a team (``teamId``)."""
+    given = [f for f in ("memberId", "teamId", "userNameOrEmail") if getattr(body, f) is not None]
+    if len(given) != 1:
+        raise InvalidInput(
+            "Give exactly one of memberId, teamId or userNameOrEmail.",
+            field=given[1] if len(given) > 1 else "memberId",
+        )
+    with ctx.db.transaction() as session:
+        workspace_in_org(session, principal, org_id, workspace_id, Permission.WORKSPACE_WRITE)
+        if role == "owner":
+            authz.require(principal, workspace_id, Permission.WORKSPACE_ADMIN)
+        _lock(session, workspace_id)
+        participant = models.WorkspaceParticipant(workspace_id=workspace_id, role=role)
+        if body.teamId is not None:
+            team = session.get(models.Team, body.teamId)
+            if team is None or team.org_id != org_id:
+                raise NotFound(
+                    f"Team {body.teamId} not found in this organization.", field="teamId"
+                )
+            participant.team_id = team.id
+            column, value, label = (
+                models.WorkspaceParticipant.team_id,
+                team.id,
+                f"team '{team.name}'",
+            )
+        else:
+            member = _member(session, org_id, body)
+            participant.member_id = member.id
+            column, value, label = models.WorkspaceParticipant.member_id, member.id, "member"
+        exists = session.scalars(
+            select(models.WorkspaceParticipant.id).where(
+                models.WorkspaceParticipant.workspace_id == workspace_id, column == value
+            )
+        ).first()
+        if exists is not None:
+            raise Conflict(f"That {label} already participates in this workspace.", field=given[0])
+        session.add(participant)
+        session.flush()
+        return _dto(session, participant)
+
+
+def _member(session: Session, org_id: int, body: AddParticipantRequest) -> models.OrgMember:
+    if body.memberId is not None:
+        member = session.get(models.OrgMember, body.memberId)
+        if member is None or member.org_id != org_id:
+            raise NotFound(
+                f"Member {body.memberId} not found in this organization.", field="memberId"
+            )
+        return member
+    assert body.userNameOrEmail is not None
+    user = find_user(session, body.userNameOrEmail, "userNameOrEmail")
+    found = session.scalars(
+        select(models.OrgMember).where(
+            models.OrgMember.org_id == org_id, models.OrgMember.user_id == user.id
+        )
+    ).first()
+    if found is None:
+        raise NotFound(
+            f"'{user.user_name}' is not a member of this organization.",
+            field="userNameOrEmail",
+            hint="Add the user to the organization first (batchforge members add).",
+        )
+    return found
+
+
+def _participant(
+    session: Session, workspace_id: int, participant_id: int
+) -> models.WorkspaceParticipant:
+    participant = session.get(models.WorkspaceParticipant, participant_id)
+    if participant is None or participant.workspace_id != workspace_id:
+        raise NotFound(
+            f"Participant {participant_id} not found in this workspace.", field="participantId"
+        )
+    return participant
+
+
+def _keep_an_admin(session: Session, participant: models.WorkspaceParticipant, what: str) -> None:
+    """409 when ``participant`` is the workspace's last owner/admin participant (a team counts
+    when it has members)."""
+    if participant.role not in ADMIN_ROLES:
+        return
+    others = select(models.WorkspaceParticipant).where(
+        models.WorkspaceParticipant.workspace_id == participant.workspace_id,
+        models.WorkspaceParticipant.id != participant.id,
+        models.WorkspaceParticipant.role.in_(ADMIN_ROLES),
+    )
+    for other in session.scalars(others):
+        if other.member_id is not None:
+            return
+        members = session.scalar(
+            select(func.count()).where(models.TeamMember.team_id == other.team_id)
+        )
+        if members:
+            return
+    raise Conflict(
+        f"Cannot {what} the last owner or admin of the workspace.",
+        field="participantId",
+        hint="Give another participant the owner or admin role first.",
+    )
+
+
+def set_role(
+    ctx: AppContext,
+    principal: Principal,
+    org_id: int,
+    workspace_id: int,
+    participant_id: int,
+    role: str,
+) -> None:
+    with ctx.db.transaction() as session:
+        workspace_in_org(session, principal, org_id, workspace_id, Permission.WORKSPACE_WRITE)
+        _lock(session, workspace_id)
+        participant = _participant(session, workspace_id, participant_id)
+        if "owner" in (role, participant.role):
+            authz.require(principal, workspace_id, Permission.WORKSPACE_ADMIN)
+        if role not in ADMIN_ROLES:
+            _keep_an_admin(session, participant, "demote")
+        participant.role = role
+
+
+def remove_participant(
+    ctx: AppContext, principal: Principal, org_id: int, workspace_id: int, participant_id: int
+) -> None:
+    with ctx.db.transaction() as session:
+        workspace_in_org(session, principal, org_id, workspace_id, Permission.WORKSPACE_WRITE)
+        _lock(session, workspace_id)
+        participant = _participant(session, workspace_id, participant_id)
+        if participant.role == "owner":
+            authz.require(principal, workspace_id, Permission.WORKSPACE_ADMIN)
+        _keep_an_admin(session, participant, "remove")
+        session.delete(participant)
+
+
+def leave_workspace(ctx: AppContext, principal: Principal, org_id: int, workspace_id: int) -> None:
+    """The caller stops being a direct participant (team roles and org ownership remain)."""
+    with ctx.db.transaction() as session:
+        workspace_in_org(session, principal, org_id, workspace_id, Permission.WORKSPACE_SELF_DELETE)
+        _lock(session, workspace_id)
+        participant = session.scalars(
+            select(models.WorkspaceParticipant)
+            .join(models.OrgMember, models.OrgMember.id == models.WorkspaceParticipant.member_id)
+            .where(
+                models.WorkspaceParticipant.workspace_id == workspace_id,
+                models.OrgMember.user_id == principal.user_id,
+            )
+        ).first()
+        if participant is None:
+            raise NotFound(
+                "You are not a direct participant of this workspace.", field="workspaceId"
+            )
+        _keep_an_admin(session, participant, "leave as")
+        session.delete(participant)

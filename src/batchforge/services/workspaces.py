@@ -1,0 +1,186 @@
+"""Workspaces of an organization (Seqera's ``/orgs/{orgId}/workspaces``, ``/user/{id}/workspaces``).
+
+An organization's owners create workspaces (and become their owners); a workspace is read by
+its participants (``workspace:read``), changed by owners and admins (``workspace:write``) and
+deleted by owners (``workspace:delete``) — :mod:`batchforge.services.authz` decides.  A
+workspace still holding compute environments (AWS resources) is not deleted (409).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from batchforge.db import models
+from batchforge.errors import Conflict, Forbidden, NotFound
+from batchforge.schemas.accounts import (
+    OrgAndWorkspaceDto,
+    UpdateWorkspaceRequest,
+    Workspace,
+    WorkspaceDbDto,
+)
+from batchforge.services import accounts, authz
+from batchforge.services.authz import Permission
+from batchforge.services.context import AppContext, Principal
+from batchforge.services.orgs import org_in_reach, require_org_owner
+
+
+def workspace_in_org(
+    session: Session, principal: Principal, org_id: int, workspace_id: int, permission: str
+) -> models.Workspace:
+    """The workspace, when it is in ``org_id`` and the caller holds ``permission`` in it."""
+    authz.require(principal, workspace_id, permission)
+    workspace = session.get(models.Workspace, workspace_id)
+    if workspace is None or workspace.org_id != org_id:
+        raise NotFound(f"Workspace {workspace_id} not found.", field="workspaceId")
+    return workspace
+
+
+def _dto(workspace: models.Workspace) -> Workspace:
+    return Workspace(
+        id=workspace.id,
+        name=workspace.name,
+        fullName=workspace.full_name,
+        visibility="PRIVATE",
+        dateCreated=workspace.created_at,
+        lastUpdated=workspace.created_at,
+    )
+
+
+def _name_taken(session: Session, org_id: int, name: str) -> None:
+    taken = session.scalars(
+        select(models.Workspace.id).where(
+            models.Workspace.org_id == org_id, models.Workspace.name == name
+        )
+    ).first()
+    if taken is not None:
+        raise Conflict(
+            f"A workspace named '{name}' already exists in this organization.", field="name"
+        )
+
+
+def create_workspace(
+    ctx: AppContext, principal: Principal, org_id: int, name: str, full_name: str
+) -> Workspace:
+    """A workspace of ``org_id`` (the caller must own the org) with the caller as owner."""
+    with ctx.db.transaction() as session:
+        require_org_owner(session, principal, org_id, lock=True)
+        _name_taken(session, org_id, name)
+        workspace = models.Workspace(org_id=org_id, name=name, full_name=full_name or name)
+        session.add(workspace)
+        session.flush()
+        member_id = accounts.ensure_org_member(session, org_id, principal.user_id)
+        session.add(
+            models.WorkspaceParticipant(
+                workspace_id=workspace.id, member_id=member_id, role="owner"
+            )
+        )
+        return _dto(workspace)
+
+
+def list_workspaces(ctx: AppContext, principal: Principal, org_id: int) -> list[WorkspaceDbDto]:
+    """The workspaces of ``org_id`` the caller has a role in (an org owner: all of them)."""
+    with ctx.db.transaction() as session:
+        org_in_reach(session, principal, org_id)
+        rows = session.scalars(
+            select(models.Workspace)
+            .where(models.Workspace.org_id == org_id)
+            .order_by(models.Workspace.name)
+        ).all()
+        return [
+            WorkspaceDbDto(id=w.id, name=w.name, fullName=w.full_name)
+            for w in rows
+            if w.id in principal.roles
+        ]
+
+
+def describe_workspace(
+    ctx: AppContext, principal: Principal, org_id: int, workspace_id: int
+) -> Workspace:
+    with ctx.db.transaction() as session:
+        return _dto(
+            workspace_in_org(session, principal, org_id, workspace_id, Permission.WORKSPACE_READ)
+        )
+
+
+def update_workspace(
+    ctx: AppContext,
+    principal: Principal,
+    org_id: int,
+    workspace_id: int,
+    body: UpdateWorkspaceRequest,
+) -> Workspace:
+    with ctx.db.transaction() as session:
+        workspace = workspace_in_org(
+            session, principal, org_id, workspace_id, Permission.WORKSPACE_WRITE
+        )
+        if body.name is not None and body.name != workspace.name:
+            _name_taken(session, org_id, body.name)
+            workspace.name = body.name
+        if body.fullName is not None:
+            workspace.full_name = body.fullName
+        return _dto(workspace)
+
+
+def delete_workspace(ctx: AppContext, principal: Principal, org_id: int, workspace_id: int) -> None:
+    """Delete a workspace without compute environments (its other resources go with it)."""
+    with ctx.db.transaction() as session:
+        workspace = workspace_in_org(
+            session, principal, org_id, workspace_id, Permission.WORKSPACE_DELETE
+        )
+        envs = session.scalar(
+            select(func.count()).where(models.ComputeEnv.workspace_id == workspace_id)
+        )
+        if envs:
+            raise Conflict(
+                f"Workspace '{workspace.name}' still has {envs} compute environment(s).",
+                field="workspaceId",
+                hint="Delete them first: their AWS resources must be removed.",
+            )
+        session.delete(workspace)
+
+
+def user_workspaces(
+    ctx: AppContext, principal: Principal, user_id: int
+) -> list[OrgAndWorkspaceDto]:
+    """Seqera's ``ListWorkspacesAndOrgResponse``: one entry per organization of the user
+    (``workspaceId`` null, ``roles`` its org role), then one per workspace it has a role in."""
+    if user_id != principal.user_id and not principal.is_admin:
+        raise Forbidden("You may list only your own workspaces.", field="userId")
+    with ctx.db.transaction() as session:
+        if user_id == principal.user_id:
+            roles, org_roles = principal.roles, principal.org_roles
+        else:
+            if session.get(models.User, user_id) is None:
+                raise NotFound(f"User {user_id} not found.", field="userId")
+            roles, org_roles = accounts.effective_roles(session, user_id)
+        orgs = {
+            org.id: org
+            for org in session.scalars(
+                select(models.Organization).where(models.Organization.id.in_(org_roles))
+            )
+        }
+        workspaces = session.scalars(
+            select(models.Workspace)
+            .where(models.Workspace.id.in_(roles))
+            .order_by(models.Workspace.org_id, models.Workspace.name)
+        ).all()
+        entries = [
+            OrgAndWorkspaceDto(orgId=org.id, orgName=org.name, roles=[org_roles[org.id]])
+            for org in sorted(orgs.values(), key=lambda org: org.name)
+        ]
+        for workspace in workspaces:
+            org = orgs.get(workspace.org_id) or session.get(models.Organization, workspace.org_id)
+            assert org is not None  # a workspace's organization (foreign key)
+            entries.append(
+                OrgAndWorkspaceDto(
+                    orgId=org.id,
+                    orgName=org.name,
+                    workspaceId=workspace.id,
+                    workspaceName=workspace.name,
+                    workspaceFullName=workspace.full_name,
+                    visibility="PRIVATE",
+                    roles=[roles[workspace.id]],
+                )
+            )
+        return entries
