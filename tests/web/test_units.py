@@ -79,7 +79,7 @@ def _cookie_of(response: Response) -> str:
 
 def test_the_session_cookie_is_sealed_and_expires() -> None:
     ctx = _Ctx(SecretBox(b"k" * 32))
-    session = web_session.WebSession.for_token("ab" * 32)
+    session = web_session.WebSession("c" * 43, "ab" * 32, int(time.time()) + 600)
     response = Response()
     web_session.write(ctx, _request(None), response, session)  # type: ignore[arg-type]
     header = response.headers["set-cookie"].lower()
@@ -91,7 +91,7 @@ def test_the_session_cookie_is_sealed_and_expires() -> None:
     assert web_session.read(ctx, _request(tampered)) is None  # type: ignore[arg-type]
     other_key = _Ctx(SecretBox(b"o" * 32))
     assert web_session.read(other_key, _request(value)) is None  # type: ignore[arg-type]
-    expired = web_session.WebSession(session.csrf, session.token_sha256, int(time.time()) - 1)
+    expired = web_session.WebSession(session.csrf, session.key, int(time.time()) - 1)
     response = Response()
     web_session.write(ctx, _request(None), response, expired)  # type: ignore[arg-type]
     assert web_session.read(ctx, _request(_cookie_of(response))) is None  # type: ignore[arg-type]

@@ -13,6 +13,7 @@ from batchforge.client.policy import PolicyClientMixin
 from batchforge.client.runs import RunsClientMixin
 from batchforge.client.secrets import SecretsClientMixin
 from batchforge.client.tasks import TasksClientMixin
+from batchforge.client.tokens import TokensClientMixin
 from batchforge.errors import BatchforgeError
 from batchforge.schemas.common import DescribeUserResponse, ServiceInfo, ServiceInfoResponse
 from batchforge.schemas.credentials import (
@@ -52,6 +53,7 @@ class BatchforgeClient(
     RunsClientMixin,
     SecretsClientMixin,
     TasksClientMixin,
+    TokensClientMixin,
 ):
     """Client of one server, as one user, in one workspace (None = the user's default)."""
 

@@ -19,6 +19,7 @@ from batchforge.server.routers import (
     platforms,
     policy,
     teams,
+    tokens,
     trace,
     users,
     workflows,
@@ -48,6 +49,7 @@ def create_app(ctx: AppContext) -> FastAPI:
     app.include_router(pipeline_secrets.router)
     app.include_router(pipelines.router)
     app.include_router(workflows.router)
+    app.include_router(tokens.router)
     app.include_router(users.router)
     app.include_router(orgs.router)
     app.include_router(teams.router)

@@ -286,3 +286,14 @@ def authenticate_token_hash(ctx: AppContext, token_sha256: str) -> Principal:
             raise Unauthorized("The session's API token no longer exists; sign in again.")
         _refuse_disabled(user)
         return _principal(session, user)
+
+
+def principal_of_user(ctx: AppContext, user_id: int) -> Principal:
+    """The principal of ``user_id`` (a web session's user); :class:`Unauthorized` when the
+    user no longer exists or is disabled."""
+    with ctx.db.transaction() as session:
+        user = session.get(models.User, user_id)
+        if user is None:
+            raise Unauthorized("The session's user no longer exists; sign in again.")
+        _refuse_disabled(user)
+        return _principal(session, user)

@@ -21,7 +21,7 @@ from fastapi.routing import APIRoute
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
-from batchforge.errors import BatchforgeError, Unauthorized
+from batchforge.errors import BatchforgeError
 from batchforge.schemas import text
 from batchforge.services import accounts, authz
 from batchforge.services.context import AppContext, Principal
@@ -57,12 +57,9 @@ def current_viewer(request: Request) -> Viewer:
     """The signed-in viewer; :class:`SignInRequired` otherwise (the route redirects)."""
     ctx = app_ctx(request)
     found = web_session.read(ctx, request)
-    if found is None or found.token_sha256 is None:
+    if found is None or not found.signed_in:
         raise SignInRequired()
-    try:
-        principal = accounts.authenticate_token_hash(ctx, found.token_sha256)
-    except Unauthorized:
-        raise SignInRequired() from None
+    principal = web_session.principal(ctx, found)
     viewer = Viewer(principal, accounts.resolve_workspace(principal, None), found)
     request.state.viewer = viewer
     return viewer
@@ -102,6 +99,8 @@ def viewer_needs(permission: authz.Permission) -> Callable[..., Viewer]:
 
     authorised_viewer.permission = permission  # type: ignore[attr-defined]
     return authorised_viewer
+
+
 CheckedForm = Annotated[FormData, Depends(checked_form)]
 
 

@@ -6,9 +6,11 @@ AES-256-GCM key (:class:`~batchforge.crypto.SecretBox`, bound to the context
 
 - ``csrf``: a random token every POST must echo (form field ``csrf_token`` or header
   ``X-CSRF-Token``), compared in constant time;
-- ``tok``: the SHA-256 of the API token the user signed in with (never the token), looked up
-  on every request, so deleting the token ends the session;
-- ``exp``: the absolute expiry (:data:`SESSION_SECONDS` after sign-in).
+- ``sid``: a random session key whose SHA-256 is a ``web_session`` row (migration 0011),
+  looked up on every request: signing out deletes the row, so the cookie (or a copy of it)
+  signs no one in afterwards; deleting the API token a session signed in with, or disabling
+  its user, ends it too;
+- ``exp``: the absolute expiry (:data:`SESSION_SECONDS` after sign-in), also kept in the row.
 
 Signed-out visitors get an anonymous session (no ``tok``) so that the sign-in form is
 CSRF-protected too.  Signing in issues a new CSRF token (no session fixation).  The cookie is
@@ -17,17 +19,22 @@ HttpOnly, SameSite=Lax, and Secure when the server is reached over HTTPS.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 import secrets
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
+from sqlalchemy import delete, select
 from starlette.requests import Request
 from starlette.responses import Response
 
-from batchforge.errors import BatchforgeError, ConfigurationError
-from batchforge.services.context import AppContext
+from batchforge.db import models
+from batchforge.errors import BatchforgeError, ConfigurationError, Unauthorized
+from batchforge.services import accounts
+from batchforge.services.context import AppContext, Principal
 
 COOKIE = "bf_session"
 FLASH_COOKIE = "bf_flash"
@@ -53,24 +60,80 @@ class CsrfRejected(BatchforgeError):
 
 @dataclass(frozen=True)
 class WebSession:
-    """What the cookie says.  ``token_sha256`` is None for a signed-out visitor."""
+    """What the cookie says.  ``key`` (the server-side session's key) is None for a
+    signed-out visitor."""
 
     csrf: str
-    token_sha256: str | None
+    key: str | None
     expires: int
 
     @property
     def signed_in(self) -> bool:
-        return self.token_sha256 is not None
+        return self.key is not None
 
     @classmethod
     def anonymous(cls) -> WebSession:
         return cls(secrets.token_urlsafe(32), None, int(time.time()) + ANONYMOUS_SECONDS)
 
-    @classmethod
-    def for_token(cls, token_sha256: str) -> WebSession:
-        """A fresh session (new CSRF token) for a user who just signed in."""
-        return cls(secrets.token_urlsafe(32), token_sha256, int(time.time()) + SESSION_SECONDS)
+
+def _key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def start(
+    ctx: AppContext, user_id: int, *, method: str, api_token_id: int | None = None
+) -> WebSession:
+    """A new signed-in session (new key, new CSRF token: no session fixation) for ``user_id``,
+    recorded server-side.  ``method`` is ``token`` or ``oidc``; a token session names its
+    token so that deleting the token ends it."""
+    key = secrets.token_urlsafe(32)
+    expires = int(time.time()) + SESSION_SECONDS
+    with ctx.db.transaction() as session:
+        session.execute(
+            delete(models.WebSessionRow).where(models.WebSessionRow.expires_at < datetime.now(UTC))
+        )
+        session.add(
+            models.WebSessionRow(
+                key_sha256=_key_hash(key),
+                user_id=user_id,
+                api_token_id=api_token_id,
+                method=method,
+                expires_at=datetime.fromtimestamp(expires, UTC),
+            )
+        )
+    return WebSession(secrets.token_urlsafe(32), key, expires)
+
+
+def principal(ctx: AppContext, found: WebSession) -> Principal:
+    """The user a signed-in session belongs to; :class:`SignInRequired` when the session was
+    signed out, has expired, lost its API token, or its user is disabled."""
+    if found.key is None:
+        raise SignInRequired()
+    with ctx.db.transaction() as session:
+        user_id = session.scalars(
+            select(models.WebSessionRow.user_id).where(
+                models.WebSessionRow.key_sha256 == _key_hash(found.key),
+                models.WebSessionRow.expires_at > datetime.now(UTC),
+            )
+        ).first()
+    if user_id is None:
+        raise SignInRequired()
+    try:
+        return accounts.principal_of_user(ctx, user_id)
+    except Unauthorized:
+        raise SignInRequired() from None
+
+
+def end(ctx: AppContext, found: WebSession | None) -> None:
+    """Sign out: the server-side session is deleted (its cookie no longer works anywhere)."""
+    if found is None or found.key is None:
+        return
+    with ctx.db.transaction() as session:
+        session.execute(
+            delete(models.WebSessionRow).where(
+                models.WebSessionRow.key_sha256 == _key_hash(found.key)
+            )
+        )
 
 
 def _seal(ctx: AppContext, payload: dict[str, object], context: str) -> str:
@@ -98,7 +161,7 @@ def read(ctx: AppContext, request: Request) -> WebSession | None:
     try:
         found = WebSession(
             csrf=str(data["csrf"]),
-            token_sha256=str(data["tok"]) if data.get("tok") else None,
+            key=str(data["sid"]) if data.get("sid") else None,
             expires=int(str(data["exp"])),
         )
     except (KeyError, ValueError):
@@ -112,7 +175,7 @@ def _secure(ctx: AppContext, request: Request) -> bool:
 
 def write(ctx: AppContext, request: Request, response: Response, session: WebSession) -> None:
     """Set the session cookie on ``response``."""
-    payload = {"csrf": session.csrf, "tok": session.token_sha256, "exp": session.expires}
+    payload = {"csrf": session.csrf, "sid": session.key, "exp": session.expires}
     response.set_cookie(
         COOKIE,
         _seal(ctx, payload, _CONTEXT),

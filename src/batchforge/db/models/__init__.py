@@ -28,6 +28,7 @@ from batchforge.db.models.runs import Pipeline, Run
 from batchforge.db.models.secrets import PipelineSecret
 from batchforge.db.models.server_meta import ServerMeta
 from batchforge.db.models.trace import RunProcess, RunTask, RunToken, RunTrace
+from batchforge.db.models.web_sessions import UserIdentity, WebSessionRow
 
 __all__ = [
     "ApiToken",
@@ -56,7 +57,9 @@ __all__ = [
     "Team",
     "TeamMember",
     "User",
+    "UserIdentity",
     "UtcDateTime",
+    "WebSessionRow",
     "Workspace",
     "WorkspaceParticipant",
     "utcnow",

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from batchforge.errors import Unauthorized
-from batchforge.services import accounts, compute_envs, credentials, runs
+from batchforge.services import accounts, compute_envs, credentials, runs, tokens
 from batchforge.services.authz import Permission
 from batchforge.web import render
 from batchforge.web import session as web_session
@@ -60,19 +60,22 @@ def sign_in(request: Request, form: CheckedForm) -> Response:
         state.errors["token"] = "Enter your API token."
         return _sign_in_page(request, state, 400)
     try:
-        accounts.authenticate(ctx, token)
+        principal = accounts.authenticate(ctx, token)
+        token_id = tokens.id_of(ctx, token) if principal.run_id is None else None
+        if token_id is None:  # a run token signs no one in
+            raise Unauthorized("Not a personal API token.")
     except Unauthorized:
         state.errors["token"] = "This API token is not valid. Check it, or create a new one."
         return _sign_in_page(request, state, 400)
     response = redirect(safe_next(state.get("next")))
-    web_session.write(
-        ctx, request, response, web_session.WebSession.for_token(accounts.hash_token(token))
-    )
+    started = web_session.start(ctx, principal.user_id, method="token", api_token_id=token_id)
+    web_session.write(ctx, request, response, started)
     return response
 
 
 @router.post("/ui/sign-out")
 def sign_out(request: Request, form: CheckedForm) -> Response:
+    web_session.end(app_ctx(request), web_session.read(app_ctx(request), request))
     response = redirect_with(request, "/ui/sign-in", "You are signed out.", "info")
     web_session.clear(response)
     return response
