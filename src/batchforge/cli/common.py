@@ -31,7 +31,7 @@ class State:
 
     url: str | None
     token: str | None
-    workspace: int | None
+    workspace: str | None
     output: OutputFormat
 
     def resolved_url(self) -> str:
@@ -56,15 +56,31 @@ class State:
             return token_file.read_text().strip() or None
         return None
 
+    def workspace_ref(self) -> str | None:
+        """``-w``: a workspace id or ``Organization/Workspace``; else ``TOWER_WORKSPACE_ID``
+        (Seqera's ``tw``) or ``BATCHFORGE_WORKSPACE``; None: the user's default workspace."""
+        ref = (
+            self.workspace
+            or os.environ.get("BATCHFORGE_WORKSPACE")
+            or os.environ.get("TOWER_WORKSPACE_ID")
+        )
+        return ref.strip() if ref and ref.strip() else None
+
     @contextmanager
     def client(self) -> Iterator[BatchforgeClient]:
-        """The API client; a BatchforgeError inside the block prints message and hint and
-        exits 1 (no traceback)."""
+        """The API client, in the ``-w`` workspace (an ``Org/Workspace`` name is looked up);
+        a BatchforgeError inside the block prints message and hint and exits 1."""
         from batchforge.client import BatchforgeClient
         from batchforge.errors import BatchforgeError
 
-        client = BatchforgeClient(self.resolved_url(), self.resolved_token(), self.workspace)
+        ref = self.workspace_ref()
+        workspace_id = int(ref) if ref and ref.isdigit() else None
+        client = BatchforgeClient(self.resolved_url(), self.resolved_token(), workspace_id)
         try:
+            if ref and workspace_id is None:
+                from batchforge.client.accounts import AccountsApi
+
+                client.workspace_id = AccountsApi(client).workspace_ref(ref)[1]
             yield client
         except BatchforgeError as error:
             raise fail(error.message, error.hint) from None

@@ -17,11 +17,17 @@ from batchforge.cli import (
     credentials,
     data_links,
     launch,
+    members,
+    orgs,
+    participants,
     pipelines,
     policy,
     runs,
     secrets,
     server,
+    teams,
+    users,
+    workspaces,
 )
 from batchforge.cli.common import OutputFormat, State
 
@@ -39,6 +45,12 @@ app.add_typer(policy.app, name="policy")
 app.add_typer(pipelines.app, name="pipelines")
 app.add_typer(runs.app, name="runs")
 app.add_typer(secrets.app, name="secrets")
+app.add_typer(users.app, name="users")
+app.add_typer(orgs.app, name="orgs")
+app.add_typer(workspaces.app, name="workspaces")
+app.add_typer(members.app, name="members")
+app.add_typer(teams.app, name="teams")
+app.add_typer(participants.app, name="participants")
 launch.register(app)
 server.register(app)
 
@@ -57,7 +69,14 @@ def main(
         ),
     ] = None,
     workspace: Annotated[
-        int | None, typer.Option("--workspace", "-w", help="Workspace id (default: yours)")
+        str | None,
+        typer.Option(
+            "--workspace",
+            "-w",
+            help="Workspace id or Organization/Workspace [env: TOWER_WORKSPACE_ID] "
+            "(default: yours)",
+            show_default=False,
+        ),
     ] = None,
     output: Annotated[
         OutputFormat, typer.Option("--output", "-o", help="Output format")
