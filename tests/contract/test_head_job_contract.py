@@ -15,15 +15,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 from batchforge.client import BatchforgeClient
 from batchforge.iam.enforce import Enforcer, policies_for_principal
 from batchforge.local_aws import ACCOUNT_ID, LocalAws
 from batchforge.services.context import AppContext
 from tests.awsrules import AwsRules
 from tests.contract.flows import FlowEnv, _forge
+from tests.emulator.live import port, server, settings  # noqa: F401 - fixtures
 from tests.runs.conftest import wait_run_end
 
 
+@pytest.mark.usefixtures("server")  # the head job reports its trace there
 def test_nextflows_calls_with_the_forged_head_job_role_keep_the_contract(
     api: BatchforgeClient,
     app_ctx: AppContext,

@@ -11,56 +11,21 @@ sends create/begin/progress/complete with ``Basic base64("@token:" + token)``; t
 from __future__ import annotations
 
 import json
-import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 from batchforge.client import BatchforgeClient
 from batchforge.emulator.standin_trace import UNAUTHORIZED
-from batchforge.local_aws import LocalAws, free_port
-from batchforge.server.app import create_app
+from batchforge.local_aws import LocalAws
 from batchforge.services import run_tokens, run_tracker
 from batchforge.services.context import AppContext
-from batchforge.settings import Settings
 from tests.emulator.conftest import Emu, config_text, head_role_policy, make_role
+from tests.emulator.live import port, server, settings  # noqa: F401 - fixtures
 from tests.factories import keys_credentials
 from tests.runs.conftest import WORK_QUEUE, launcher, make_queues, manual_env, wait_run_end
 from tests.secrets.conftest import copies_in_aws
-
-
-@pytest.fixture
-def port() -> int:
-    return free_port()
-
-
-@pytest.fixture
-def settings(tmp_path: Path, database_url: str, port: int) -> Settings:
-    return Settings(
-        data_dir=tmp_path / "data",
-        database_url=database_url,
-        public_url=f"http://127.0.0.1:{port}",
-    )
-
-
-@pytest.fixture
-def server(app_ctx: AppContext, port: int) -> Iterator[str]:
-    """The API on a real loopback port, where the head job reaches it."""
-    config = uvicorn.Config(create_app(app_ctx), host="127.0.0.1", port=port, log_level="error")
-    instance = uvicorn.Server(config)
-    thread = threading.Thread(target=instance.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not instance.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert instance.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{port}"
-    instance.should_exit = True
-    thread.join(timeout=10)
 
 
 @pytest.fixture
@@ -81,11 +46,11 @@ def _log(api: BatchforgeClient, run_id: str) -> list[str]:
     return [line for page in api.iter_workflow_log(run_id) for line in page.entries]
 
 
+@pytest.mark.usefixtures("server")
 def test_a_launched_run_reports_tasks_progress_and_metrics(
     api: BatchforgeClient,
     app_ctx: AppContext,
     aws: LocalAws,
-    server: str,
     issued: list[str],
 ) -> None:
     try:
@@ -142,9 +107,8 @@ def test_a_launched_run_reports_tasks_progress_and_metrics(
         aws.set_execution(False)
 
 
-def test_a_standin_whose_create_gets_401_aborts_the_run(
-    emu: Emu, server: str, app_ctx: AppContext
-) -> None:
+@pytest.mark.usefixtures("server")
+def test_a_standin_whose_create_gets_401_aborts_the_run(emu: Emu, app_ctx: AppContext) -> None:
     """nf-tower 1.9.3 (TowerClient.onFlowCreate): a non-2xx ``create`` is an
     AbortOperationException, so Nextflow exits 1 before running anything; a 401 reads
     "Unauthorized Seqera Platform API access ..." (sendHttpMessage)."""
@@ -152,7 +116,7 @@ def test_a_standin_whose_create_gets_401_aborts_the_run(
         "TOWER_ACCESS_TOKEN": run_tokens.PREFIX + "not-a-token",
         "TOWER_WORKFLOW_ID": "4fHk2LmQ9xZr7T",
         "TOWER_WORKSPACE_ID": "1",
-        "TOWER_API_ENDPOINT": server,
+        "TOWER_API_ENDPOINT": app_ctx.settings.effective_public_url,
     }
     job = emu.nextflow(config_text(emu), "-name unauthorized", env=env)
     assert job["status"] == "FAILED" and job["container"]["exitCode"] == 1
@@ -162,21 +126,29 @@ def test_a_standin_whose_create_gets_401_aborts_the_run(
     assert not emu.aws.boto_client("batch").list_jobs(jobQueue=WORK_QUEUE)["jobSummaryList"]
 
 
-def test_no_token_no_trace_and_the_run_still_runs(emu: Emu, server: str) -> None:
+@pytest.mark.usefixtures("server")
+def test_no_token_no_trace_and_the_run_still_runs(emu: Emu, app_ctx: AppContext) -> None:
     """Without TOWER_ACCESS_TOKEN and ``tower.enabled`` Nextflow 24.10.5 does not load the
     plugin (PluginsFacade), even with TOWER_WORKFLOW_ID set: the run goes on, unreported."""
-    env = {"TOWER_WORKFLOW_ID": "4fHk2LmQ9xZr7T", "TOWER_API_ENDPOINT": server}
+    env = {
+        "TOWER_WORKFLOW_ID": "4fHk2LmQ9xZr7T",
+        "TOWER_API_ENDPOINT": app_ctx.settings.effective_public_url,
+    }
     job = emu.nextflow(config_text(emu), "-name untraced", env=env)
     text = "\n".join(emu.log(job))
     assert job["status"] == "SUCCEEDED", text
     assert "Seqera Platform" not in text
 
 
-def test_tower_enabled_without_a_token_aborts(emu: Emu, server: str) -> None:
+@pytest.mark.usefixtures("server")
+def test_tower_enabled_without_a_token_aborts(emu: Emu, app_ctx: AppContext) -> None:
     """``tower.enabled`` with TOWER_WORKFLOW_ID set and no TOWER_ACCESS_TOKEN: 1.9.3 aborts
     (TowerClient.getAccessToken) — what a user's ``tower.enabled`` did to batchforge runs
     launched without a token."""
-    env = {"TOWER_WORKFLOW_ID": "4fHk2LmQ9xZr7T", "TOWER_API_ENDPOINT": server}
+    env = {
+        "TOWER_WORKFLOW_ID": "4fHk2LmQ9xZr7T",
+        "TOWER_API_ENDPOINT": app_ctx.settings.effective_public_url,
+    }
     config = config_text(emu) + "tower.enabled = true\n"
     job = emu.nextflow(config, "-name notoken", env=env)
     assert job["status"] == "FAILED"
