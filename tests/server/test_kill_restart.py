@@ -198,6 +198,21 @@ def _head_jobs(emulator: LocalAws, queue: str, name: str) -> int:
     return sum(1 for job in found["jobSummaryList"] if job["jobName"] == name)
 
 
+def _launch_killed_at(
+    stage: Stage, api: BatchforgeClient, launch: dict[str, Any], operation: str
+) -> tuple[BatchforgeClient, str, str]:
+    """Launch, kill -9 the server when ``operation`` reached AWS, restart; the new client,
+    the run id and the run's final status."""
+    before = _run_ids(stage.database_url)
+    stage.proxy.hold(operation)
+    name = "killed-at-" + operation.rsplit(":", 1)[1].lower()
+    _launch_in_background(stage, api, {**launch, "runName": name})
+    stage.kill_when_held(operation)
+    run_id = _wait_new_run(stage.database_url, before)
+    api = stage.start()
+    return api, run_id, _wait_end(stage, api, run_id)
+
+
 def test_kill_9_at_forge_launch_and_dispose_points_converges_without_orphans(
     stage: Stage,
 ) -> None:
@@ -226,27 +241,16 @@ def test_kill_9_at_forge_launch_and_dispose_points_converges_without_orphans(
     launch = {"computeEnvId": ce_id, "pipeline": HELLO, "userSecrets": ["KILL_TOKEN"]}
 
     # --- a launch killed after its run row and secret names, at CreateSecret -------------
-    before = _run_ids(stage.database_url)
-    proxy.hold("secretsmanager:CreateSecret")
-    _launch_in_background(stage, api, {**launch, "runName": "killed-at-secret"})
-    stage.kill_when_held("CreateSecret")
-    first = _wait_new_run(stage.database_url, before)
-    api = stage.start()
-    assert _wait_end(stage, api, first) == "FAILED"  # it never reached AWS Batch
+    api, first, status = _launch_killed_at(stage, api, launch, "secretsmanager:CreateSecret")
+    assert status == "FAILED"  # it never reached AWS Batch
     row = _run(stage.database_url, first)
     assert _head_jobs(emulator, row.job_queue, row.job_name) == 0
     wait_for("its secret copies deleted", lambda: not _secret_copies(emulator, first), 120)
 
     # --- a launch killed after SubmitJob --------------------------------------------------
-    before = _run_ids(stage.database_url)
-    proxy.hold("batch:SubmitJob")
-    _launch_in_background(stage, api, {**launch, "runName": "killed-at-submit"})
-    stage.kill_when_held("SubmitJob")
-    second = _wait_new_run(stage.database_url, before)
-    api = stage.start()
-    final = _wait_end(stage, api, second)
+    api, second, status = _launch_killed_at(stage, api, launch, "batch:SubmitJob")
     row = _run(stage.database_url, second)
-    assert row.job_id is not None, final  # found by its name, tracked
+    assert row.job_id is not None, status  # found by its name, tracked
     assert _head_jobs(emulator, row.job_queue, row.job_name) == 1  # never submitted twice
     wait_for("its secret copies deleted", lambda: not _secret_copies(emulator, second), 120)
 
