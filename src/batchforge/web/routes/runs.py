@@ -3,24 +3,25 @@ times, the head job's log (tailed live), its files, and cancel."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from batchforge.errors import BatchforgeError
 from batchforge.schemas.workflows import ACTIVE_STATUSES, DescribeWorkflowResponse
 from batchforge.services import run_files, run_rows, runs
+from batchforge.services.authz import Permission
 from batchforge.web import render, run_links, run_trace
 from batchforge.web.core import (
     CheckedForm,
-    CurrentViewer,
     Viewer,
     WebRoute,
     app_ctx,
     error_page,
     redirect_with,
+    viewer_needs,
 )
 
 # Bytes from a bucket must never run as a page of this origin.
@@ -30,6 +31,9 @@ RAW_HEADERS = {
     "Cache-Control": "private, no-store",
 }
 router = APIRouter(prefix="/ui/runs", route_class=WebRoute, include_in_schema=False)
+
+CanRead = Annotated[Viewer, Depends(viewer_needs(Permission.WORKFLOW_READ))]
+CanCancel = Annotated[Viewer, Depends(viewer_needs(Permission.WORKFLOW_WRITE))]
 
 FIRST_LOG_LINES = 500
 LOG_PAGE_LINES = 1000
@@ -64,7 +68,7 @@ def _listing(
 @router.get("")
 def list_runs(
     request: Request,
-    viewer: CurrentViewer,
+    viewer: CanRead,
     status: str | None = None,
     search: str | None = None,
     after: str | None = None,
@@ -76,7 +80,7 @@ def list_runs(
 @router.get("/rows")
 def rows(
     request: Request,
-    viewer: CurrentViewer,
+    viewer: CanRead,
     status: str | None = None,
     search: str | None = None,
 ) -> Response:
@@ -115,7 +119,7 @@ def _status_data(request: Request, viewer: Viewer, run: DescribeWorkflowResponse
 def show_run(
     request: Request,
     run_id: str,
-    viewer: CurrentViewer,
+    viewer: CanRead,
     search: str | None = None,
     sort: str | None = None,
     dir: str | None = None,
@@ -151,7 +155,7 @@ def show_run(
 
 
 @router.get("/{run_id}/status")
-def run_status(request: Request, run_id: str, viewer: CurrentViewer) -> Response:
+def run_status(request: Request, run_id: str, viewer: CanRead) -> Response:
     run = _describe(request, viewer, run_id)
     return render.fragment(
         "_run_status.html", csrf_token=viewer.csrf, **_status_data(request, viewer, run)
@@ -159,7 +163,7 @@ def run_status(request: Request, run_id: str, viewer: CurrentViewer) -> Response
 
 
 @router.get("/{run_id}/files/{file_name}")
-def download_file(request: Request, run_id: str, file_name: str, viewer: CurrentViewer) -> Response:
+def download_file(request: Request, run_id: str, file_name: str, viewer: CanRead) -> Response:
     """A file of the run's folder (the Nextflow log...), as an attachment."""
     opened = run_files.open_file(app_ctx(request), viewer.workspace_id, run_id, file_name)
     return StreamingResponse(
@@ -168,9 +172,7 @@ def download_file(request: Request, run_id: str, file_name: str, viewer: Current
 
 
 @router.get("/{run_id}/log")
-def run_log(
-    request: Request, run_id: str, viewer: CurrentViewer, next: str | None = None
-) -> Response:
+def run_log(request: Request, run_id: str, viewer: CanRead, next: str | None = None) -> Response:
     """The next lines of the head job's log: ``{lines, next, pending, message}``."""
     page = runs.log_page(app_ctx(request), viewer.workspace_id, run_id, next, LOG_PAGE_LINES)
     body = {
@@ -183,7 +185,7 @@ def run_log(
 
 
 @router.post("/{run_id}/cancel")
-def cancel_run(request: Request, run_id: str, viewer: CurrentViewer, form: CheckedForm) -> Response:
+def cancel_run(request: Request, run_id: str, viewer: CanCancel, form: CheckedForm) -> Response:
     try:
         outcome = runs.cancel(app_ctx(request), viewer.workspace_id, run_id)
     except BatchforgeError as problem:
