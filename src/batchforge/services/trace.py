@@ -43,7 +43,7 @@ from batchforge.db.models import utcnow
 from batchforge.errors import Forbidden, InvalidInput, NotFound
 from batchforge.runs import states
 from batchforge.runs import trace_parse as parse
-from batchforge.services import accounts, run_tokens
+from batchforge.services import authz, run_tokens
 from batchforge.services.context import AppContext, Principal
 from batchforge.services.ids import new_id
 
@@ -65,9 +65,6 @@ def _writing(ctx: AppContext) -> Iterator[Session]:
         yield session
 
 
-READ_ONLY_ROLES = {"view"}
-
-
 @dataclass(frozen=True)
 class TracedRun:
     id: str
@@ -84,16 +81,15 @@ def _invalid(error: parse.Malformed) -> InvalidInput:
 
 
 def _workspace(principal: Principal, workspace_id: int | None) -> int:
-    """The workspace a trace call acts in; refuses read-only members and, for a run
-    token, any workspace but its run's."""
+    """The workspace a trace call acts in: a user needs ``workflow:execute`` there (as to
+    launch, :mod:`batchforge.services.authz`); a run token, its run's workspace only."""
     if principal.run_id is not None:
         if workspace_id is not None and workspace_id != principal.default_workspace_id:
             raise Forbidden("This run token is not valid in that workspace.", field="workspaceId")
         assert principal.default_workspace_id is not None
         return principal.default_workspace_id
-    resolved = accounts.resolve_workspace(principal, workspace_id)
-    if principal.roles.get(resolved) in READ_ONLY_ROLES:
-        raise Forbidden("Reporting a run needs the launch role in this workspace.")
+    resolved = authz.acting_workspace(principal, workspace_id)
+    authz.require(principal, resolved, authz.Permission.WORKFLOW_EXECUTE)
     return resolved
 
 
