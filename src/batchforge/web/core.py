@@ -23,7 +23,7 @@ from starlette.responses import RedirectResponse, Response
 
 from batchforge.errors import BatchforgeError
 from batchforge.schemas import text
-from batchforge.services import accounts, authz
+from batchforge.services import authz
 from batchforge.services.context import AppContext, Principal
 from batchforge.web import render
 from batchforge.web import session as web_session
@@ -60,7 +60,7 @@ def current_viewer(request: Request) -> Viewer:
     if found is None or not found.signed_in:
         raise SignInRequired()
     principal = web_session.principal(ctx, found)
-    viewer = Viewer(principal, accounts.resolve_workspace(principal, None), found)
+    viewer = Viewer(principal, authz.acting_workspace(principal, None), found)
     request.state.viewer = viewer
     return viewer
 
