@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
+
+from fastapi import Depends
 
 from batchforge.client.task_fields import COUNTS, SECTIONS, TASK_DONE, rows, show
 from batchforge.errors import BatchforgeError
@@ -90,6 +92,17 @@ class TaskQuery:
             offset=max(0, min(offset or 0, 10_000_000)),
         )
 
+    @classmethod
+    def from_request(
+        cls,
+        search: str | None = None,
+        sort: str | None = None,
+        dir: str | None = None,
+        offset: int | None = None,
+    ) -> TaskQuery:
+        """A FastAPI dependency: the task table's state from the page's query string."""
+        return cls.read(search, sort, dir, offset)
+
     def query(self, **changes: Any) -> str:
         """The query string of this table state with ``changes`` (defaults left out)."""
         state = replace(self, **changes)
@@ -110,6 +123,9 @@ class TaskQuery:
         if key != self.sort:
             return None
         return "ascending" if self.direction == "asc" else "descending"
+
+
+Tasks = Annotated[TaskQuery, Depends(TaskQuery.from_request)]
 
 
 def progress_data(found: Any, cost_note: str | None = None) -> dict[str, Any]:

@@ -42,13 +42,9 @@ def tasks_fragment(
     request: Request,
     run_id: str,
     viewer: CanRead,
-    search: str | None = None,
-    sort: str | None = None,
-    dir: str | None = None,
-    offset: int | None = None,
+    query: view.Tasks,
 ) -> Response:
     run = _run(request, viewer, run_id)
-    query = view.TaskQuery.read(search, sort, dir, offset)
     table, error = view.attempt(
         view.tasks_data, app_ctx(request), viewer.workspace_id, run_id, query
     )

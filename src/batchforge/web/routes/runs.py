@@ -120,10 +120,7 @@ def show_run(
     request: Request,
     run_id: str,
     viewer: CanRead,
-    search: str | None = None,
-    sort: str | None = None,
-    dir: str | None = None,
-    offset: int | None = None,
+    query: run_trace.Tasks,
 ) -> Response:
     """The run's page; ``search``, ``sort``, ``dir`` and ``offset`` choose the task table's
     page (see :mod:`batchforge.web.routes.run_trace`)."""
@@ -148,9 +145,7 @@ def show_run(
         log_error=log_error,
         # Follow the log while the run is active, or to fetch the rest of a long one.
         log_more=log is not None and (log.pending or len(log.entries) >= FIRST_LOG_LINES),
-        **run_trace.page_data(
-            ctx, viewer.workspace_id, run, run_trace.TaskQuery.read(search, sort, dir, offset)
-        ),
+        **run_trace.page_data(ctx, viewer.workspace_id, run, query),
     )
 
 
