@@ -72,7 +72,7 @@ def test_an_expired_run_token_writes_nothing(app_ctx, admin):
         )
     with serve(create_app(app_ctx)) as url:
         answer = httpx.put(f"{url}/trace/{run_id}/progress", headers=basic(token),
-                           json=p.progress([p.task(1, "NEW")]))  # fmt: skip
+                           json=p.progress([p.task(1, "NEW")]), timeout=120)  # fmt: skip
     assert answer.status_code == 401 and "expired" in answer.json()["message"]
     with app_ctx.db.transaction() as session:
         assert session.scalars(select(models.RunTask)).first() is None

@@ -7,8 +7,9 @@ A run token
 - is valid only for ``/trace/{run_id}/*`` of its own run (the trace router checks the scope;
   every other route refuses it, see ``server/deps.py``);
 - is valid only while the run is live, plus :data:`GRACE` after it ended (a late ``complete``
-  still lands): :func:`revoke` sets that expiry, and :func:`authenticate` also refuses it once
-  the run has been over for longer than the grace, even if nobody revoked it.
+  still lands): :func:`revoke` sets that expiry (server time: the trace ``complete`` revokes),
+  and without a revoke :func:`authenticate` refuses it once the run has been over (its
+  ``complete``) for longer than the grace.
 
 Reissuing (a relaunch of the same run id) replaces the previous token.
 """
@@ -97,8 +98,11 @@ def authenticate(ctx: AppContext, token: str) -> RunGrant:
     if row is None:
         raise Unauthorized("Invalid run token.", hint="A run token is valid for its own run only.")
     expires_at, run_id, workspace_id, user_name, active, complete, deleted = row
-    over = not active and (complete is None or complete + GRACE < now)
-    if deleted or over or (expires_at is not None and expires_at < now):
+    if expires_at is not None:  # revoked: the grace was counted from then (server time)
+        over = expires_at < now
+    else:  # the run ended without a revoke (e.g. seen ending by the tracker)
+        over = not active and (complete is None or complete + GRACE < now)
+    if deleted or over:
         raise Unauthorized(
             f"The run token of workflow '{run_id}' has expired: the run has ended.",
             hint="A run token is valid only while its run is live.",
