@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
@@ -12,25 +14,52 @@ from fastapi.routing import APIRoute
 from batchforge.services.authz import Permission
 
 
+@dataclass(frozen=True)
+class Served:
+    """A route as the app serves it: its full path, methods, whether it is in the API's
+    OpenAPI document (the UI's routes are not), and the route object."""
+
+    path: str
+    methods: frozenset[str]
+    in_api: bool
+    route: APIRoute
+
+    @property
+    def module(self) -> str:
+        return self.route.endpoint.__module__
+
+
+def _walk(routes: list[Any]) -> Iterator[Any]:
+    for route in routes:
+        candidates = getattr(route, "effective_candidates", None)
+        if candidates is not None:  # FastAPI's included router
+            yield from _walk(candidates())
+        else:
+            yield route
+
+
+def served_routes(app: FastAPI) -> list[Served]:
+    found = []
+    for item in _walk(app.router.routes):
+        route = getattr(item, "original_route", item)
+        if not isinstance(route, APIRoute):
+            continue
+        path = getattr(item, "path", "") or route.path
+        in_api = bool(getattr(item, "include_in_schema", route.include_in_schema))
+        found.append(Served(path, frozenset(route.methods or ()), in_api, route))
+    return found
+
+
 def _calls(dependant: Dependant) -> Iterator[object]:
     for sub in dependant.dependencies:
         yield sub.call
         yield from _calls(sub)
 
 
-def declared_permissions(route: APIRoute) -> set[Permission]:
-    """The permissions ``route``'s dependencies require."""
+def declared_permissions(served: Served) -> set[Permission]:
+    """The permissions a route's dependencies require."""
     return {
         call.permission  # type: ignore[attr-defined]
-        for call in _calls(route.dependant)
+        for call in _calls(served.route.dependant)
         if getattr(call, "permission", None) is not None
     }
-
-
-def api_routes(app: FastAPI) -> list[APIRoute]:
-    """The API's routes (the web UI's are left out of the OpenAPI document)."""
-    return [r for r in app.routes if isinstance(r, APIRoute) and r.include_in_schema]
-
-
-def ui_routes(app: FastAPI) -> list[APIRoute]:
-    return [r for r in app.routes if isinstance(r, APIRoute) and not r.include_in_schema]
