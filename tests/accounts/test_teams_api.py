@@ -166,6 +166,25 @@ def test_last_workspace_admin_cannot_demote_or_remove_itself(admin: As, user_as:
     assert [p["wspRole"] for p in erin.ok("GET", base)["participants"]] == ["admin"]
     _error(erin("PUT", f"{base}/add", json={"userNameOrEmail": "nobody"}), 404, "userNameOrEmail")
     _error(erin("PUT", f"{base}/add", json={"userNameOrEmail": "erin"}), 409, "userNameOrEmail")
+    # Nor does erin go with her organization membership, her user, or a team holding the role.
+    erin_member = _member_id(admin, org, "erin")
+    _error(admin("DELETE", f"/orgs/{org}/members/{erin_member}"), 409, "participantId")
+    _error(admin("DELETE", f"/users/{erin_part_user(admin)}"), 409, "participantId")
+    team = admin.ok("POST", f"/orgs/{org}/teams", json={"team": {"name": "leads"}})["team"]
+    admin.ok(
+        "POST", f"/orgs/{org}/teams/{team['teamId']}/members", json={"userNameOrEmail": "erin"}
+    )
+    leads = erin.ok("PUT", f"{base}/add", json={"teamId": team["teamId"]})["participant"]
+    erin.ok("PUT", f"{base}/{leads['participantId']}/role", json={"role": "admin"})
+    erin.ok("PUT", f"{base}/{pid}/role", json={"role": "launch"})  # the team is admin now
+    _error(admin("DELETE", f"/orgs/{org}/teams/{team['teamId']}"), 409, "participantId")
+    assert erin.ok("GET", f"/user/{erin_part_user(admin)}/workspaces")  # still in
+    roles = {p["wspRole"] for p in erin.ok("GET", base)["participants"]}
+    assert roles == {"launch", "admin"}
+
+
+def erin_part_user(admin: As) -> int:
+    return next(u["id"] for u in admin.ok("GET", "/users")["users"] if u["userName"] == "erin")
 
 
 def test_disabled_users_tokens_are_refused(admin: As, user_as: Any) -> None:

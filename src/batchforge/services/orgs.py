@@ -4,7 +4,8 @@ Who may act: any user creates an organization (and becomes its owner); its membe
 its owners change it, its members and its teams.  An organization the caller does not belong
 to answers 404, as one that does not exist.  Guard rules, each a 409 naming the rule, nothing
 written: an organization keeps at least one owner (no removing, demoting or leaving as the last
-one); an organization with workspaces is not deleted; names are unique.
+one); a member who is a workspace's last owner/admin participant stays; an organization with
+workspaces is not deleted; names are unique.
 """
 
 from __future__ import annotations
@@ -251,6 +252,7 @@ def remove_member(ctx: AppContext, principal: Principal, org_id: int, member_id:
         require_org_owner(session, principal, org_id, lock=True)
         member = _member(session, org_id, member_id)
         _keep_an_owner(session, member, "remove")
+        _keep_workspace_admins(session, member.id)
         session.delete(member)
 
 
@@ -264,4 +266,12 @@ def leave_org(ctx: AppContext, principal: Principal, org_id: int) -> None:
         member = _membership(session, org_id, principal.user_id)
         assert member is not None  # org_in_reach: the caller is a member
         _keep_an_owner(session, member, "leave as")
+        _keep_workspace_admins(session, member.id)
         session.delete(member)
+
+
+def _keep_workspace_admins(session: Session, member_id: int) -> None:
+    """A member leaving the org leaves its workspaces: not as one's last owner/admin."""
+    from batchforge.services import participants  # it builds on this module
+
+    participants.keep_admins_without(session, member_id=member_id)

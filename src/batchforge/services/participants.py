@@ -181,6 +181,21 @@ def _keep_an_admin(session: Session, participant: models.WorkspaceParticipant, w
     )
 
 
+def keep_admins_without(
+    session: Session, *, member_id: int | None = None, team_id: int | None = None
+) -> None:
+    """409 when removing org member ``member_id`` or team ``team_id`` (and with it all its
+    participations) would leave a workspace without an owner/admin participant."""
+    column = (
+        models.WorkspaceParticipant.member_id
+        if member_id is not None
+        else models.WorkspaceParticipant.team_id
+    )
+    wanted = member_id if member_id is not None else team_id
+    for participant in session.scalars(select(models.WorkspaceParticipant).where(column == wanted)):
+        _keep_an_admin(session, participant, "remove")
+
+
 def set_role(
     ctx: AppContext,
     principal: Principal,

@@ -1,7 +1,8 @@
 """An organization's teams and their members (Seqera's ``/orgs/{orgId}/teams``).
 
 Members of the organization read its teams; its owners create, change and delete them and
-manage their members.  A team member must be a member of the organization (404 naming
+manage their members.  A team that is a workspace's last owner/admin participant is not
+deleted (409).  A team member must be a member of the organization (404 naming
 ``userNameOrEmail`` otherwise); a team name is unique in its organization (409).
 """
 
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 from batchforge.db import models
 from batchforge.errors import Conflict, NotFound
 from batchforge.schemas.accounts import MemberDbDto, TeamDbDto, UpdateTeamRequest
+from batchforge.services import participants
 from batchforge.services.context import AppContext, Principal
 from batchforge.services.orgs import find_user, org_in_reach, require_org_owner
 
@@ -82,8 +84,10 @@ def update_team(
 def delete_team(ctx: AppContext, principal: Principal, org_id: int, team_id: int) -> None:
     """Delete a team: its memberships and workspace participations go with it."""
     with ctx.db.transaction() as session:
-        require_org_owner(session, principal, org_id)
-        session.delete(_team(session, org_id, team_id))
+        require_org_owner(session, principal, org_id, lock=True)
+        team = _team(session, org_id, team_id)
+        participants.keep_admins_without(session, team_id=team.id)
+        session.delete(team)
 
 
 def _member_dto(member: models.OrgMember, user: models.User) -> MemberDbDto:

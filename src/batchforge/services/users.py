@@ -3,7 +3,8 @@
 Seqera has sign-up; batchforge's administrator adds users instead, each with a first API token
 shown once.  Guard rules (409, nothing written): user names and e-mails are unique; the
 administrator does not delete or disable itself; a user who is the last owner of an
-organization is not deleted.  A disabled user's tokens are refused (``accounts.authenticate``).
+organization, or a workspace's last owner/admin participant, is not deleted.  A disabled
+user's tokens are refused (``accounts.authenticate``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from batchforge.db import models
 from batchforge.errors import Conflict, Forbidden, NotFound
 from batchforge.schemas.accounts import AdminUserDto
 from batchforge.schemas.common import UserResponseDto
+from batchforge.services import participants
 from batchforge.services.accounts import hash_token, new_token
 from batchforge.services.context import AppContext, Principal
 
@@ -130,4 +132,8 @@ def delete_user(ctx: AppContext, principal: Principal, user_id: int) -> None:
                     field="userId",
                     hint="Make another member an owner of it first.",
                 )
+        for member_id in session.scalars(
+            select(models.OrgMember.id).where(models.OrgMember.user_id == user_id)
+        ).all():
+            participants.keep_admins_without(session, member_id=member_id)
         session.delete(user)
