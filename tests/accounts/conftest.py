@@ -1,6 +1,7 @@
 """Accounts tests: the app served by uvicorn on loopback, requests over real HTTP.
 
-``app_ctx`` here is the real context without the IAM test layer: these tests make no AWS call.
+``app_ctx`` and ``server`` are the authorisation tests' (the real context without the IAM test
+layer: these tests make no AWS call).
 """
 
 from __future__ import annotations
@@ -11,30 +12,9 @@ from typing import Any
 import httpx
 import pytest
 
-from batchforge.aws.recorder import CallRecorder
-from batchforge.local_aws import LocalAws
-from batchforge.runtime import build_context
-from batchforge.server.app import create_app
-from batchforge.services.context import AppContext
-from batchforge.settings import Settings
-from tests.cli.conftest import serve
+from tests.authz.conftest import TIMEOUT, app_ctx, server
 
-TIMEOUT = httpx.Timeout(120.0)  # a busy 2-core machine: generous, never a speed test
-
-
-@pytest.fixture
-def app_ctx(
-    settings: Settings, local_aws: LocalAws, recorder: CallRecorder
-) -> Iterator[AppContext]:
-    ctx = build_context(settings, emulator_url=local_aws.url, recorder=recorder)
-    yield ctx
-    ctx.db.dispose()
-
-
-@pytest.fixture
-def server(app_ctx: AppContext, admin_token: str) -> Iterator[str]:
-    with serve(create_app(app_ctx), log_level="warning") as url:
-        yield url
+__all__ = ["app_ctx", "server"]  # the real context without the IAM layer; uvicorn on loopback
 
 
 class As:

@@ -115,7 +115,7 @@ def list_orgs(ctx: AppContext, principal: Principal) -> list[OrganizationDbDto]:
 def describe_org(ctx: AppContext, principal: Principal, org_id: int) -> OrganizationDbDto:
     with ctx.db.transaction() as session:
         org = org_in_reach(session, principal, org_id)
-        return _org_dto(org, _membership(session, org_id, principal.user_id))
+        return _org_dto(org, membership(session, org_id, principal.user_id))
 
 
 def org_by_name(ctx: AppContext, principal: Principal, name: str) -> OrganizationDbDto:
@@ -127,7 +127,7 @@ def org_by_name(ctx: AppContext, principal: Principal, name: str) -> Organizatio
         if org_id is None or org_id not in principal.org_roles:
             raise NotFound(f"Organization '{name}' not found.", field="organization")
         org = org_in_reach(session, principal, org_id)
-        return _org_dto(org, _membership(session, org_id, principal.user_id))
+        return _org_dto(org, membership(session, org_id, principal.user_id))
 
 
 def update_org(
@@ -156,7 +156,8 @@ def delete_org(ctx: AppContext, principal: Principal, org_id: int) -> None:
         session.delete(org)
 
 
-def _membership(session: Session, org_id: int, user_id: int) -> models.OrgMember | None:
+def membership(session: Session, org_id: int, user_id: int) -> models.OrgMember | None:
+    """``user_id``'s membership of ``org_id``, if any."""
     return session.scalars(
         select(models.OrgMember).where(
             models.OrgMember.org_id == org_id, models.OrgMember.user_id == user_id
@@ -164,7 +165,7 @@ def _membership(session: Session, org_id: int, user_id: int) -> models.OrgMember
     ).first()
 
 
-def _member_dto(member: models.OrgMember, user: models.User) -> MemberDbDto:
+def member_dto(member: models.OrgMember, user: models.User) -> MemberDbDto:
     return MemberDbDto(
         memberId=member.id,
         userId=user.id,
@@ -193,7 +194,7 @@ def list_members(
                     func.lower(models.User.email).like(pattern),
                 )
             )
-        return [_member_dto(member, user) for member, user in session.execute(query).all()]
+        return [member_dto(member, user) for member, user in session.execute(query).all()]
 
 
 def add_member(
@@ -203,12 +204,12 @@ def add_member(
     with ctx.db.transaction() as session:
         org = require_org_owner(session, principal, org_id)
         user = find_user(session, name_or_email, "user")
-        if _membership(session, org_id, user.id) is not None:
+        if membership(session, org_id, user.id) is not None:
             raise Conflict(f"'{user.user_name}' is already a member of '{org.name}'.", field="user")
         member = models.OrgMember(org_id=org_id, user_id=user.id, role="member")
         session.add(member)
         session.flush()
-        return _member_dto(member, user)
+        return member_dto(member, user)
 
 
 def _member(session: Session, org_id: int, member_id: int) -> models.OrgMember:
@@ -263,7 +264,7 @@ def leave_org(ctx: AppContext, principal: Principal, org_id: int) -> None:
         session.execute(
             select(models.Organization.id).where(models.Organization.id == org_id).with_for_update()
         )
-        member = _membership(session, org_id, principal.user_id)
+        member = membership(session, org_id, principal.user_id)
         assert member is not None  # org_in_reach: the caller is a member
         _keep_an_owner(session, member, "leave as")
         _keep_workspace_admins(session, member.id)

@@ -19,7 +19,7 @@ from batchforge.schemas.accounts import AddParticipantRequest, ParticipantRespon
 from batchforge.services import authz
 from batchforge.services.authz import Permission
 from batchforge.services.context import AppContext, Principal
-from batchforge.services.orgs import find_user
+from batchforge.services.orgs import find_user, membership
 from batchforge.services.workspaces import workspace_in_org
 
 DEFAULT_ROLE = "launch"
@@ -131,11 +131,7 @@ def _member(session: Session, org_id: int, body: AddParticipantRequest) -> model
         return member
     assert body.userNameOrEmail is not None
     user = find_user(session, body.userNameOrEmail, "userNameOrEmail")
-    found = session.scalars(
-        select(models.OrgMember).where(
-            models.OrgMember.org_id == org_id, models.OrgMember.user_id == user.id
-        )
-    ).first()
+    found = membership(session, org_id, user.id)
     if found is None:
         raise NotFound(
             f"'{user.user_name}' is not a member of this organization.",

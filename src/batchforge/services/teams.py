@@ -16,7 +16,13 @@ from batchforge.errors import Conflict, NotFound
 from batchforge.schemas.accounts import MemberDbDto, TeamDbDto, UpdateTeamRequest
 from batchforge.services import participants
 from batchforge.services.context import AppContext, Principal
-from batchforge.services.orgs import find_user, org_in_reach, require_org_owner
+from batchforge.services.orgs import (
+    find_user,
+    member_dto,
+    membership,
+    org_in_reach,
+    require_org_owner,
+)
 
 
 def _dto(session: Session, team: models.Team) -> TeamDbDto:
@@ -90,16 +96,6 @@ def delete_team(ctx: AppContext, principal: Principal, org_id: int, team_id: int
         session.delete(team)
 
 
-def _member_dto(member: models.OrgMember, user: models.User) -> MemberDbDto:
-    return MemberDbDto(
-        memberId=member.id,
-        userId=user.id,
-        userName=user.user_name,
-        email=user.email,
-        role=member.role,  # type: ignore[arg-type]
-    )
-
-
 def list_team_members(
     ctx: AppContext, principal: Principal, org_id: int, team_id: int
 ) -> list[MemberDbDto]:
@@ -113,7 +109,7 @@ def list_team_members(
             .where(models.TeamMember.team_id == team_id)
             .order_by(models.User.user_name)
         ).all()
-        return [_member_dto(member, user) for member, user in rows]
+        return [member_dto(member, user) for member, user in rows]
 
 
 def add_team_member(
@@ -123,11 +119,7 @@ def add_team_member(
         require_org_owner(session, principal, org_id)
         team = _team(session, org_id, team_id)
         user = find_user(session, name_or_email, "userNameOrEmail")
-        member = session.scalars(
-            select(models.OrgMember).where(
-                models.OrgMember.org_id == org_id, models.OrgMember.user_id == user.id
-            )
-        ).first()
+        member = membership(session, org_id, user.id)
         if member is None:
             raise NotFound(
                 f"'{user.user_name}' is not a member of this organization.",
@@ -139,7 +131,7 @@ def add_team_member(
                 f"'{user.user_name}' is already in team '{team.name}'.", field="userNameOrEmail"
             )
         session.add(models.TeamMember(team_id=team.id, member_id=member.id))
-        return _member_dto(member, user)
+        return member_dto(member, user)
 
 
 def remove_team_member(
