@@ -36,6 +36,7 @@ from batchforge.client.api import ApiError
 from batchforge.db import models
 from batchforge.local_aws import WORK_BUCKET, LocalAws, free_port
 from tests.compute.conftest import forged_names
+from tests.conftest import POSTGRES_URL
 from tests.factories import keys_credentials
 from tests.server.holdproxy import HoldingProxy
 from tests.server.processes import ServerProcess, emulator_process, wait_for
@@ -213,6 +214,10 @@ def _launch_killed_at(
     return api, run_id, _wait_end(stage, api, run_id)
 
 
+# PostgreSQL when configured (what replicas share), else SQLite: one database per run keeps
+# this file under 4 minutes on a busy machine (its cost is six server starts; both databases
+# run the same lease SQL in tests/runs and tests/compute).
+@pytest.mark.parametrize("database_url", ["postgres" if POSTGRES_URL else "sqlite"], indirect=True)
 def test_kill_9_at_forge_launch_and_dispose_points_converges_without_orphans(
     stage: Stage,
 ) -> None:
