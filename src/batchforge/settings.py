@@ -129,10 +129,57 @@ class Settings(BaseSettings):
         "secretsmanager:TagResource for this, which the seed policy does not grant.",
     )
 
+    # --- single sign-on to the web UI (OpenID Connect, authorization code + PKCE) ------------
+    oidc_issuer: str | None = Field(
+        default=None,
+        description="OpenID Connect issuer URL (its /.well-known/openid-configuration is read). "
+        "Setting it (with the client id and secret) adds 'Sign in with <provider>' to the "
+        "sign-in page.  Must be https, except on a loopback address.",
+    )
+    oidc_client_id: str | None = Field(default=None, description="OIDC client id.")
+    oidc_client_secret: SecretStr | None = Field(
+        default=None, description="OIDC client secret (confidential client, client_secret_basic)."
+    )
+    oidc_provider_name: str = Field(
+        default="single sign-on", description="Provider name shown on the sign-in button."
+    )
+    oidc_scopes: str = Field(
+        default="openid email profile",
+        description="Scopes requested (space-separated); add the one releasing the groups "
+        "claim if your provider needs it (e.g. 'groups').",
+    )
+    oidc_allowed_domains: str = Field(
+        default="",
+        description="Comma-separated e-mail domains allowed to sign in (e.g. 'example.org'); "
+        "empty: any verified e-mail the provider vouches for.",
+    )
+    oidc_groups_claim: str = Field(
+        default="groups", description="Claim listing the user's groups (ID token or userinfo)."
+    )
+    oidc_owner_groups: str = Field(
+        default="",
+        description="Comma-separated groups whose members are owners of OIDC_ORGANIZATION "
+        "(checked at every sign-in: leaving the group demotes to member, unless the last owner).",
+    )
+    oidc_member_groups: str = Field(
+        default="",
+        description="Comma-separated groups allowed to sign in as members; empty: everyone "
+        "allowed by domain.  Owner groups are always allowed.",
+    )
+    oidc_organization: str = Field(
+        default="default",
+        description="Organization a user signing in with OIDC joins (member or owner).",
+    )
+
     @field_validator("data_dir")
     @classmethod
     def _expand_data_dir(cls, value: Path) -> Path:
         return value.expanduser().resolve()
+
+    @property
+    def oidc_enabled(self) -> bool:
+        """Single sign-on is offered when the issuer, client id and secret are all set."""
+        return bool(self.oidc_issuer and self.oidc_client_id and self.oidc_client_secret)
 
     @cached_property
     def effective_database_url(self) -> str:

@@ -236,3 +236,16 @@ def pop_flash(ctx: AppContext, request: Request) -> dict[str, str] | None:
     if not data or data.get("kind") not in ("success", "error", "info"):
         return None
     return {"text": str(data.get("text", "")), "kind": str(data["kind"])}
+
+
+# --- short-lived sealed values (the OpenID Connect sign-in's state) -------------------------
+
+
+def seal(ctx: AppContext, payload: dict[str, object], context: str) -> str:
+    """``payload`` encrypted and authenticated for ``context`` (cookie-safe text)."""
+    return _seal(ctx, payload, context)
+
+
+def unseal(ctx: AppContext, value: str, context: str) -> dict[str, object] | None:
+    """What :func:`seal` sealed for ``context``; None when forged, altered or another's."""
+    return _unseal(ctx, value, context)

@@ -16,6 +16,8 @@ from batchforge.web.routes import (
     run_trace,
     runs,
     secrets,
+    sso,
+    tokens,
 )
 
 not_found = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -28,6 +30,8 @@ def unknown_page(request: Request, rest: str, viewer: CurrentViewer) -> Response
 
 ROUTERS: list[APIRouter] = [
     auth.router,
+    sso.router,
+    tokens.router,
     credentials.router,
     compute_envs.router,
     launch.router,

@@ -38,7 +38,10 @@ def _sign_in_page(request: Request, form: FormState, status: int = 200) -> Respo
         request.state.new_session = web_session.WebSession.anonymous()
     else:
         request.state.new_session = found
-    return render.page(request, "sign_in.html", status=status, form=form, title="Sign in")
+    sso_name = ctx.settings.oidc_provider_name if ctx.settings.oidc_enabled else None
+    return render.page(
+        request, "sign_in.html", status=status, form=form, title="Sign in", sso_name=sso_name
+    )
 
 
 @router.get("/ui/sign-in")
