@@ -15,8 +15,8 @@ Read, on one run holding 100,000 tasks: ``GET /workflow/{id}/progress`` and
 each; ``/progress`` also on a 100-task run, to show its cost does not grow with tasks.
 
 The server is ``uvicorn`` in its own process (no background workers; AWS is not called).
-Usage: .venv/bin/python benchmarks/bench_trace.py  (BATCHFORGE_TEST_DATABASE_URL or
-BATCHFORGE_BENCH_DATABASE_URL also runs it on PostgreSQL; a schema of its own, dropped after)
+Usage: .venv/bin/python benchmarks/bench_trace.py [--postgres-only]  (BATCHFORGE_TEST_DATABASE_URL
+or BATCHFORGE_BENCH_DATABASE_URL also runs it on PostgreSQL; a schema of its own, dropped after)
 """
 
 from __future__ import annotations
@@ -339,8 +339,9 @@ def postgres_url(base: str) -> tuple[str, Any]:
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        run(f"sqlite:///{tmp}/bench.db", "SQLite")
+    if "--postgres-only" not in sys.argv:
+        with tempfile.TemporaryDirectory() as tmp:
+            run(f"sqlite:///{tmp}/bench.db", "SQLite")
     base = os.environ.get("BATCHFORGE_BENCH_DATABASE_URL") or os.environ.get(
         "BATCHFORGE_TEST_DATABASE_URL"
     )
