@@ -26,6 +26,7 @@ from batchforge.cli import (
     secrets,
     server,
     teams,
+    tokens,
     users,
     workspaces,
 )
@@ -51,6 +52,7 @@ app.add_typer(workspaces.app, name="workspaces")
 app.add_typer(members.app, name="members")
 app.add_typer(teams.app, name="teams")
 app.add_typer(participants.app, name="participants")
+app.add_typer(tokens.app, name="tokens")
 launch.register(app)
 server.register(app)
 
