@@ -116,6 +116,16 @@ def test_guard_rules_answer_4xx_naming_the_field_and_change_nothing(
     )
     admin.ok("POST", f"/orgs/{org}/teams", json={"team": {"name": "ops"}})
     _error(admin("POST", f"/orgs/{org}/teams", json={"team": {"name": "ops"}}), 409, "name")
+    # The validate endpoints say the same before anything is tried (Seqera's */validate).
+    _error(admin("GET", "/orgs/validate", params={"name": "default"}), 409, "name")
+    assert admin("GET", "/orgs/validate", params={"name": "fresh"}).status_code == 204
+    _error(
+        admin("GET", f"/orgs/{org}/workspaces/validate", params={"name": "default"}), 409, "name"
+    )
+    _error(admin("GET", f"/orgs/{org}/teams/validate", params={"name": "ops"}), 409, "name")
+    _error(admin("GET", "/users/validate", params={"name": "carol"}), 409, "userName")
+    bad_query = admin("GET", "/orgs/validate", params={"name": "a b"})
+    assert bad_query.status_code == 400 and bad_query.json()["field"] == "name", bad_query.text
     # Bad names: 400 naming the field.
     bad = admin("POST", "/orgs", json={"organization": {"name": "no spaces"}})
     assert bad.status_code == 400 and "organization.name" in bad.text

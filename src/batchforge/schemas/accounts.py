@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
+from fastapi import Query
 from pydantic import Field, StringConstraints
 
 from batchforge.schemas.common import ApiModel, UserResponseDto
@@ -19,6 +20,10 @@ WspRole = Literal["owner", "admin", "maintain", "launch", "connect", "view"]
 ParticipantType = Literal["MEMBER", "TEAM"]
 
 Name = Annotated[str, StringConstraints(min_length=2, max_length=40, pattern=NAME_PATTERN)]
+NameQuery = Annotated[
+    str,
+    Query(min_length=2, max_length=40, pattern=NAME_PATTERN, description="a name to check"),
+]
 
 
 # --- users (batchforge's system administration; Seqera has sign-up instead) ---------------

@@ -100,6 +100,12 @@ def create_org(
         return _org_dto(org, member)
 
 
+def validate_name(ctx: AppContext, name: str) -> None:
+    """409 when an organization already has ``name``."""
+    with ctx.db.transaction() as session:
+        _name_taken(session, name)
+
+
 def list_orgs(ctx: AppContext, principal: Principal) -> list[OrganizationDbDto]:
     """The organizations the caller belongs to, by name."""
     with ctx.db.transaction() as session:

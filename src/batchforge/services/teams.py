@@ -47,6 +47,13 @@ def _name_taken(session: Session, org_id: int, name: str) -> None:
         raise Conflict(f"A team named '{name}' already exists in this organization.", field="name")
 
 
+def validate_name(ctx: AppContext, principal: Principal, org_id: int, name: str) -> None:
+    """409 when a team of ``org_id`` (one of the caller's) already has ``name``."""
+    with ctx.db.transaction() as session:
+        org_in_reach(session, principal, org_id)
+        _name_taken(session, org_id, name)
+
+
 def list_teams(ctx: AppContext, principal: Principal, org_id: int) -> list[TeamDbDto]:
     with ctx.db.transaction() as session:
         org_in_reach(session, principal, org_id)

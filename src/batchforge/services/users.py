@@ -42,6 +42,17 @@ def _admin_dto(user: models.User) -> AdminUserDto:
     )
 
 
+def _user_name_taken(session: Session, user_name: str) -> None:
+    if session.scalars(select(models.User.id).where(models.User.user_name == user_name)).first():
+        raise Conflict(f"A user named '{user_name}' already exists.", field="userName")
+
+
+def validate_name(ctx: AppContext, user_name: str) -> None:
+    """409 when a user already has ``user_name``."""
+    with ctx.db.transaction() as session:
+        _user_name_taken(session, user_name)
+
+
 def create_user(
     ctx: AppContext, principal: Principal, user_name: str, email: str | None
 ) -> tuple[UserResponseDto, str]:
@@ -50,10 +61,7 @@ def create_user(
     email = email or f"{user_name}@localhost"
     token = new_token()
     with ctx.db.transaction() as session:
-        if session.scalars(
-            select(models.User.id).where(models.User.user_name == user_name)
-        ).first():
-            raise Conflict(f"A user named '{user_name}' already exists.", field="userName")
+        _user_name_taken(session, user_name)
         if session.scalars(
             select(models.User.id).where(func.lower(models.User.email) == email.lower())
         ).first():

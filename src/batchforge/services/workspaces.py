@@ -59,6 +59,13 @@ def _name_taken(session: Session, org_id: int, name: str) -> None:
         )
 
 
+def validate_name(ctx: AppContext, principal: Principal, org_id: int, name: str) -> None:
+    """409 when a workspace of ``org_id`` (one of the caller's) already has ``name``."""
+    with ctx.db.transaction() as session:
+        org_in_reach(session, principal, org_id)
+        _name_taken(session, org_id, name)
+
+
 def create_workspace(
     ctx: AppContext, principal: Principal, org_id: int, name: str, full_name: str
 ) -> Workspace:

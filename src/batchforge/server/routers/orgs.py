@@ -14,6 +14,7 @@ from batchforge.schemas.accounts import (
     ListMembersResponse,
     ListOrganizationsResponse,
     ListWorkspacesResponse,
+    NameQuery,
     OrganizationResponse,
     UpdateMemberRoleRequest,
     UpdateOrganizationRequest,
@@ -47,6 +48,13 @@ def create_org(
     return OrganizationResponse(
         organization=service.create_org(ctx, principal, org.name, org.fullName)
     )
+
+
+@router.get("/validate", status_code=204, response_class=Response)
+def validate_org_name(ctx: Ctx, principal: CurrentPrincipal, name: NameQuery) -> Response:
+    """204 when ``name`` is free for a new organization; 409 when taken."""
+    service.validate_name(ctx, name)
+    return _no_content()
 
 
 @router.get("/{orgId}", response_model=OrganizationResponse)
@@ -120,6 +128,14 @@ def create_workspace(
     return WorkspaceResponse(
         workspace=workspaces.create_workspace(ctx, principal, orgId, wanted.name, wanted.fullName)
     )
+
+
+@router.get("/{orgId}/workspaces/validate", status_code=204, response_class=Response)
+def validate_workspace_name(
+    ctx: Ctx, principal: CurrentPrincipal, orgId: int, name: NameQuery
+) -> Response:
+    workspaces.validate_name(ctx, principal, orgId, name)
+    return _no_content()
 
 
 @router.get("/{orgId}/workspaces/{workspaceId}", response_model=WorkspaceResponse)

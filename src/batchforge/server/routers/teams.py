@@ -10,6 +10,7 @@ from batchforge.schemas.accounts import (
     CreateTeamRequest,
     ListMembersResponse,
     ListTeamResponse,
+    NameQuery,
     TeamResponse,
     UpdateTeamRequest,
 )
@@ -32,6 +33,14 @@ def create_team(
     return TeamResponse(
         team=service.create_team(ctx, principal, orgId, body.team.name, body.team.description)
     )
+
+
+@router.get("/validate", status_code=204, response_class=Response)
+def validate_team_name(
+    ctx: Ctx, principal: CurrentPrincipal, orgId: int, name: NameQuery
+) -> Response:
+    service.validate_name(ctx, principal, orgId, name)
+    return Response(status_code=204)
 
 
 @router.get("/{teamId}", response_model=TeamResponse)

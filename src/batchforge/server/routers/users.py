@@ -9,6 +9,7 @@ from batchforge.schemas.accounts import (
     CreateUserResponse,
     ListUsersResponse,
     ListWorkspacesAndOrgResponse,
+    NameQuery,
     UpdateUserStateRequest,
 )
 from batchforge.schemas.common import DescribeUserResponse
@@ -32,6 +33,13 @@ def create_user(
     """batchforge's own: the administrator adds a user; the token is shown this once."""
     user, token = service.create_user(ctx, principal, body.userName, body.email)
     return CreateUserResponse(user=user, token=token)
+
+
+@router.get("/users/validate", status_code=204, response_class=Response)
+def validate_user_name(ctx: Ctx, principal: CurrentPrincipal, name: NameQuery) -> Response:
+    """204 when ``name`` is free for a new user; 409 when taken."""
+    service.validate_name(ctx, name)
+    return Response(status_code=204)
 
 
 @router.get("/users/{userId}", response_model=DescribeUserResponse)
