@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 import batchforge.web
-from tests.server.hostile import BIG, PATH_VALUES
+from tests.server.hostile import BIG, DECOY_ID, PATH_VALUES
 from tests.server.hostile_run import leaks_internals
 
 TEMPLATES = Path(batchforge.web.__file__).parent / "templates"
@@ -80,7 +80,7 @@ def _fill(template: str, known: dict[str, str], override: str | None = None) -> 
     def value(match: re.Match[str]) -> str:
         if override is not None:
             return override
-        return known.get(match.group(1), "1")
+        return known.get(match.group(1), DECOY_ID)
 
     return re.sub(r"\{(\w+)(?::\w+)?\}", value, template)
 
