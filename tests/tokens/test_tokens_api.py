@@ -3,13 +3,18 @@ use recorded, each user's own; bad names a 400 naming ``name`` with nothing writ
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
 import pytest
 from sqlalchemy import select
 
 from batchforge.client import ApiError, BatchforgeClient
 from batchforge.db import models
+from batchforge.server.app import create_app
 from batchforge.services import accounts
 from batchforge.services.context import AppContext
+from tests.cli.conftest import serve
 from tests.conftest import make_client
 
 
@@ -78,3 +83,21 @@ def test_users_see_and_delete_only_their_own_tokens(
             other.list_tokens()
         assert ended.value.status == 401
     assert api.list_tokens() == admin_tokens  # the admin's are untouched
+
+
+def test_concurrent_creates_of_one_name_make_one_token(
+    app_ctx: AppContext, admin_token: str
+) -> None:
+    """Six requests at once over real HTTP: one token, five 409s (the user's row is locked
+    before the name is checked)."""
+    with serve(create_app(app_ctx)) as url:
+
+        def create(_: int) -> int:
+            headers = {"Authorization": f"Bearer {admin_token}"}
+            body = {"name": "race"}
+            return httpx.post(f"{url}/tokens", json=body, headers=headers, timeout=120).status_code
+
+        with ThreadPoolExecutor(6) as pool:
+            statuses = sorted(pool.map(create, range(6)))
+    assert statuses == [200, 409, 409, 409, 409, 409]
+    assert [name for name, _ in _stored(app_ctx)].count("race") == 1
