@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -23,7 +23,9 @@ from starlette.responses import RedirectResponse, Response
 
 from batchforge.errors import BatchforgeError
 from batchforge.schemas import text
+from batchforge.schemas.accounts import OrgAndWorkspaceDto
 from batchforge.services import authz
+from batchforge.services import workspaces as workspace_service
 from batchforge.services.context import AppContext, Principal
 from batchforge.web import render
 from batchforge.web import session as web_session
@@ -39,6 +41,13 @@ class Viewer:
     principal: Principal
     workspace_id: int
     session: WebSession
+    workspaces: list[OrgAndWorkspaceDto] = field(default_factory=list)
+    """The viewer's organizations and workspaces (the header's switcher)."""
+
+    @property
+    def workspace(self) -> OrgAndWorkspaceDto | None:
+        """The entry of the workspace the UI acts in."""
+        return next((w for w in self.workspaces if w.workspaceId == self.workspace_id), None)
 
     @property
     def user_name(self) -> str:
@@ -60,9 +69,27 @@ def current_viewer(request: Request) -> Viewer:
     if found is None or not found.signed_in:
         raise SignInRequired()
     principal = web_session.principal(ctx, found)
-    viewer = Viewer(principal, authz.acting_workspace(principal, None), found)
+    listed = workspace_service.user_workspaces(ctx, principal, principal.user_id)
+    viewer = Viewer(principal, chosen_workspace(request, principal), found, listed)
     request.state.viewer = viewer
     return viewer
+
+
+WORKSPACE_COOKIE = "bf_workspace"
+"""The workspace chosen with the header's switcher (a preference: roles are checked anyway)."""
+
+
+def chosen_workspace(request: Request, principal: Principal) -> int:
+    """The workspace the UI acts in: the URL's ``workspaceId`` (authz answers 404 for one the
+    viewer is not in), else the switcher's choice while the viewer is still in it, else the
+    viewer's default workspace."""
+    given = request.query_params.get("workspaceId", "")
+    if given.isdigit() and len(given) < 19:
+        return int(given)
+    kept = request.cookies.get(WORKSPACE_COOKIE, "")
+    if kept.isdigit() and len(kept) < 19 and int(kept) in principal.roles:
+        return int(kept)
+    return authz.acting_workspace(principal, None)
 
 
 async def checked_form(request: Request) -> FormData:

@@ -12,12 +12,14 @@ from batchforge.web.routes import (
     credentials,
     data,
     launch,
+    orgs,
     policy,
     run_trace,
     runs,
     secrets,
     sso,
     tokens,
+    workspaces,
 )
 
 not_found = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -32,6 +34,8 @@ ROUTERS: list[APIRouter] = [
     auth.router,
     sso.router,
     tokens.router,
+    workspaces.router,
+    orgs.router,
     credentials.router,
     compute_envs.router,
     launch.router,
