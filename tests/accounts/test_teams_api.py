@@ -188,6 +188,8 @@ def test_last_workspace_admin_cannot_demote_or_remove_itself(admin: As, user_as:
     erin.ok("PUT", f"{base}/{leads['participantId']}/role", json={"role": "admin"})
     erin.ok("PUT", f"{base}/{pid}/role", json={"role": "launch"})  # the team is admin now
     _error(admin("DELETE", f"/orgs/{org}/teams/{team['teamId']}"), 409, "participantId")
+    erin_in_team = f"/orgs/{org}/teams/{team['teamId']}/members/{erin_member}/delete"
+    _error(admin("DELETE", erin_in_team), 409, "participantId")
     assert erin.ok("GET", f"/user/{erin_part_user(admin)}/workspaces")  # still in
     roles = {p["wspRole"] for p in erin.ok("GET", base)["participants"]}
     assert roles == {"launch", "admin"}

@@ -2,7 +2,7 @@
 
 Members of the organization read its teams; its owners create, change and delete them and
 manage their members.  A team that is a workspace's last owner/admin participant is not
-deleted (409).  A team member must be a member of the organization (404 naming
+deleted nor emptied (409).  A team member must be a member of the organization (404 naming
 ``userNameOrEmail`` otherwise); a team name is unique in its organization (409).
 """
 
@@ -145,9 +145,12 @@ def remove_team_member(
     ctx: AppContext, principal: Principal, org_id: int, team_id: int, member_id: int
 ) -> None:
     with ctx.db.transaction() as session:
-        require_org_owner(session, principal, org_id)
+        require_org_owner(session, principal, org_id, lock=True)
         _team(session, org_id, team_id)
         row = session.get(models.TeamMember, (team_id, member_id))
         if row is None:
             raise NotFound(f"Member {member_id} is not in this team.", field="memberId")
+        if _dto(session, _team(session, org_id, team_id)).membersCount == 1:
+            # The team's last member: an admin role it holds would then count for no one.
+            participants.keep_admins_without(session, team_id=team_id)
         session.delete(row)
