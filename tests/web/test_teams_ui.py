@@ -62,11 +62,15 @@ def test_switch_workspace_and_manage_members_teams_and_participants(
         f"Workspace {accounts.DEFAULT_ORG} / lab"
     )
     expect(switcher.get_by_label("Workspace")).to_have_value(str(lab))
-    # The URL's workspaceId wins over the session's choice.
+    # The URL's workspaceId wins over the session's choice and becomes it (so the forms of
+    # a page opened that way act in the workspace it shows).
     page.goto(f"/ui/workspace?workspaceId={admin.default_workspace_id}")
     expect(page.get_by_role("heading", level=1)).to_have_text(
         f"Workspace {accounts.DEFAULT_ORG} / default"
     )
+    page.goto("/ui/credentials")
+    expect(switcher.get_by_label("Workspace")).to_have_value(str(admin.default_workspace_id))
+    page.goto(f"/ui/credentials?workspaceId={lab}")
     page.goto("/ui/workspace")
     expect(page.get_by_role("heading", level=1)).to_contain_text("/ lab")
 

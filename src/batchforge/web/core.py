@@ -92,6 +92,36 @@ def chosen_workspace(request: Request, principal: Principal) -> int:
     return authz.acting_workspace(principal, None)
 
 
+def keep_workspace(request: Request, response: Response, workspace_id: int) -> Response:
+    """Remember ``workspace_id`` as the viewer's choice (the switcher's cookie)."""
+    response.set_cookie(
+        WORKSPACE_COOKIE,
+        str(workspace_id),
+        max_age=365 * 24 * 3600,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+    )
+    return response
+
+
+def keep_url_workspace(request: Request, response: Response) -> Response:
+    """A page opened with a ``workspaceId`` the viewer is in makes it the chosen workspace,
+    so the page's forms (posted without it) act in the workspace the page showed."""
+    viewer = getattr(request.state, "viewer", None)
+    if (
+        viewer is not None
+        and request.method == "GET"
+        and response.status_code < 400
+        and "workspaceId" in request.query_params
+        and viewer.workspace_id in viewer.principal.roles
+        and request.cookies.get(WORKSPACE_COOKIE) != str(viewer.workspace_id)
+    ):
+        keep_workspace(request, response, viewer.workspace_id)
+    return response
+
+
 async def checked_form(request: Request) -> FormData:
     """The POSTed form, once its CSRF token matched the session's (403 otherwise)."""
     web_session.check_same_origin(request)
@@ -181,7 +211,7 @@ class WebRoute(APIRoute):
 
         async def guarded(request: Request) -> Response:
             try:
-                return await handler(request)
+                return keep_url_workspace(request, await handler(request))
             except SignInRequired:
                 return _sign_in_redirect(request)
             except CsrfRejected as problem:

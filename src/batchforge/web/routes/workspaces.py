@@ -29,6 +29,7 @@ from batchforge.web.core import (
     Viewer,
     WebRoute,
     app_ctx,
+    keep_workspace,
     redirect_with,
     safe_next,
     viewer_needs,
@@ -41,7 +42,6 @@ CanWrite = Annotated[Viewer, Depends(viewer_needs(Permission.WORKSPACE_WRITE))]
 CanLeave = Annotated[Viewer, Depends(viewer_needs(Permission.WORKSPACE_SELF_DELETE))]
 
 PAGE = "/ui/workspace"
-COOKIE_SECONDS = 365 * 24 * 3600
 
 
 def _org_id(viewer: Viewer) -> int:
@@ -69,15 +69,7 @@ def switch_workspace(request: Request, viewer: CurrentViewer, form: CheckedForm)
     response = redirect_with(
         request, target, f"Now working in {chosen.orgName} / {chosen.workspaceName}."
     )
-    response.set_cookie(
-        WORKSPACE_COOKIE,
-        given,
-        max_age=COOKIE_SECONDS,
-        path="/",
-        httponly=True,
-        samesite="lax",
-        secure=request.url.scheme == "https",
-    )
+    keep_workspace(request, response, int(given))
     return response
 
 
