@@ -238,6 +238,18 @@ CASES: list[Case] = [
         ok=404,
         expect_message="Compute environment",
     ),
+    # A run launched elsewhere, reported with a personal token (nf-tower's create call).
+    Case(
+        Permission.WORKFLOW_EXECUTE,
+        "POST",
+        "/trace/create",
+        body=lambda w: {
+            "sessionId": str(uuid.uuid4()),
+            "runName": f"elsewhere-{uuid.uuid4().hex[:6]}",
+            "projectName": "nextflow-io/hello",
+            "repository": "https://github.com/nextflow-io/hello",
+        },
+    ),
     Case(
         Permission.WORKFLOW_WRITE,
         "POST",
