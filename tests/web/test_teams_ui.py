@@ -199,6 +199,15 @@ def test_a_viewer_sees_no_controls_and_a_forced_post_is_refused(page: Page, ui: 
     other = accounts.create_workspace(ctx, accounts.DEFAULT_ORG, "private", admin.user_id)
     page.goto(f"/ui/workspace?workspaceId={other}")
     expect(page.get_by_role("heading", level=1)).to_have_text("Not found")
+    for chosen in (str(other), "\u00b2", "9" * 30):  # not his; a digit int() refuses; too big
+        switched = page.request.post(
+            "/ui/workspace/switch",
+            form={"csrf_token": csrf, "workspaceId": chosen},
+            headers=headers,
+            max_redirects=0,
+        )
+        assert switched.status == 404, (chosen, switched.status)
+        assert "bf_workspace" not in switched.headers.get("set-cookie", "")
 
     # bob leaves: he is in no workspace any more, his switcher choice is gone.
     page.goto("/ui/workspace")

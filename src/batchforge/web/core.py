@@ -79,16 +79,23 @@ WORKSPACE_COOKIE = "bf_workspace"
 """The workspace chosen with the header's switcher (a preference: roles are checked anyway)."""
 
 
+def id_number(text: str) -> int | None:
+    """A form's or URL's numeric id: ASCII digits that fit a database id, else None."""
+    if text.isascii() and text.isdigit() and len(text) < 19:
+        return int(text)
+    return None
+
+
 def chosen_workspace(request: Request, principal: Principal) -> int:
     """The workspace the UI acts in: the URL's ``workspaceId`` (authz answers 404 for one the
     viewer is not in), else the switcher's choice while the viewer is still in it, else the
     viewer's default workspace."""
-    given = request.query_params.get("workspaceId", "")
-    if given.isdigit() and len(given) < 19:
-        return int(given)
-    kept = request.cookies.get(WORKSPACE_COOKIE, "")
-    if kept.isdigit() and len(kept) < 19 and int(kept) in principal.roles:
-        return int(kept)
+    given = id_number(request.query_params.get("workspaceId", ""))
+    if given is not None:
+        return given
+    kept = id_number(request.cookies.get(WORKSPACE_COOKIE, ""))
+    if kept is not None and kept in principal.roles:
+        return kept
     return authz.acting_workspace(principal, None)
 
 

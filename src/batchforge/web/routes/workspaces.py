@@ -29,6 +29,7 @@ from batchforge.web.core import (
     Viewer,
     WebRoute,
     app_ctx,
+    id_number,
     keep_workspace,
     redirect_with,
     safe_next,
@@ -61,15 +62,15 @@ def _role(form: CheckedForm, default: str) -> str:
 @router.post("/switch")
 def switch_workspace(request: Request, viewer: CurrentViewer, form: CheckedForm) -> Response:
     """Act in another of the viewer's workspaces from now on (kept in a cookie)."""
-    given = str(form.get("workspaceId") or "")
-    if not given.isdigit() or int(given) not in viewer.principal.roles:
-        raise NotFound(f"Workspace '{given}' not found.", field="workspaceId")
-    chosen = next(w for w in viewer.workspaces if w.workspaceId == int(given))
+    given = id_number(str(form.get("workspaceId") or ""))
+    chosen = next((w for w in viewer.workspaces if w.workspaceId == given), None)
+    if given is None or chosen is None:
+        raise NotFound("That workspace was not found.", field="workspaceId")
     target = safe_next(str(form.get("next") or "/"))
     response = redirect_with(
         request, target, f"Now working in {chosen.orgName} / {chosen.workspaceName}."
     )
-    keep_workspace(request, response, int(given))
+    keep_workspace(request, response, given)
     return response
 
 
@@ -112,9 +113,7 @@ def add_participant(request: Request, viewer: CanWrite, form: CheckedForm) -> Re
                 field="userNameOrEmail",
             )
         try:
-            body = AddParticipantRequest(
-                userNameOrEmail=who or None, teamId=int(team) if team.isdigit() else None
-            )
+            body = AddParticipantRequest(userNameOrEmail=who or None, teamId=id_number(team))
         except ValidationError:
             raise InvalidInput(
                 "The user name or e-mail is too long.", field="userNameOrEmail"
