@@ -150,7 +150,9 @@ def credentials_role(env: FlowEnv) -> FlowScope:
     return FlowScope(roles=(role,))
 
 
-@flow("forge-spot", FORGE)
+# Flows that launch on an environment with an execution role use Secrets Manager for the run's
+# trace token (services/run_token_delivery.py): they declare "secrets".
+@flow("forge-spot", (*FORGE, "secrets"))
 def forge_spot(env: FlowEnv) -> FlowScope:
     return _forge_round_trip(env, env.forge_body("contract-spot"), runs=1)
 
@@ -199,7 +201,7 @@ def manual(env: FlowEnv) -> FlowScope:
 # --- runs: each on a forged environment, checking only the step's own calls -----------------
 
 
-@flow("run-launch", ("launch",), fresh_account=False)
+@flow("run-launch", ("launch", "secrets"), fresh_account=False)
 def run_launch(env: FlowEnv) -> FlowScope:
     """Head job definition looked up and registered with the forged roles (iam:PassRole to
     batch.amazonaws.com), SubmitJob with the resource label as tags (batch:TagResource)."""
@@ -210,17 +212,18 @@ def run_launch(env: FlowEnv) -> FlowScope:
     _launch(env, ce_id)
     assert _called(env) == [
         "s3:PutObject",  # the launch files (the config) to <workDir>/batchforge/<runId>/launch/
-        "batch:DescribeJobDefinitions",
-        "batch:RegisterJobDefinition",
+        "secretsmanager:CreateSecret",  # the run's trace token, tower-batchforge-<runId>-run-token
+        "batch:RegisterJobDefinition",  # the run's own, naming the token's secret
         "batch:SubmitJob",
     ]
     registered = env.app_ctx.recorder.calls[2].params["containerProperties"]
     assert registered["jobRoleArn"] and registered["executionRoleArn"]
+    assert [s["name"] for s in registered["secrets"]] == ["TOWER_ACCESS_TOKEN"]
     assert env.app_ctx.recorder.calls[3].params["tags"]["team"] == "genomics"
     return FlowScope(work_dir=body["computeEnv"]["config"]["workDir"])
 
 
-@flow("run-track-cancel-reconcile", ("launch",), fresh_account=False)
+@flow("run-track-cancel-reconcile", ("launch", "secrets"), fresh_account=False)
 def run_track_cancel_reconcile(env: FlowEnv) -> FlowScope:
     """Cancel (TerminateJob on the head job, ListJobs for its task jobs); then a tracker cycle:
     DescribeJobs for the active run, ListJobs (an extra) to find by name the job of a launch
@@ -243,6 +246,11 @@ def run_track_cancel_reconcile(env: FlowEnv) -> FlowScope:
         "batch:DescribeJobs",
         "batch:ListJobs",  # the interrupted launch's head job, by name
         "batch:ListJobs",  # the task jobs of the run that ended
+        # the trace token's secret and the run's own definition, of each ended run
+        "secretsmanager:DeleteSecret",
+        "batch:DeregisterJobDefinition",  # an extra
+        "secretsmanager:DeleteSecret",
+        "batch:DeregisterJobDefinition",
     ]
     assert env.api.describe_workflow(cancelled).workflow.status == "CANCELLED"
     assert env.api.describe_workflow(tracked).workflow.status == "SUCCEEDED"  # the emulator's
@@ -310,10 +318,12 @@ def run_with_secrets(env: FlowEnv) -> FlowScope:
     assert _called(env) == [
         "s3:PutObject",
         "secretsmanager:CreateSecret",
+        "secretsmanager:CreateSecret",  # the run's trace token
         "batch:RegisterJobDefinition",
         "batch:SubmitJob",
         "batch:DescribeJobs",
         "batch:ListJobs",  # the ended run's task jobs still alive (none)
+        "secretsmanager:DeleteSecret",
         "secretsmanager:DeleteSecret",
         "batch:DeregisterJobDefinition",
         "secretsmanager:ListSecrets",

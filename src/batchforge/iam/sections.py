@@ -551,7 +551,11 @@ SECRETS = Section(
         True,
         ("secretsmanager:DescribeSecret", "pipeline secrets cannot be checked"),
         ("secretsmanager:DeleteSecret", "pipeline secrets stay in AWS after the run"),
-        ("secretsmanager:CreateSecret", "runs cannot use pipeline secrets"),
+        (
+            "secretsmanager:CreateSecret",
+            "runs cannot use pipeline secrets, and report no tasks or progress unless "
+            "BATCHFORGE_TRACE_TOKEN_DELIVERY=environment (their trace token goes as a secret)",
+        ),
     ),
     scoping="Account, region (where pipelines run) and the tower- name prefix.",
 )
