@@ -44,7 +44,6 @@ QUERY_VALUES = [
     "-1",
     "../../etc/passwd",
     "x" * 60_000,  # httpx sends URLs up to 64 KiB
-    "true'--",
     "\u202e\ufeff",
 ]
 # What every route must refuse, whatever the parameter: the only query values sent to DELETE
