@@ -5,10 +5,10 @@
   ``node_modules`` is missing) on a free loopback port, with one confidential client whose
   redirect URI is the test server's callback, and the users of :data:`USERS`.
 - ``sso``: a batchforge server (uvicorn on 127.0.0.1) configured for that provider.
-- ``page``: a fresh headless Chromium context on it (the browser of ``tests/web``).
 
-Browser tests run on SQLite (as ``tests/web``'s); the sign-in rules that write users and
-memberships are also tested on PostgreSQL (``test_sso_rules.py``).
+The browser journey is ``tests/web/test_sso_browser.py`` (one Chromium for the session: the
+browser fixture of ``tests/web``); the sign-in rules that write users and memberships
+run on SQLite and PostgreSQL (``test_sso_rules.py``).
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page
 from pydantic import SecretStr
 
 from batchforge.local_aws import free_port
@@ -32,9 +31,6 @@ from batchforge.server.app import create_app
 from batchforge.services.context import AppContext
 from batchforge.web import oidc
 from tests.cli.conftest import serve
-from tests.web.conftest import UI_TIMEOUT_MS, browser
-
-__all__ = ["browser"]
 
 PROVIDER_DIR = Path(__file__).parent / "provider"
 CLIENT_ID = "batchforge-test"
@@ -170,13 +166,3 @@ def sso(app_ctx: AppContext, admin_token: str, provider_script: Path) -> Iterato
             provider.process.terminate()
             provider.process.wait(timeout=30)
             oidc.forget_provider_cache()
-
-
-@pytest.fixture
-def page(browser: Browser, sso: SsoServer) -> Iterator[Page]:
-    context = browser.new_context(base_url=sso.url, viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(UI_TIMEOUT_MS)
-    context.set_default_navigation_timeout(UI_TIMEOUT_MS)
-    opened = context.new_page()
-    yield opened
-    context.close()

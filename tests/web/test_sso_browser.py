@@ -6,20 +6,28 @@ signing out ends the session server-side."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
+from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import func, select
 
 from batchforge.db import models
-from tests.sso.conftest import PROVIDER_NAME, SsoServer
+from tests.sso.conftest import PROVIDER_NAME, SsoServer, provider_script, sso
+from tests.web.conftest import UI_TIMEOUT_MS
+
+__all__ = ["provider_script", "sso"]  # the provider and the server, from tests/sso
 
 
 @pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    """SQLite only: the browser journey; the rules run on both databases elsewhere."""
-    return f"sqlite:///{tmp_path / 'batchforge.db'}"
+def page(browser: Browser, sso: SsoServer) -> Iterator[Page]:
+    """A fresh browser context on the single sign-on server (not ``tests/web``'s ``ui``)."""
+    context = browser.new_context(base_url=sso.url, viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(UI_TIMEOUT_MS)
+    context.set_default_navigation_timeout(UI_TIMEOUT_MS)
+    opened = context.new_page()
+    yield opened
+    context.close()
 
 
 def sign_in_at_provider(page: Page, login: str | None, next_path: str = "/") -> None:
@@ -59,7 +67,7 @@ def test_first_sign_in_creates_an_owner_from_the_admin_group_and_sign_out_revoke
 ) -> None:
     sign_in_at_provider(page, "ada", "/ui/secrets")
     expect(page).to_have_url(re.compile(r"/ui/secrets$"))  # back where the user was going
-    expect(page.locator(".who")).to_have_text("ada")
+    expect(page.locator("a.who[href='/ui/tokens']")).to_have_text("ada")
     found = _user(sso, "ada")
     assert found is not None
     user, role = found
@@ -78,7 +86,7 @@ def test_first_sign_in_creates_an_owner_from_the_admin_group_and_sign_out_revoke
     expect(page).to_have_url(re.compile(r"/ui/sign-in"))
 
     sign_in_at_provider(page, None)  # again (still signed in at the provider): the same user
-    expect(page.locator(".who")).to_have_text("ada")
+    expect(page.locator("a.who[href='/ui/tokens']")).to_have_text("ada")
     assert _count(sso, models.UserIdentity) == 1
     assert _count(sso, models.User) == 2  # the bootstrap admin and ada
 

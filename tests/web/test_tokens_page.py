@@ -7,10 +7,8 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from tests.web.conftest import UiServer, browser, database_url, page, ui
+from tests.web.conftest import UiServer
 from tests.web.ui import field_error, sign_in
-
-__all__ = ["browser", "database_url", "page", "ui"]  # tests/web's fixtures
 
 
 def test_create_show_once_refuse_bad_names_and_delete(page: Page, ui: UiServer) -> None:
