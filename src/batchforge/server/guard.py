@@ -57,7 +57,8 @@ def _pattern(template: str, greedy_tail: bool) -> re.Pattern[str]:
 
 
 def _operations(spec: dict[str, Any]) -> list[_Operation]:
-    """Literal paths before templated ones, then templates with a greedy last parameter."""
+    """Literal paths before templated ones, then templates with a greedy last parameter,
+    longest first."""
     found: list[tuple[int, _Operation]] = []
     for greedy in (False, True):
         for template, item in spec.get("paths", {}).items():
@@ -76,7 +77,10 @@ def _operations(spec: dict[str, Any]) -> list[_Operation]:
                     integers,
                     any("json" in kind for kind in content),
                 )
-                found.append((template.count("{") + (100 if greedy else 0), operation))
+                # Greedy patterns match any deeper path: the longest template is tried
+                # first, so /data-links/{id}/content/{filePath} wins over /data-links/{id}.
+                rank = 10_000 - len(template) if greedy else template.count("{")
+                found.append((rank, operation))
     found.sort(key=lambda pair: pair[0])
     return [operation for _, operation in found]
 
