@@ -9,6 +9,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -37,9 +38,39 @@ def user_with_policy(local_aws: LocalAws, policy: dict[str, object]) -> Keys:
     iam = local_aws.boto_client("iam")
     name = f"explorer-{uuid.uuid4().hex[:8]}"
     iam.create_user(UserName=name)
-    iam.put_user_policy(UserName=name, PolicyName="test", PolicyDocument=json.dumps(policy))
+    document = json.dumps(with_emulator_s3_names(policy))
+    iam.put_user_policy(UserName=name, PolicyName="test", PolicyDocument=document)
     key = iam.create_access_key(UserName=name)["AccessKey"]
     return Keys(key["AccessKeyId"], key["SecretAccessKey"], name)
+
+
+def with_emulator_s3_names(policy: dict[str, Any]) -> dict[str, Any]:
+    """``policy`` plus, in each statement, the S3 API names of the operations it authorises.
+
+    AWS authorises S3 operations under IAM action names that differ from the API's
+    (``CreateMultipartUpload``/``UploadPart``/``CompleteMultipartUpload`` as ``s3:PutObject``,
+    ``ListObjectsV2`` as ``s3:ListBucket`` — IAM Service Authorization Reference, Amazon S3;
+    ``batchforge.iam.calls.OPERATION_ACTIONS``).  The emulator's own auth (moto 5.2.6) checks
+    the API name instead.  The added names are no IAM actions: AWS and batchforge's evaluator
+    (which enforces every product call in tests) ignore them, so the policy means the same."""
+    from fnmatch import fnmatchcase
+
+    from batchforge.iam.calls import OPERATION_ACTIONS
+
+    def granted(patterns: list[str], action: str) -> bool:
+        return any(fnmatchcase(action.lower(), p.lower()) for p in patterns)
+
+    statements = []
+    for statement in policy["Statement"]:  # type: ignore[index]
+        actions = statement["Action"]
+        patterns = [actions] if isinstance(actions, str) else list(actions)
+        extra = [
+            f"s3:{operation}"
+            for (service, operation), needed in OPERATION_ACTIONS.items()
+            if service == "s3" and all(granted(patterns, a) for a in needed)
+        ]
+        statements.append({**statement, "Action": patterns + extra})
+    return {**policy, "Statement": statements}
 
 
 @pytest.fixture
