@@ -28,6 +28,11 @@ log = logging.getLogger("batchforge.server")
 MAX_JSON_BODY = 8 * text.MAX_JSON_TEXT
 READ_HEADERS = (b"authorization", b"range", b"x-csrf-token", b"origin", b"referer")
 _BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+SANITISED_BODIES = ("/trace/",)
+"""Paths whose JSON bodies are not refused for their text: Nextflow's trace reports.  The
+current nf-tower plugin aborts the run on any non-2xx progress, so the trace parser
+(:mod:`batchforge.runs.trace_parse`) replaces NUL and lone surrogates by U+FFFD instead.
+Their size limit, path, query and headers are checked as everywhere."""
 
 
 @dataclass(frozen=True)
@@ -160,7 +165,8 @@ class InputGuard:
                 _header(scope, b"content-type"), operation
             ):
                 body = await _read_body(receive)
-                _check_body(body)
+                if not scope.get("path", "").startswith(SANITISED_BODIES):
+                    _check_body(body)
                 receive = _replay(body, receive)
         except InvalidInput as error:
             await JSONResponse(error.to_dict(), status_code=error.status)(scope, receive, send)
