@@ -21,8 +21,17 @@ DEFAULT_URL = "http://127.0.0.1:8000"
 
 
 class OutputFormat(enum.StrEnum):
+    """``-o``: a table for people (``console`` is ``tw``'s name for it), or data."""
+
     table = "table"
+    console = "console"
     json = "json"
+    yaml = "yaml"
+
+    @property
+    def structured(self) -> bool:
+        """Data (JSON or YAML) rather than a table."""
+        return self in (OutputFormat.json, OutputFormat.yaml)
 
 
 @dataclass
@@ -33,6 +42,11 @@ class State:
     token: str | None
     workspace: str | None
     output: OutputFormat
+
+    @property
+    def structured(self) -> bool:
+        """``-o json`` or ``-o yaml``: print data (see :func:`emit_json`), not a table."""
+        return self.output.structured
 
     def resolved_url(self) -> str:
         return (
@@ -95,7 +109,24 @@ def state(ctx: typer.Context) -> State:
     return root.obj
 
 
-def emit_json(data: Any) -> None:
+def _current_output() -> OutputFormat | None:
+    import click
+
+    ctx = click.get_current_context(silent=True)
+    root = ctx.find_root() if ctx else None
+    return root.obj.output if root is not None and isinstance(root.obj, State) else None
+
+
+def emit_json(data: Any, output: OutputFormat | None = None) -> None:
+    """Print ``data`` as ``output`` (default: the global ``-o``) asks: YAML for ``yaml``,
+    else JSON."""
+    if (output or _current_output()) is OutputFormat.yaml:
+        import yaml
+
+        # Through JSON first so dates, enums and the like print as JSON would show them.
+        plain = json.loads(json.dumps(data, default=str))
+        typer.echo(yaml.safe_dump(plain, sort_keys=False, allow_unicode=True), nl=False)
+        return
     typer.echo(json.dumps(data, indent=2, default=str))
 
 
@@ -111,6 +142,25 @@ def emit_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
     # In a pipe there is no terminal width to respect: never cut ids or ARNs short.
     console = Console() if sys.stdout.isatty() else Console(width=250)
     console.print(table)
+
+
+def pick(target: str | None, id_: str | None, name: str | None, what: str) -> str:
+    """The one resource a command acts on, as ``tw`` names it (``-i ID`` or ``-n NAME``) or
+    as batchforge does (a positional name or id).  Exactly one of the three must be given;
+    the result is looked up by name or id as before."""
+    given = [value for value in (target, id_, name) if value]
+    if len(given) != 1:
+        raise fail(
+            f"Name the {what} once: a positional NAME_OR_ID, -i ID or -n NAME.",
+            "tw's -i/-n selectors and batchforge's positional argument mean the same thing.",
+            code=2,
+        )
+    return given[0]
+
+
+def warn(message: str) -> None:
+    """A warning on stderr (never mixed into -o json/yaml output)."""
+    typer.echo(f"Warning: {message}", err=True)
 
 
 def say(message: str) -> None:

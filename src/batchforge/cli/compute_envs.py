@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from batchforge.cli.common import OutputFormat, emit_json, emit_table, fail, say, state
+from batchforge.cli.common import emit_json, emit_table, fail, say, state
 
 if TYPE_CHECKING:
     from batchforge.client import BatchforgeClient
@@ -199,7 +199,7 @@ def _add(
             },
             _label_ids(client, labels),
         )
-        if st.output is OutputFormat.json and not wait:
+        if st.structured and not wait:
             emit_json({"computeEnvId": ce_id})
             return
         say(f"Compute environment '{name}' created (id {ce_id}).")
@@ -251,7 +251,7 @@ def list_envs(
     st = state(ctx)
     with st.client() as client:
         items = client.list_compute_envs(status)
-    if st.output is OutputFormat.json:
+    if st.structured:
         emit_json({"computeEnvs": [item.model_dump(mode="json") for item in items]})
         return
     emit_table(
@@ -267,7 +267,7 @@ def view(ctx: typer.Context, target: Target) -> None:
     st = state(ctx)
     with st.client() as client:
         env = client.describe_compute_env(client.find_compute_env(target).id)
-    if st.output is OutputFormat.json:
+    if st.structured:
         emit_json({"computeEnv": env.model_dump(mode="json")})
         return
     say(f"{env.name} ({env.id}): {env.status}" + (f" - {env.message}" if env.message else ""))

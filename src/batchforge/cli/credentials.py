@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from batchforge.cli.common import OutputFormat, emit_json, emit_table, fail, say, state
+from batchforge.cli.common import emit_json, emit_table, fail, say, state
 
 if TYPE_CHECKING:
     from batchforge.schemas.credentials import CredentialsOut
@@ -99,7 +99,7 @@ def add_aws(
     st = state(ctx)
     with st.client() as client:
         new_id = client.create_credentials(body, use_external_id=use_external_id)
-    if st.output is OutputFormat.json:
+    if st.structured:
         emit_json({"credentialsId": new_id, "name": name})
     else:
         say(f"AWS credentials '{name}' added and validated (id {new_id}).")
@@ -111,7 +111,7 @@ def list_credentials(ctx: typer.Context) -> None:
     st = state(ctx)
     with st.client() as client:
         items = client.list_credentials()
-    if st.output is OutputFormat.json:
+    if st.structured:
         emit_json({"credentials": [item.model_dump(mode="json") for item in items]})
         return
     emit_table(
@@ -142,7 +142,7 @@ def view(
     st = state(ctx)
     with st.client() as client:
         item = client.describe_credentials(client.find_credentials(credentials).id)
-    if st.output is OutputFormat.json:
+    if st.structured:
         emit_json({"credentials": item.model_dump(mode="json")})
         return
     for label, value in zip(
@@ -207,7 +207,7 @@ def validate(
     with st.client() as client:
         target = client.find_credentials(credentials)
         result = client.validate_credentials(target.id)
-    if st.output is OutputFormat.json:
+    if st.structured:
         emit_json(result.model_dump(mode="json"))
     elif result.status == "AVAILABLE":
         say(f"Credentials '{target.name}' are valid: AWS identity {result.identityArn}.")

@@ -64,7 +64,7 @@ def list_links(
     with st.client() as client:
         cid = _credentials_id(client, credentials)
         found = client.list_data_links(cid, search, visibility, max_results, offset)
-    if st.output is OutputFormat.json:
+    if st.structured:
         emit_json(found.model_dump(mode="json"))
         return
     emit_table(
@@ -113,7 +113,7 @@ def add(
 
 
 def _report(output: OutputFormat, link: DataLinkDto, done: str) -> None:
-    if output is OutputFormat.json:
+    if output.structured:
         emit_json({"dataLink": link.model_dump(mode="json")})
         return
     say(f"{done}: {link.status}{' - ' + link.message if link.message else ''}.")
@@ -159,7 +159,7 @@ def refresh(ctx: typer.Context, credentials: Credentials = None) -> None:
     st = state(ctx)
     with st.client() as client:
         result = client.refresh_data_links(_credentials_id(client, credentials))
-    if st.output is OutputFormat.json:
+    if st.structured:
         emit_json(result.model_dump(mode="json"))
         return
     for item in result.refreshed:
@@ -189,7 +189,7 @@ def browse(
             page_size=page_size,
             credentials_id=_credentials_id(client, credentials),
         )
-    if st.output is OutputFormat.json:
+    if st.structured:
         emit_json(page.model_dump(mode="json"))
         return
     emit_table(

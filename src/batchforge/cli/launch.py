@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from batchforge.cli.common import OutputFormat, emit_json, fail, say, state
+from batchforge.cli.common import emit_json, fail, say, state
 
 if TYPE_CHECKING:
     from batchforge.client import BatchforgeClient
@@ -112,7 +112,7 @@ def launch(
                     raise fail("Choose a compute environment with --compute-env / -c.")
                 fields["computeEnvId"] = chosen[0]["id"]
             run_id = client.launch_workflow({"pipeline": pipeline, **fields})
-        if st.output == OutputFormat.json and not wait:
+        if st.structured and not wait:
             emit_json({"workflowId": run_id})
             return
         say(f"Workflow {run_id} submitted.")

@@ -62,12 +62,21 @@ def main(
     ctx: typer.Context,
     url: Annotated[
         str | None,
-        typer.Option(help="API URL [env: BATCHFORGE_URL, TOWER_API_ENDPOINT]", show_default=False),
+        typer.Option(
+            "--url",
+            "-u",
+            help="API URL [env: BATCHFORGE_URL, TOWER_API_ENDPOINT]",
+            show_default=False,
+        ),
     ] = None,
     token: Annotated[
         str | None,
         typer.Option(
-            help="API token [env: BATCHFORGE_TOKEN, TOWER_ACCESS_TOKEN]", show_default=False
+            "--access-token",
+            "--token",
+            "-t",
+            help="API token [env: BATCHFORGE_TOKEN, TOWER_ACCESS_TOKEN]",
+            show_default=False,
         ),
     ] = None,
     workspace: Annotated[
@@ -81,7 +90,7 @@ def main(
         ),
     ] = None,
     output: Annotated[
-        OutputFormat, typer.Option("--output", "-o", help="Output format")
+        OutputFormat, typer.Option("--output", "-o", help="Output format (console is the table)")
     ] = OutputFormat.table,
 ) -> None:
     ctx.obj = State(url=url, token=token, workspace=workspace, output=output)

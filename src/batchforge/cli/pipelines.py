@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from batchforge.cli.common import OutputFormat, emit_json, emit_table, fail, say, state
+from batchforge.cli.common import emit_json, emit_table, fail, say, state
 
 app = typer.Typer(help="Pipelines: saved launch configurations.", no_args_is_help=True)
 Target = Annotated[str, typer.Argument(help="Pipeline name or id.")]
@@ -36,7 +36,7 @@ def add(
             launch["configText"] = config.read_text()
         launch = {k: v for k, v in launch.items() if v is not None}
         created = client.create_pipeline(name, launch, description)
-    if st.output == OutputFormat.json:
+    if st.structured:
         emit_json(created.model_dump(mode="json"))
         return
     say(f"Pipeline '{created.name}' added (id {created.pipelineId}).")
@@ -47,7 +47,7 @@ def list_pipelines(ctx: typer.Context) -> None:
     st = state(ctx)
     with st.client() as client:
         items = client.list_pipelines()
-    if st.output == OutputFormat.json:
+    if st.structured:
         emit_json([p.model_dump(mode="json") for p in items])
         return
     rows = [
@@ -70,7 +70,7 @@ def view(ctx: typer.Context, target: Target) -> None:
     with st.client() as client:
         pipeline = _find(client, target)
         launch = client.describe_pipeline_launch(pipeline.pipelineId)
-    if st.output == OutputFormat.json:
+    if st.structured:
         emit_json(
             {"pipeline": pipeline.model_dump(mode="json"), "launch": launch.model_dump(mode="json")}
         )

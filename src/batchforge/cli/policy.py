@@ -216,7 +216,7 @@ def generate(
         result = generate_policy(chosen, scope, dependents=dependents, extras=extras, split=split)
     except Exception as error:  # every failure must print as a message, never a traceback
         raise _failure(error) from None
-    if _output(ctx, output) is OutputFormat.json:
+    if _output(ctx, output).structured:
         typer.echo(result.to_json())
         for note in result.notes:
             typer.echo(f"Note: {note}", err=True)
@@ -307,8 +307,8 @@ def check(
         report = check_policy(source, chosen, scope)
     except Exception as error:  # every failure must print as a message, never a traceback
         raise _failure(error) from None
-    if _output(ctx, output) is OutputFormat.json:
-        emit_json(report.to_dict())
+    if _output(ctx, output).structured:
+        emit_json(report.to_dict(), _output(ctx, output))
     else:
         _print_report(report, verbose)
     raise typer.Exit(report.exit_code)
@@ -423,8 +423,8 @@ def preflight(
             secretsPrefix=secrets_prefix,
             logGroup=log_group,
         )
-    if _output(ctx, output) is OutputFormat.json:
-        emit_json(report)
+    if _output(ctx, output).structured:
+        emit_json(report, _output(ctx, output))
     else:
         _print_preflight(report, target.name, verbose)
     raise typer.Exit(0 if report.get("ok") else 1)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from batchforge.cli.common import OutputFormat, State, emit_json, emit_table, state
+from batchforge.cli.common import State, emit_json, emit_table, state
 from batchforge.client.task_fields import COUNTS, METRICS, SECTIONS, rows, show
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ def trace_rows(described: DescribeWorkflowResponse) -> list[tuple[str, str]]:
 def show_progress(st: State, client: BatchforgeClient, run_id: str) -> dict[str, Any]:
     """``--processes``: the run's task counts and one row per process."""
     progress = client.workflow_progress(run_id)
-    if st.output == OutputFormat.json:
+    if st.structured:
         return {"progress": progress}
     overall = progress.get("workflowProgress") or {}
     counts = ", ".join(f"{k} {overall.get(k) or 0}" for k in COUNTS)
@@ -66,7 +66,7 @@ def show_tasks(
 ) -> dict[str, Any]:
     """``--tasks``: one page of the task table."""
     page = client.list_workflow_tasks(run_id, **filters)
-    if st.output == OutputFormat.json:
+    if st.structured:
         return page
     columns = (
         ("taskId", "ID", None),
@@ -94,7 +94,7 @@ def show_tasks(
 def show_metrics(st: State, client: BatchforgeClient, run_id: str) -> dict[str, Any]:
     """``--metrics``: the five numbers and the mean of each metric, per process."""
     metrics = client.workflow_metrics(run_id)
-    if st.output == OutputFormat.json:
+    if st.structured:
         return {"metrics": metrics}
     table = []
     for entry in metrics:
@@ -135,7 +135,7 @@ def task(
     st = state(ctx)
     with st.client() as client:
         found = client.describe_workflow_task(run_id, task_id)
-    if st.output == OutputFormat.json:
+    if st.structured:
         emit_json({"task": found})
         return
     typer.echo(f"Task {task_id} of run {run_id}")

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from batchforge.cli import run_tasks
-from batchforge.cli.common import OutputFormat, emit_json, emit_table, fail, say, state
+from batchforge.cli.common import emit_json, emit_table, fail, say, state
 from batchforge.schemas.workflows import BROKEN_RUN_NAME
 
 app = typer.Typer(
@@ -31,7 +31,7 @@ def list_runs(
     st = state(ctx)
     with st.client() as client:
         page = client.list_workflows(status=status, search=search, max_results=max_results)
-    if st.output == OutputFormat.json:
+    if st.structured:
         emit_json(page.model_dump(mode="json"))
         return
     rows = [
@@ -92,12 +92,12 @@ def view(
                 data |= run_tasks.show_tasks(st, client, run_id, filters)
             if metrics:
                 data |= run_tasks.show_metrics(st, client, run_id)
-        if st.output == OutputFormat.json:
+        if st.structured:
             emit_json(data)
         return
     with st.client() as client:
         described = client.describe_workflow(run_id)
-    if st.output == OutputFormat.json:
+    if st.structured:
         emit_json(described.model_dump(mode="json"))
         return
     w = described.workflow
@@ -176,7 +176,7 @@ def relaunch(
             run_name=name,
             **{k: v for k, v in overrides.items() if v is not None},
         )
-    if st.output == OutputFormat.json:
+    if st.structured:
         emit_json({"workflowId": new_id})
         return
     how = "from scratch" if no_resume else "resuming"
@@ -249,7 +249,7 @@ def download(
     with st.client() as client:
         if list_files:
             listed = client.list_workflow_files(run_id)
-            if st.output == OutputFormat.json:
+            if st.structured:
                 emit_json(listed.model_dump(mode="json"))
                 return
             rows = [(f.fileName, f.size, f.lastModified) for f in listed.files]

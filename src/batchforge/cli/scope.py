@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from batchforge.cli.common import OutputFormat, State, emit_json, emit_table, say
+from batchforge.cli.common import State, emit_json, emit_table, say
 from batchforge.client.accounts import AccountsApi
 
 Org = Annotated[
@@ -47,14 +47,14 @@ def org_of(api: AccountsApi, org: str | None) -> int:
 
 def show(st: State, title: str, columns: list[str], keys: list[str], items: list[Any]) -> None:
     """``items`` (JSON objects) as JSON or as a table of ``keys``."""
-    if st.output == OutputFormat.json:
+    if st.structured:
         emit_json(items)
         return
     emit_table(title, columns, [[item.get(key) for key in keys] for item in items])
 
 
 def done(st: State, message: str, data: Any = None) -> None:
-    if st.output == OutputFormat.json:
+    if st.structured:
         emit_json(data if data is not None else {"message": message})
         return
     say(message)

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from batchforge.cli.common import OutputFormat, emit_json, emit_table, fail, say, state
+from batchforge.cli.common import emit_json, emit_table, fail, say, state
 
 app = typer.Typer(help="Pipeline secrets (values are write-only).", no_args_is_help=True)
 Target = Annotated[str, typer.Argument(help="Secret name or id.")]
@@ -52,7 +52,7 @@ def add(
     value = read_value()
     with st.client() as client:
         secret_id = client.create_secret(name, value, user)
-    if st.output == OutputFormat.json:
+    if st.structured:
         emit_json({"secretId": secret_id})
         return
     say(f"Secret '{name}' added (id {secret_id}).")
@@ -63,7 +63,7 @@ def list_secrets(ctx: typer.Context, user: User = False) -> None:
     st = state(ctx)
     with st.client() as client:
         items = client.list_secrets(user)
-    if st.output == OutputFormat.json:
+    if st.structured:
         emit_json([s.model_dump(mode="json") for s in items])
         return
     rows = [(s.id, s.name, s.lastUpdated, s.lastUsed) for s in items]
@@ -75,7 +75,7 @@ def view(ctx: typer.Context, target: Target, user: User = False) -> None:
     st = state(ctx)
     with st.client() as client:
         secret = client.describe_secret(_find(client, target, user).id, user)
-    if st.output == OutputFormat.json:
+    if st.structured:
         emit_json(secret.model_dump(mode="json"))
         return
     rows = [

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from batchforge.cli.common import OutputFormat, emit_json, emit_table, fail, say, state
+from batchforge.cli.common import emit_json, emit_table, fail, say, state
 
 app = typer.Typer(help="Your personal API tokens.", no_args_is_help=True)
 
@@ -24,7 +24,7 @@ def add(
     st = state(ctx)
     with st.client() as client:
         created = client.create_token(name)
-    if st.output == OutputFormat.json:
+    if st.structured:
         emit_json(created.model_dump(mode="json"))
         return
     say(f"Token '{created.token.name}' created (id {created.token.id}). It is shown only once:")
@@ -37,7 +37,7 @@ def list_tokens(ctx: typer.Context) -> None:
     st = state(ctx)
     with st.client() as client:
         items = client.list_tokens()
-    if st.output == OutputFormat.json:
+    if st.structured:
         emit_json([t.model_dump(mode="json") for t in items])
         return
     rows = [(t.id, t.name, t.dateCreated, t.lastUsed or "never") for t in items]

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from batchforge.cli.common import OutputFormat, emit_json, say, state
+from batchforge.cli.common import emit_json, say, state
 from batchforge.cli.scope import done, show
 from batchforge.client.accounts import AccountsApi
 
@@ -24,7 +24,7 @@ def add(
     st = state(ctx)
     with st.client() as client:
         made = AccountsApi(client).add_user(name, email)
-    if st.output == OutputFormat.json:
+    if st.structured:
         emit_json(made)
         return
     say(f"User '{name}' added (id {made['user']['id']}).")
