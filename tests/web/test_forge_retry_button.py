@@ -3,23 +3,25 @@ button; once the cause is gone, the button finishes the deletion (real server, r
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
 from playwright.sync_api import Page, expect
 
 from batchforge.client import BatchforgeClient
 from batchforge.forge.waits import Backoff
-from tests.compute.conftest import forged_names, nothing_left, wait_for
+
+# Function-scoped request fixtures of the compute tests.  Never import the session-scoped
+# ``browser`` fixture into a module outside tests/web: that makes a second sync Playwright,
+# which leaves its event loop running in the main thread and breaks every later browser test.
+from tests.compute.conftest import (  # noqa: F401  (fixtures)
+    credentials_id,
+    forge_body,
+    forged_names,
+    network,
+    nothing_left,
+    wait_for,
+)
 from tests.compute.test_forge_retries import Failing
-from tests.web.conftest import UiServer, browser, page, ui  # noqa: F401  (fixtures)
+from tests.web.conftest import UiServer
 from tests.web.ui import Visits, sign_in
-
-
-@pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    """SQLite only, as the other browser tests (the store is covered on both elsewhere)."""
-    return f"sqlite:///{tmp_path / 'batchforge.db'}"
 
 
 def _status(api: BatchforgeClient, ce_id: str) -> str:
@@ -27,10 +29,10 @@ def _status(api: BatchforgeClient, ce_id: str) -> str:
 
 
 def test_the_retry_button_finishes_a_deletion_that_gave_up(
-    page: Page,  # noqa: F811
-    ui: UiServer,  # noqa: F811
+    page: Page,
+    ui: UiServer,
     api: BatchforgeClient,
-    forge_body,
+    forge_body,  # noqa: F811
 ) -> None:
     ui.ctx.pacing.backoff = Backoff(base=0.2, cap=0.4, max_attempts=2)
     ce_id = api.request("POST", "/compute-envs", json=forge_body("web-retry")).json()[
