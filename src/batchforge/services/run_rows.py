@@ -10,7 +10,6 @@ UI runs page and ``batchforge runs list`` all read through :func:`rows` and :fun
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
@@ -21,9 +20,9 @@ from sqlalchemy import Select, select
 from batchforge.db import models
 from batchforge.db.models import utcnow
 from batchforge.schemas.workflows import BROKEN_RUN_NAME, WorkflowDbDto
+from batchforge.services import broken_rows
 from batchforge.services.context import AppContext
 
-log = logging.getLogger("batchforge.runs")
 Shown = TypeVar("Shown", bound=BaseModel)
 
 
@@ -69,44 +68,25 @@ def is_broken(workflow: WorkflowDbDto) -> bool:
 
 
 def _reason(error: BaseException) -> str:
-    if isinstance(error, UnicodeError) or "surrogates not allowed" in str(error):
-        return "text that is not valid Unicode"
-    return type(error).__name__
+    return broken_rows.reason_of(error)
 
 
 def rows(ctx: AppContext, query: Select[Any]) -> list[models.Run | BrokenRow]:
     """The runs ``query`` selects, in order; a row that cannot be loaded is a
     :class:`BrokenRow` (found again by id and submit time alone)."""
-    try:
-        with ctx.db.transaction() as session:
-            return list(session.scalars(query).all())
-    except Exception as error:  # one unreadable row: read them one by one
-        log.warning("a page of runs could not be loaded at once (%s)", type(error).__name__)
-    keys_query = query.with_only_columns(models.Run.id, models.Run.submit)
-    with ctx.db.transaction() as session:
-        keys = list(session.execute(keys_query).all())
-    found: list[models.Run | BrokenRow] = []
-    for run_id, submit in keys:
-        try:
-            with ctx.db.transaction() as session:
-                row = session.get(models.Run, run_id)
-        except Exception as error:
-            found.append(BrokenRow(run_id, submit, _reason(error)))
-            continue
-        if row is not None:
-            found.append(row)
-    return found
+    found = broken_rows.rows(ctx, query, models.Run.id, models.Run.submit)
+    return [_run_row(row) if isinstance(row, broken_rows.BrokenRow) else row for row in found]
+
+
+def _run_row(row: broken_rows.BrokenRow) -> BrokenRow:
+    return BrokenRow(row.id, row.keys[0] if row.keys else None, row.reason)
 
 
 def load(ctx: AppContext, run_id: str) -> models.Run | BrokenRow | None:
     """One run row by id, or a :class:`BrokenRow` if it exists but cannot be loaded."""
-    try:
-        with ctx.db.transaction() as session:
-            return session.get(models.Run, run_id)
-    except Exception as error:
-        with ctx.db.transaction() as session:
-            submit = session.scalar(select(models.Run.submit).where(models.Run.id == run_id))
-        return BrokenRow(run_id, submit, _reason(error))
+    query = select(models.Run).where(models.Run.id == run_id)
+    found = broken_rows.load(ctx, query, models.Run.id, models.Run.submit)
+    return _run_row(found) if isinstance(found, broken_rows.BrokenRow) else found
 
 
 def shown(
@@ -116,11 +96,6 @@ def shown(
     broken: Callable[[WorkflowDbDto], Shown],
 ) -> Shown:
     """``build()`` if what it makes can be served as JSON, else ``broken(broken_dto(...))``."""
-    try:
-        made = build()
-        made.model_dump_json()
-        return made
-    except Exception as error:  # the row is unreadable, not the request
-        reason = _reason(error)
-        log.warning("run %s could not be read (%s)", run_id, reason)
-        return broken(broken_dto(run_id, submit, reason))
+    return broken_rows.shown(
+        run_id, build, lambda reason: broken(broken_dto(run_id, submit, reason)), "run"
+    )
