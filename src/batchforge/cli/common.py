@@ -110,9 +110,12 @@ def state(ctx: typer.Context) -> State:
 
 
 def _current_output() -> OutputFormat | None:
-    import click
+    try:  # typer >= 0.24 runs its own copy of click
+        from typer._click.globals import get_current_context
+    except ImportError:  # pragma: no cover - older typer on the real click
+        from click import get_current_context
 
-    ctx = click.get_current_context(silent=True)
+    ctx = get_current_context(silent=True)
     root = ctx.find_root() if ctx else None
     return root.obj.output if root is not None and isinstance(root.obj, State) else None
 
