@@ -31,6 +31,7 @@ from pydantic import BaseModel
 from sqlalchemy import Select
 from sqlalchemy.orm import InstrumentedAttribute
 
+from batchforge.errors import Conflict
 from batchforge.services.context import AppContext
 
 log = logging.getLogger("batchforge.rows")
@@ -129,6 +130,25 @@ def load(
     if values is None:
         return None
     return BrokenRow(values[0], reason_of(one), tuple(values[1:]))
+
+
+class UnreadableRow(Conflict):
+    """An action on a row that cannot be read (other than showing or deleting it): a 409
+    whose message says how to delete it."""
+
+    code = "unreadable-row"
+
+
+def readable(
+    ctx: AppContext, query: Select[Any], key: InstrumentedAttribute[Any], what: str, how: str
+) -> Any:
+    """The row ``query`` selects (``None`` if none); one that cannot be read is refused with
+    :class:`UnreadableRow`, ``how`` being ``(cli, api)`` deletion hints joined by ``|``."""
+    row = load(ctx, query, key)
+    if isinstance(row, BrokenRow):
+        cli, _, api = how.partition("|")
+        raise UnreadableRow(message(what, row.id, row.reason, cli, api))
+    return row
 
 
 def shown(

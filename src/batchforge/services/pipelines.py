@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from batchforge.db import models
@@ -18,7 +18,7 @@ from batchforge.schemas.pipelines import (
     UpdatePipelineRequest,
 )
 from batchforge.schemas.workflows import WorkflowLaunchRequest
-from batchforge.services import compute_envs, labels, launches
+from batchforge.services import broken_rows, compute_envs, labels, launches
 from batchforge.services.compute_validation import NAME
 from batchforge.services.context import AppContext
 
@@ -115,25 +115,66 @@ def list_all(
         conditions.append(func.lower(models.Pipeline.name).like(f"%{search.lower()}%"))
     with ctx.db.transaction() as session:
         total = session.scalar(select(func.count()).select_from(models.Pipeline).where(*conditions))
-        rows = session.scalars(
-            select(models.Pipeline)
-            .where(*conditions)
-            .order_by(models.Pipeline.name)
-            .offset(offset)
-            .limit(max(1, min(max_results, 100)))
-        ).all()
-    return [_to_dto(ctx, row) for row in rows], int(total or 0)
+    query = (
+        select(models.Pipeline)
+        .where(*conditions)
+        .order_by(models.Pipeline.name)
+        .offset(offset)
+        .limit(max(1, min(max_results, 100)))
+    )
+    found = broken_rows.rows(ctx, query, models.Pipeline.id)
+    shown = broken_rows.each(
+        found, lambda row: _to_dto(ctx, row), _broken(workspace_id), "pipeline"
+    )
+    return shown, int(total or 0)
+
+
+def _broken(workspace_id: int) -> Any:
+    """How a pipeline whose row cannot be read is shown (see :mod:`broken_rows`)."""
+
+    def dto(pipeline_id: int, reason: str) -> PipelineDbDto:
+        return PipelineDbDto(
+            pipelineId=pipeline_id,
+            name=broken_rows.BROKEN_NAME,
+            description=broken_rows.message(
+                "pipeline",
+                pipeline_id,
+                reason,
+                f"batchforge pipelines delete {pipeline_id}",
+                f"DELETE /pipelines/{pipeline_id}",
+            ),
+            repository="",
+            workspaceId=workspace_id,
+            lastUpdated=utcnow(),
+        )
+
+    return dto
 
 
 def describe(ctx: AppContext, workspace_id: int, pipeline_id: int) -> PipelineDbDto:
-    with ctx.db.transaction() as session:
-        row = _load(session, workspace_id, pipeline_id)
-    return _to_dto(ctx, row)
+    """The pipeline; one whose row cannot be read or served is described as broken."""
+    query = select(models.Pipeline).where(
+        models.Pipeline.id == pipeline_id,
+        models.Pipeline.workspace_id == workspace_id,
+        models.Pipeline.deleted.is_(False),
+    )
+    row = broken_rows.load(ctx, query, models.Pipeline.id)
+    if row is None:
+        raise NotFound(f"Pipeline {pipeline_id} not found in this workspace.")
+    (shown,) = broken_rows.each([row], lambda row: _to_dto(ctx, row), _broken(workspace_id))
+    return shown
 
 
 def describe_launch(ctx: AppContext, workspace_id: int, pipeline_id: int) -> LaunchDbDto:
-    with ctx.db.transaction() as session:
-        row = _load(session, workspace_id, pipeline_id)
+    query = select(models.Pipeline).where(
+        models.Pipeline.id == pipeline_id,
+        models.Pipeline.workspace_id == workspace_id,
+        models.Pipeline.deleted.is_(False),
+    )
+    how = f"batchforge pipelines delete {pipeline_id}|DELETE /pipelines/{pipeline_id}"
+    row = broken_rows.readable(ctx, query, models.Pipeline.id, "pipeline", how)
+    if row is None:
+        raise NotFound(f"Pipeline {pipeline_id} not found in this workspace.")
     return LaunchDbDto(
         **row.launch,
         id=str(row.id),
@@ -167,9 +208,19 @@ def update_pipeline(
 
 
 def delete(ctx: AppContext, workspace_id: int, pipeline_id: int) -> None:
+    """Delete by columns alone, so that a pipeline whose row cannot be read goes too."""
     with ctx.db.transaction() as session:
-        row = _load(session, workspace_id, pipeline_id)
-        row.deleted, row.updated_at = True, utcnow()
+        done = session.execute(
+            update(models.Pipeline)
+            .where(
+                models.Pipeline.id == pipeline_id,
+                models.Pipeline.workspace_id == workspace_id,
+                models.Pipeline.deleted.is_(False),
+            )
+            .values(deleted=True, updated_at=utcnow())
+        ).rowcount  # type: ignore[attr-defined]
+    if not done:
+        raise NotFound(f"Pipeline {pipeline_id} not found in this workspace.")
 
 
 def launch(
