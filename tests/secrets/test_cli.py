@@ -64,7 +64,7 @@ def test_launch_hands_named_secrets_to_the_run(
         "--output",
         "json",
         "launch",
-        "hello",
+        "https://github.com/nextflow-io/hello",
         "-c",
         secret_env,
         "--secret",

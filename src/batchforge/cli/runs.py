@@ -1,146 +1,125 @@
-"""``batchforge runs``: list, view, cancel, relaunch, logs, download and delete runs (after
-``tw runs``)."""
+"""``batchforge runs``: list, view (and its ``tasks``, ``task``, ``download`` and ``metrics``
+sub-views), cancel, relaunch, delete, dump and labels, with ``tw runs``' options; plus
+batchforge's ``logs``, ``task`` and ``download``.
+
+A run is named as ``tw`` names it (``-i ID``) or by batchforge's positional RUN_ID.
+"""
 
 from __future__ import annotations
 
 import functools
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
+from batchforge.cli import launch_opts as lo
 from batchforge.cli import run_tasks
-from batchforge.cli.common import emit_json, emit_table, fail, say, state
+from batchforge.cli.common import emit_json, emit_table, fail, pick, say, state
+from batchforge.cli.run_views import view_app
 from batchforge.schemas.workflows import BROKEN_RUN_NAME
 
 app = typer.Typer(
-    help="Runs (workflows): list, view, cancel, relaunch, logs, download, delete.",
+    help="Runs (workflows): list, view, cancel, relaunch, delete, dump, labels, logs, download.",
     no_args_is_help=True,
 )
+app.add_typer(view_app, name="view")
 RunId = Annotated[str, typer.Argument(help="Workflow (run) id.")]
+RunArg = Annotated[str | None, typer.Argument(help="Workflow (run) id.", show_default=False)]
+RunOpt = Annotated[str | None, typer.Option("--id", "-i", help="Workflow (run) id.")]
+
+
+def run_ref(target: str | None, id_: str | None) -> str:
+    """The run given as ``-i ID`` (tw) or positionally (batchforge)."""
+    return pick(target, id_, None, "run")
 
 
 @app.command("list")
 def list_runs(
     ctx: typer.Context,
+    workspace: lo.WorkspaceOpt = None,
+    search: Annotated[
+        str | None,
+        typer.Option("--filter", "-f", "--search", help="Text in the run name or pipeline."),
+    ] = None,
     status: Annotated[str | None, typer.Option(help="Only runs in this status.")] = None,
-    search: Annotated[str | None, typer.Option(help="Text in the run name or pipeline.")] = None,
-    max_results: Annotated[int, typer.Option("--max", help="At most this many.")] = 50,
+    show_labels: Annotated[bool, typer.Option("--labels", "-l", help="Show labels.")] = False,
+    max_results: lo.Max = None,
+    offset: lo.Offset = None,
+    page: lo.Page = None,
 ) -> None:
-    st = state(ctx)
+    """List runs (as ``tw runs list``), newest first."""
+    st = lo.scoped(ctx, workspace)
+    size, skip = lo.paging(max_results, offset, page)
     with st.client() as client:
-        page = client.list_workflows(status=status, search=search, max_results=max_results)
+        params = {
+            "status": status,
+            "search": search,
+            "max": size,
+            "offset": skip,
+            "attributes": "labels" if show_labels else None,
+        }
+        body = client.request("GET", "/workflow", params=params).json()
+    from batchforge.schemas.workflows import ListWorkflowsResponse
+
+    page_ = ListWorkflowsResponse.model_validate(body)
     if st.structured:
-        emit_json(page.model_dump(mode="json"))
+        emit_json(page_.model_dump(mode="json"))
         return
-    rows = [
-        (
+    rows = []
+    for w in page_.workflows:
+        row: list[Any] = [
             w.workflow.id,
             w.workflow.runName,
             w.workflow.projectName,
             w.workflow.status,
             w.workflow.submit.isoformat(timespec="seconds"),
-        )
-        for w in page.workflows
-    ]
-    emit_table("Runs", ["ID", "Name", "Pipeline", "Status", "Submitted"], rows)
-    for item in page.workflows:  # rows the server could not read: say why and what to do
+        ]
+        if show_labels:
+            row.append(", ".join(_label(lb) for lb in getattr(w, "labels", None) or []))
+        rows.append(row)
+    columns = ["ID", "Name", "Pipeline", "Status", "Submitted"]
+    emit_table("Runs", columns + (["Labels"] if show_labels else []), rows)
+    for item in page_.workflows:  # rows the server could not read: say why and what to do
         if item.workflow.runName == BROKEN_RUN_NAME and item.workflow.errorMessage:
             typer.echo(f"Run {item.workflow.id} could not be read: {item.workflow.errorMessage}")
 
 
-@app.command("view")
-def view(
-    ctx: typer.Context,
-    run_id: RunId,
-    processes: Annotated[
-        bool, typer.Option("--processes", help="The progress of each process.")
-    ] = False,
-    tasks: Annotated[bool, typer.Option("--tasks", help="The run's tasks (a page).")] = False,
-    metrics: Annotated[
-        bool, typer.Option("--metrics", help="CPU, memory, time and I/O per process.")
-    ] = False,
-    search: Annotated[
-        str | None, typer.Option(help="With --tasks: tasks whose name or process has this.")
-    ] = None,
-    sort_by: Annotated[
-        str | None, typer.Option("--sort-by", help="With --tasks: a Task field, e.g. taskId.")
-    ] = None,
-    sort_dir: Annotated[
-        str | None, typer.Option("--sort-dir", help="With --tasks: asc or desc.")
-    ] = None,
-    max_results: Annotated[
-        int, typer.Option("--max", help="With --tasks: at most this many.")
-    ] = 100,
-    offset: Annotated[int, typer.Option(help="With --tasks: skip this many.")] = 0,
-) -> None:
-    """A run (as ``tw runs view -i RUN``); with --processes, --tasks or --metrics, what its
-    Nextflow trace tells instead."""
-    st = state(ctx)
-    if processes or tasks or metrics:
-        filters = {
-            "search": search,
-            "sort_by": sort_by,
-            "sort_dir": sort_dir,
-            "max_results": max_results,
-            "offset": offset,
-        }
-        with st.client() as client:
-            data = run_tasks.show_progress(st, client, run_id) if processes else {}
-            if tasks:
-                data |= run_tasks.show_tasks(st, client, run_id, filters)
-            if metrics:
-                data |= run_tasks.show_metrics(st, client, run_id)
-        if st.structured:
-            emit_json(data)
-        return
-    with st.client() as client:
-        described = client.describe_workflow(run_id)
-    if st.structured:
-        emit_json(described.model_dump(mode="json"))
-        return
-    w = described.workflow
-    job = described.jobInfo
-    rows = [
-        ("ID", w.id),
-        ("Name", w.runName),
-        ("Pipeline", w.repository),
-        ("Revision", w.revision),
-        ("Status", w.status),
-        ("Session", f"{w.sessionId} (resumed)" if w.resume else w.sessionId),
-        ("Work dir", w.workDir),
-        ("Command", w.commandLine),
-        ("Submitted", w.submit),
-        ("Started", w.start),
-        ("Completed", w.complete),
-        ("Duration (ms)", w.duration),
-        ("Exit status", w.exitStatus),
-        ("Head job", job.operationId if job else None),
-        ("Error", w.errorMessage),
-        *run_tasks.trace_rows(described),
-    ]
-    emit_table(f"Run {w.id}", ["Field", "Value"], rows)
+def _label(label: Any) -> str:
+    data = label if isinstance(label, dict) else label.model_dump()
+    value = data.get("value")
+    return f"{data.get('name')}={value}" if data.get("resource") and value else str(data["name"])
 
 
 @app.command("cancel")
 def cancel(
     ctx: typer.Context,
-    run_id: RunId,
+    target: RunArg = None,
+    id_: RunOpt = None,
+    workspace: lo.WorkspaceOpt = None,
     force: Annotated[bool, typer.Option(help="Cancel even if AWS refuses.")] = False,
 ) -> None:
-    with state(ctx).client() as client:
+    """Cancel a run (as ``tw runs cancel``)."""
+    run_id = run_ref(target, id_)
+    st = lo.scoped(ctx, workspace)
+    with st.client() as client:
         client.cancel_workflow(run_id, force)
         described = client.describe_workflow(run_id)
-        say(f"Workflow {run_id}: {described.workflow.status}")
-        for message in described.messages:  # e.g. how many task jobs were terminated
-            say(message)
+    if st.structured:
+        emit_json({"workflowId": run_id, "status": described.workflow.status})
+        return
+    say(f"Workflow {run_id}: {described.workflow.status}")
+    for message in described.messages:  # e.g. how many task jobs were terminated
+        say(message)
 
 
 @app.command("relaunch")
 def relaunch(
     ctx: typer.Context,
-    run_id: RunId,
+    target: RunArg = None,
+    id_: RunOpt = None,
+    workspace: lo.WorkspaceOpt = None,
     no_resume: Annotated[
         bool,
         typer.Option(
@@ -152,6 +131,9 @@ def relaunch(
     name: Annotated[
         str | None, typer.Option("--name", "-n", help="Run name (default: a new one).")
     ] = None,
+    pipeline: Annotated[
+        str | None, typer.Option("--pipeline", help="Another repository URL to launch.")
+    ] = None,
     work_dir: Annotated[
         str | None,
         typer.Option("--work-dir", help="Work directory (only with --no-resume)."),
@@ -162,13 +144,14 @@ def relaunch(
 ) -> None:
     """Launch a run again with its launch, as ``tw runs relaunch``: resumed by default (same
     session and work directory), or from scratch with --no-resume."""
+    run_id = run_ref(target, id_)
     if work_dir and not no_resume:
         raise fail(
             "The work directory cannot change when resuming: use --no-resume to relaunch "
             "into a different work directory without resuming."
         )
-    overrides = {"workDir": work_dir, "launchContainer": launch_container}
-    st = state(ctx)
+    overrides = {"workDir": work_dir, "launchContainer": launch_container, "pipeline": pipeline}
+    st = lo.scoped(ctx, workspace)
     with st.client() as client:
         new_id = client.relaunch_workflow(
             run_id,
@@ -186,12 +169,96 @@ def relaunch(
 @app.command("delete")
 def delete(
     ctx: typer.Context,
-    run_id: RunId,
+    target: RunArg = None,
+    id_: RunOpt = None,
+    workspace: lo.WorkspaceOpt = None,
     force: Annotated[bool, typer.Option(help="Cancel an active run first.")] = False,
 ) -> None:
-    with state(ctx).client() as client:
+    """Delete a run (as ``tw runs delete``)."""
+    run_id = run_ref(target, id_)
+    st = lo.scoped(ctx, workspace)
+    with st.client() as client:
         client.delete_workflow(run_id, force)
+    if st.structured:
+        emit_json({"workflowId": run_id, "deleted": True})
+        return
     say(f"Workflow {run_id} deleted.")
+
+
+@app.command("dump")
+def dump(
+    ctx: typer.Context,
+    id_: Annotated[str, typer.Option("--id", "-i", "-id", help="Workflow (run) id.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="FILE.tar.gz or FILE.tar.xz")],
+    workspace: lo.WorkspaceOpt = None,
+    add_task_logs: Annotated[
+        bool, typer.Option("--add-task-logs", help="Also each task's .command.out/err/log.")
+    ] = False,
+    add_fusion_logs: Annotated[
+        bool, typer.Option("--add-fusion-logs", help="Accepted as tw (no Fusion here).")
+    ] = False,
+    only_failed: Annotated[
+        bool, typer.Option("--only-failed", help="Task logs of failed tasks only.")
+    ] = False,
+    silent: Annotated[bool, typer.Option("--silent", help="No progress lines.")] = False,
+) -> None:
+    """A run's details and logs in one archive (as ``tw runs dump``)."""
+    from batchforge.cli import run_dump
+
+    run_dump.mode_of(output)
+    st = lo.scoped(ctx, workspace)
+
+    def progress(line: str) -> None:
+        if not silent and not st.structured:
+            typer.echo(line, err=True)
+
+    with st.client() as client:
+        entries = run_dump.dump(client, id_, output, add_task_logs, only_failed, progress)
+    if st.structured:
+        emit_json({"workflowId": id_, "file": str(output), "entries": entries})
+        return
+    say(f"Run {id_} dumped to {output} ({entries} entries).")
+
+
+@app.command("labels")
+def labels_cmd(
+    ctx: typer.Context,
+    labels: Annotated[str, typer.Argument(help="Labels, comma-separated: NAME or NAME=VALUE.")],
+    id_: Annotated[str, typer.Option("--id", "-i", "-id", help="Workflow (run) id.")],
+    workspace: lo.WorkspaceOpt = None,
+    operation: Annotated[
+        str, typer.Option("--operations", "-o", help="set, append or delete.")
+    ] = "set",
+    no_create: Annotated[
+        bool, typer.Option("--no-create", help="Only labels that exist already.")
+    ] = False,
+) -> None:
+    """Set, append or delete a run's labels (as ``tw runs labels``; Seqera's
+    ``/workflow/labels/apply|add|remove``)."""
+    from batchforge.client import labels as lb
+
+    paths = {"set": "apply", "append": "add", "delete": "remove"}
+    if operation not in paths:
+        raise fail("--operations takes set, append or delete.", code=2)
+    st = lo.scoped(ctx, workspace)
+    try:
+        specs = lb.parse_labels([labels])
+    except ValueError as error:
+        raise fail(str(error)) from None
+    with st.client() as client:
+        if no_create or operation == "delete":
+            known, _ = lb.list_labels(client, max_results=1000)
+            ids = [
+                label.id
+                for spec in specs
+                for label in known
+                if label.name == spec.name and (spec.value is None or label.value == spec.value)
+            ]
+        else:
+            ids = lb.find_or_create(client, specs)
+        body = {"workflowIds": [id_], "labelIds": ids}
+        client.request("POST", f"/workflow/labels/{paths[operation]}", json=body)
+    say(f"Labels of run {id_} updated ({operation}).")
 
 
 @app.command("logs")
