@@ -16,6 +16,7 @@ from batchforge.cli import (
     compute_envs,
     credentials,
     data_links,
+    labels,
     launch,
     members,
     orgs,
@@ -53,6 +54,7 @@ app.add_typer(members.app, name="members")
 app.add_typer(teams.app, name="teams")
 app.add_typer(participants.app, name="participants")
 app.add_typer(tokens.app, name="tokens")
+app.add_typer(labels.app, name="labels")
 launch.register(app)
 server.register(app)
 
