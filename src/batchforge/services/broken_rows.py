@@ -68,10 +68,11 @@ def reason_of(error: BaseException) -> str:
 
 def message(what: str, row_id: Any, reason: str, cli: str, api: str) -> str:
     """What a broken entry says: ``what`` could not be read (``reason``), and how to delete
-    it with the CLI command ``cli`` or the API call ``api``."""
+    it with the CLI command ``cli`` (none if empty) or the API call ``api``."""
+    how = f"{cli} (or {api})" if cli else api
     return (
         f"batchforge could not read this {what}'s stored data ({reason}); it is shown as "
-        f"broken.  Delete it with: {cli} (or {api})."
+        f"broken.  Delete it with: {how}."
     )
 
 
@@ -130,6 +131,12 @@ def load(
     if values is None:
         return None
     return BrokenRow(values[0], reason_of(one), tuple(values[1:]))
+
+
+def named(text: str) -> str:
+    """The name of a broken entry whose shape has no other text field: :data:`BROKEN_NAME`
+    followed by its message (``text``)."""
+    return f"{BROKEN_NAME} {text}"
 
 
 class UnreadableRow(Conflict):

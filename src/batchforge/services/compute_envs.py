@@ -28,7 +28,13 @@ from batchforge.schemas.compute_envs import (
     ListComputeEnvsEntry,
     UpdateComputeEnvRequest,
 )
-from batchforge.services import compute_preflight, compute_validation, credentials, labels
+from batchforge.services import (
+    broken_rows,
+    compute_preflight,
+    compute_validation,
+    credentials,
+    labels,
+)
 from batchforge.services.context import AppContext
 from batchforge.services.forge_journal import DbJournal
 from batchforge.services.ids import new_id
@@ -289,23 +295,67 @@ def _to_out(ctx: AppContext, row: models.ComputeEnv) -> ComputeEnvOut:
 
 
 def describe(ctx: AppContext, workspace_id: int, ce_id: str) -> ComputeEnvOut:
-    with ctx.db.transaction() as session:
-        row = _load(session, workspace_id, ce_id)
-    return _to_out(ctx, row)
+    """The environment; one whose row cannot be read or served is described as broken
+    (status ERRORED, so nothing launches on it)."""
+    query = select(models.ComputeEnv).where(
+        models.ComputeEnv.id == ce_id,
+        models.ComputeEnv.workspace_id == workspace_id,
+        models.ComputeEnv.deleted.is_(False),
+    )
+    row = broken_rows.load(ctx, query, models.ComputeEnv.id)
+    if row is None:
+        raise NotFound(f"Compute environment '{ce_id}' not found in this workspace.")
+
+    def broken(env_id: str, reason: str) -> ComputeEnvOut:
+        now = utcnow()
+        return ComputeEnvOut(
+            id=env_id,
+            name=broken_rows.BROKEN_NAME,
+            platform="aws-batch",
+            workspaceId=workspace_id,
+            config=AwsBatchConfig(),
+            status="ERRORED",
+            message=_broken_message(env_id, reason),
+            dateCreated=now,
+            lastUpdated=now,
+        )
+
+    (shown,) = broken_rows.each([row], lambda row: _to_out(ctx, row), broken, "compute env")
+    return shown
+
+
+def _broken_message(ce_id: str, reason: str) -> str:
+    return broken_rows.message(
+        "compute environment",
+        ce_id,
+        reason,
+        f"batchforge compute-envs delete {ce_id}",
+        f"DELETE /compute-envs/{ce_id}",
+    )
 
 
 def list_all(
     ctx: AppContext, workspace_id: int, status: str | None = None
 ) -> list[ListComputeEnvsEntry]:
-    with ctx.db.transaction() as session:
-        query = select(models.ComputeEnv).where(
-            models.ComputeEnv.workspace_id == workspace_id, models.ComputeEnv.deleted.is_(False)
+    query = select(models.ComputeEnv).where(
+        models.ComputeEnv.workspace_id == workspace_id, models.ComputeEnv.deleted.is_(False)
+    )
+    if status:
+        query = query.where(models.ComputeEnv.status == status.upper())
+    found = broken_rows.rows(ctx, query.order_by(models.ComputeEnv.name), models.ComputeEnv.id)
+
+    def broken(ce_id: str, reason: str) -> ListComputeEnvsEntry:
+        message = _broken_message(ce_id, reason)
+        return ListComputeEnvsEntry(
+            id=ce_id,
+            name=broken_rows.BROKEN_NAME,
+            platform="aws-batch",
+            status="ERRORED",
+            message=message,
         )
-        if status:
-            query = query.where(models.ComputeEnv.status == status.upper())
-        rows = session.scalars(query.order_by(models.ComputeEnv.name)).all()
-    return [
-        ListComputeEnvsEntry(
+
+    def entry(row: models.ComputeEnv) -> ListComputeEnvsEntry:
+        return ListComputeEnvsEntry(
             id=row.id,
             name=row.name,
             platform=row.platform,
@@ -318,8 +368,8 @@ def list_all(
             primary=row.primary,
             lastUsed=row.last_used,
         )
-        for row in rows
-    ]
+
+    return broken_rows.each(found, entry, broken, "compute env")
 
 
 def update_env(
@@ -357,7 +407,24 @@ def delete(
     its next step and whatever it made is disposed of (the latest intent wins; see
     :mod:`batchforge.services.forge_runner`).  ``preserve_resources`` overrides
     disposeOnDeletion.  Deleting again re-arms a disposal that gave up or is backing off.
+    An environment whose row cannot be read is marked DELETED by columns alone (what it
+    forged, if anything, cannot be read from it to be disposed of).
     """
+    query = select(models.ComputeEnv).where(models.ComputeEnv.id == ce_id)
+    if isinstance(broken_rows.load(ctx, query, models.ComputeEnv.id), broken_rows.BrokenRow):
+        with ctx.db.transaction() as session:
+            done = session.execute(
+                update(models.ComputeEnv)
+                .where(
+                    models.ComputeEnv.id == ce_id,
+                    models.ComputeEnv.workspace_id == workspace_id,
+                    models.ComputeEnv.deleted.is_(False),
+                )
+                .values(status="DELETED", deleted=True, operation=None, primary=False)
+            ).rowcount  # type: ignore[attr-defined]
+        if not done:
+            raise NotFound(f"Compute environment '{ce_id}' not found in this workspace.")
+        return "DELETED"
     with ctx.db.transaction() as session:
         row = _load(session, workspace_id, ce_id)
         if row.status == "CREATING" and not force:

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import delete as sql_delete
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -37,6 +38,7 @@ from batchforge.schemas.credentials import (
     CredentialsUpdateIn,
     ValidateCredentialsResponse,
 )
+from batchforge.services import broken_rows
 from batchforge.services.context import AppContext
 from batchforge.services.ids import new_id
 
@@ -244,19 +246,48 @@ def _load(session: Any, workspace_id: int, credentials_id: str) -> models.Creden
     return row
 
 
+def _broken(credentials_id: str, reason: str) -> CredentialsOut:
+    """How credentials whose row cannot be read are shown (see :mod:`broken_rows`)."""
+    now = utcnow()
+    return CredentialsOut(
+        id=credentials_id,
+        name=broken_rows.BROKEN_NAME,
+        provider="aws",
+        status="INVALID",
+        message=broken_rows.message(
+            "credentials",
+            credentials_id,
+            reason,
+            f"batchforge credentials delete {credentials_id}",
+            f"DELETE /credentials/{credentials_id}",
+        ),
+        keys=AwsKeysOut(mode="keys"),
+        dateCreated=now,
+        lastUpdated=now,
+    )
+
+
 def list_all(ctx: AppContext, workspace_id: int) -> list[CredentialsOut]:
-    with ctx.db.transaction() as session:
-        rows = session.scalars(
-            select(models.Credentials)
-            .where(models.Credentials.workspace_id == workspace_id)
-            .order_by(models.Credentials.name)
-        ).all()
-        return [_to_out(row) for row in rows]
+    """The workspace's credentials; one whose row cannot be read is listed as broken."""
+    query = (
+        select(models.Credentials)
+        .where(models.Credentials.workspace_id == workspace_id)
+        .order_by(models.Credentials.name)
+    )
+    found = broken_rows.rows(ctx, query, models.Credentials.id)
+    return broken_rows.each(found, _to_out, _broken, "credentials")
 
 
 def describe(ctx: AppContext, workspace_id: int, credentials_id: str) -> CredentialsOut:
-    with ctx.db.transaction() as session:
-        return _to_out(_load(session, workspace_id, credentials_id))
+    """The credentials; ones whose row cannot be read are described as broken (INVALID)."""
+    query = select(models.Credentials).where(
+        models.Credentials.id == credentials_id, models.Credentials.workspace_id == workspace_id
+    )
+    row = broken_rows.load(ctx, query, models.Credentials.id)
+    if row is None:
+        raise NotFound(f"Credentials '{credentials_id}' not found in this workspace.")
+    (shown,) = broken_rows.each([row], _to_out, _broken, "credentials")
+    return shown
 
 
 def stored_keys(ctx: AppContext, workspace_id: int, credentials_id: str) -> AwsKeys:
@@ -338,9 +369,13 @@ def delete(ctx: AppContext, workspace_id: int, credentials_id: str) -> None:
             credentials_id=credentials_id,
             conflicts=users,
         )
-    with ctx.db.transaction() as session:
-        row = _load(session, workspace_id, credentials_id)
-        session.delete(row)
+    with ctx.db.transaction() as session:  # by columns: a row that cannot be read goes too
+        session.execute(
+            sql_delete(models.Credentials).where(
+                models.Credentials.id == credentials_id,
+                models.Credentials.workspace_id == workspace_id,
+            )
+        )
 
 
 def validate(

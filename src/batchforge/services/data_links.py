@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from sqlalchemy import delete as sql_delete
 from sqlalchemy import false, func, or_, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -30,6 +31,7 @@ from batchforge.explorer import discovery
 from batchforge.explorer.paths import S3Location, parse_resource_ref
 from batchforge.explorer.permissions import EXTRAS, explain
 from batchforge.schemas import data_links as schemas
+from batchforge.services import broken_rows
 from batchforge.services import credentials as credentials_service
 from batchforge.services.context import AppContext
 from batchforge.services.ids import new_id
@@ -104,10 +106,42 @@ def _to_dto(row: models.DataLink, creds: list[tuple[str, str]]) -> schemas.DataL
     )
 
 
+def _broken(link_id: str, reason: str) -> schemas.DataLinkDto:
+    """How a link whose row cannot be read is shown (see :mod:`broken_rows`)."""
+    return schemas.DataLinkDto(
+        id=link_id,
+        name=broken_rows.BROKEN_NAME,
+        resourceRef="",
+        status="INVALID",
+        message=broken_rows.message(
+            "data link",
+            link_id,
+            reason,
+            f"batchforge data-links delete {link_id}",
+            f"DELETE /data-links/{link_id}",
+        ),
+        creationSource="custom",
+    )
+
+
+def _query_one(workspace_id: int, link_id: str) -> Any:
+    link = models.DataLink
+    return select(link).where(link.id == link_id, link.workspace_id == workspace_id)
+
+
 def describe(ctx: AppContext, workspace_id: int, link_id: str) -> schemas.DataLinkDto:
+    """The link; one whose row cannot be read or served is described as broken."""
+    row = broken_rows.load(ctx, _query_one(workspace_id, link_id), models.DataLink.id)
+    if row is None:
+        raise NotFound(f"Data link '{link_id}' not found in this workspace.")
+    return _dtos(ctx, [row])[0]
+
+
+def _dtos(ctx: AppContext, found: list[Any]) -> list[schemas.DataLinkDto]:
+    ids = [row.id for row in found]
     with ctx.db.transaction() as session:
-        row = load_row(session, workspace_id, link_id)
-        return _to_dto(row, credentials_of(session, [row.id])[row.id])
+        creds = credentials_of(session, ids)
+    return broken_rows.each(found, lambda row: _to_dto(row, creds[row.id]), _broken, "data link")
 
 
 def _search_filters(search: str | None) -> list[Any]:
@@ -159,11 +193,8 @@ def list_links(
         query = query.where(condition)
     with ctx.db.transaction() as session:
         total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        rows = session.scalars(
-            query.order_by(link.name, link.id).offset(offset or 0).limit(max_results or LIST_MAX)
-        ).all()
-        creds = credentials_of(session, [row.id for row in rows])
-        items = [_to_dto(row, creds[row.id]) for row in rows]
+    page = query.order_by(link.name, link.id).offset(offset or 0).limit(max_results or LIST_MAX)
+    items = _dtos(ctx, broken_rows.rows(ctx, page, link.id))
     return schemas.DataLinksListResponse(dataLinks=items, totalSize=total)
 
 
@@ -527,7 +558,14 @@ def _apply_update(
 
 
 def delete(ctx: AppContext, workspace_id: int, link_id: str) -> None:
-    """Delete a custom link (never its content).  Discovered links are hidden instead."""
+    """Delete a custom link (never its content).  Discovered links are hidden instead.
+    A link whose row cannot be read is deleted by columns, whatever its source (a
+    discovered bucket comes back, readable, at the next refresh)."""
+    query = _query_one(workspace_id, link_id)
+    if isinstance(broken_rows.load(ctx, query, models.DataLink.id), broken_rows.BrokenRow):
+        with ctx.db.transaction() as session:
+            session.execute(sql_delete(models.DataLink).where(models.DataLink.id == link_id))
+        return
     with ctx.db.transaction() as session:
         row = load_row(session, workspace_id, link_id)
         if row.source != "custom":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy import delete as sql_delete
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -11,6 +12,7 @@ from batchforge.db import models
 from batchforge.errors import Conflict, InvalidInput
 from batchforge.schemas.compute_envs import LabelDbDto
 from batchforge.schemas.labels import CreateLabelRequest
+from batchforge.services import broken_rows
 from batchforge.services.context import AppContext
 
 # AWS tag rules (keys up to 128, values up to 256; no "aws:" prefix).
@@ -52,24 +54,41 @@ def create(ctx: AppContext, workspace_id: int, body: CreateLabelRequest) -> Labe
         raise Conflict(f"Label '{body.name}' already exists.", field="name") from None
 
 
+def _broken(label_id: int, reason: str) -> LabelDbDto:
+    """How a label whose row cannot be read is shown (see :mod:`broken_rows`)."""
+    text = broken_rows.message(
+        "label",
+        label_id,
+        reason,
+        "",
+        f"DELETE /labels/{label_id}",
+    )
+    return LabelDbDto(id=label_id, name=broken_rows.named(text))
+
+
 def list_all(ctx: AppContext, workspace_id: int) -> list[LabelDbDto]:
-    with ctx.db.transaction() as session:
-        rows = session.scalars(
-            select(models.Label)
-            .where(models.Label.workspace_id == workspace_id)
-            .order_by(models.Label.name, models.Label.id)
-        ).all()
-        return [to_dto(row) for row in rows]
+    """The workspace's labels; one whose row cannot be read is listed as broken."""
+    query = (
+        select(models.Label)
+        .where(models.Label.workspace_id == workspace_id)
+        .order_by(models.Label.name, models.Label.id)
+    )
+    found = broken_rows.rows(ctx, query, models.Label.id)
+    return broken_rows.each(found, to_dto, _broken, "label")
 
 
 def delete(ctx: AppContext, workspace_id: int, label_id: int) -> None:
+    """Delete by columns alone, so that a label whose row cannot be read goes too."""
     from batchforge.errors import NotFound
 
     with ctx.db.transaction() as session:
-        row = session.get(models.Label, label_id)
-        if row is None or row.workspace_id != workspace_id:
-            raise NotFound(f"Label {label_id} not found in this workspace.")
-        session.delete(row)
+        done = session.execute(
+            sql_delete(models.Label).where(
+                models.Label.id == label_id, models.Label.workspace_id == workspace_id
+            )
+        ).rowcount  # type: ignore[attr-defined]
+    if not done:
+        raise NotFound(f"Label {label_id} not found in this workspace.")
 
 
 def resolve(
@@ -78,13 +97,11 @@ def resolve(
     """The labels with these ids, in this workspace; an unknown id is a 400 naming it."""
     if not label_ids:
         return []
-    with ctx.db.transaction() as session:
-        rows = session.scalars(
-            select(models.Label).where(
-                models.Label.workspace_id == workspace_id, models.Label.id.in_(label_ids)
-            )
-        ).all()
-        found = {row.id: to_dto(row) for row in rows}
+    query = select(models.Label).where(
+        models.Label.workspace_id == workspace_id, models.Label.id.in_(label_ids)
+    )
+    rows = broken_rows.rows(ctx, query, models.Label.id)  # a broken label shows as broken
+    found = {dto.id: dto for dto in broken_rows.each(rows, to_dto, _broken, "label")}
     for index, label_id in enumerate(label_ids):
         if label_id not in found:
             raise InvalidInput(

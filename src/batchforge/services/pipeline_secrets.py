@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import SecretStr
+from sqlalchemy import delete as sql_delete
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -24,6 +25,7 @@ from batchforge.schemas.secrets import (
     PipelineSecret,
     UpdatePipelineSecretRequest,
 )
+from batchforge.services import broken_rows
 from batchforge.services.context import AppContext
 
 # Seqera's PipelineSecret.name: a letter or '_', then 1-49 runs of letters/digits or single
@@ -113,18 +115,36 @@ def _name_taken(session: Any, owner: Owner, name: str) -> bool:
     return session.scalar(query) is not None
 
 
+def _broken(secret_id: int, reason: str) -> PipelineSecret:
+    """How a secret whose row cannot be read is shown (see :mod:`broken_rows`)."""
+    text = broken_rows.message(
+        "secret",
+        secret_id,
+        reason,
+        f"batchforge secrets delete {secret_id}",
+        f"DELETE /pipeline-secrets/{secret_id}",
+    )
+    return PipelineSecret(id=secret_id, name=broken_rows.named(text))
+
+
 def list_secrets(ctx: AppContext, owner: Owner) -> list[PipelineSecret]:
-    """The owner's secrets by name (values never included)."""
-    with ctx.db.transaction() as session:
-        rows = session.scalars(
-            select(models.PipelineSecret).where(owner.where()).order_by(models.PipelineSecret.name)
-        ).all()
-        return [_to_dto(row) for row in rows]
+    """The owner's secrets by name (values never included); one whose row cannot be read
+    is listed as broken."""
+    query = select(models.PipelineSecret).where(owner.where()).order_by(models.PipelineSecret.name)
+    found = broken_rows.rows(ctx, query, models.PipelineSecret.id)
+    return broken_rows.each(found, _to_dto, _broken, "secret")
 
 
 def describe(ctx: AppContext, owner: Owner, secret_id: int) -> PipelineSecret:
-    with ctx.db.transaction() as session:
-        return _to_dto(_load(session, owner, secret_id))
+    """The secret (never its value); one whose row cannot be read is described as broken."""
+    query = select(models.PipelineSecret).where(
+        owner.where(), models.PipelineSecret.id == secret_id
+    )
+    row = broken_rows.load(ctx, query, models.PipelineSecret.id)
+    if row is None:
+        raise NotFound(f"Pipeline secret {secret_id} not found in {owner.title}.")
+    (shown,) = broken_rows.each([row], _to_dto, _broken, "secret")
+    return shown
 
 
 def check_name(ctx: AppContext, owner: Owner, name: str | None) -> None:
@@ -174,8 +194,15 @@ def update_value(
 
 
 def delete(ctx: AppContext, owner: Owner, secret_id: int) -> None:
+    """Delete by columns alone, so that a secret whose row cannot be read goes too."""
     with ctx.db.transaction() as session:
-        session.delete(_load(session, owner, secret_id))
+        done = session.execute(
+            sql_delete(models.PipelineSecret).where(
+                owner.where(), models.PipelineSecret.id == secret_id
+            )
+        ).rowcount  # type: ignore[attr-defined]
+    if not done:
+        raise NotFound(f"Pipeline secret {secret_id} not found in {owner.title}.")
 
 
 def resolve_for_launch(

@@ -15,7 +15,7 @@ from sqlalchemy import delete, select, update
 from batchforge.db import models
 from batchforge.errors import Conflict, InvalidInput, NotFound
 from batchforge.schemas.tokens import AccessToken, CreateAccessTokenResponse
-from batchforge.services import accounts
+from batchforge.services import accounts, broken_rows
 from batchforge.services.context import AppContext
 
 NAME_MAX = 50
@@ -43,13 +43,25 @@ def check_name(name: str | None) -> str:
 
 def list_tokens(ctx: AppContext, user_id: int) -> list[AccessToken]:
     """The user's tokens, newest first (never the token values: only their hashes are kept)."""
-    with ctx.db.transaction() as session:
-        rows = session.scalars(
-            select(models.ApiToken)
-            .where(models.ApiToken.user_id == user_id)
-            .order_by(models.ApiToken.created_at.desc(), models.ApiToken.id.desc())
-        ).all()
-        return [to_dto(row) for row in rows]
+    query = (
+        select(models.ApiToken)
+        .where(models.ApiToken.user_id == user_id)
+        .order_by(models.ApiToken.created_at.desc(), models.ApiToken.id.desc())
+    )
+    found = broken_rows.rows(ctx, query, models.ApiToken.id)
+    return broken_rows.each(found, to_dto, _broken, "token")
+
+
+def _broken(token_id: int, reason: str) -> AccessToken:
+    """How a token whose row cannot be read is listed (see :mod:`broken_rows`)."""
+    text = broken_rows.message(
+        "token",
+        token_id,
+        reason,
+        f"batchforge tokens delete {token_id}",
+        f"DELETE /tokens/{token_id}",
+    )
+    return AccessToken(id=token_id, name=broken_rows.named(text))
 
 
 def create(ctx: AppContext, user_id: int, name: str | None) -> CreateAccessTokenResponse:
