@@ -1,5 +1,6 @@
 """``batchforge data-links``: list, add, update, delete, browse, download and upload (flags
-after Seqera's ``tw data-links``).  A link is named by ``-i/--id`` or ``-n/--name``."""
+after Seqera's ``tw data-links``).  A link is named by ``-i/--id``, ``-n/--name`` or
+``--uri``; ``-w`` may follow the subcommand, as ``tw`` places it."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from batchforge.cli.common import OutputFormat, emit_json, emit_table, fail, say, state
+from batchforge.cli.common import OutputFormat, emit_json, emit_table, fail, say
+from batchforge.cli.launch_opts import WorkspaceOpt
+from batchforge.cli.launch_opts import scoped as state
 
 if TYPE_CHECKING:
     from batchforge.client import BatchforgeClient
@@ -19,6 +22,7 @@ app = typer.Typer(help="Browse and transfer data in S3 buckets (data links).", n
 
 LinkId = Annotated[str | None, typer.Option("--id", "-i", help="Data-link id.")]
 LinkName = Annotated[str | None, typer.Option("--name", "-n", help="Data-link name.")]
+LinkUri = Annotated[str | None, typer.Option("--uri", help="Data-link URI (s3://bucket).")]
 Credentials = Annotated[
     str | None, typer.Option("--credentials", "-c", help="Credentials name or id.")
 ]
@@ -30,13 +34,26 @@ def _credentials_id(client: BatchforgeClient, credentials: str | None) -> str | 
 
 
 def _link(
-    client: BatchforgeClient, link_id: str | None, name: str | None, credentials: str | None
+    client: BatchforgeClient,
+    link_id: str | None,
+    name: str | None,
+    credentials: str | None,
+    uri: str | None = None,
 ) -> DataLinkDto:
     if link_id:
         return client.describe_data_link(link_id)
     if name:
         return client.find_data_link(name, _credentials_id(client, credentials))
-    raise fail("Name the data link with --id or --name.")
+    if uri:
+        found = client.list_data_links(_credentials_id(client, credentials), None, "all")
+        matches = [link for link in found.dataLinks if link.resourceRef == uri.rstrip("/")]
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            ids = ", ".join(link.id for link in matches)
+            raise fail(f"Several data links have the URI {uri}: {ids}.", "Name one with --id.")
+        raise fail(f"No data link with the URI {uri}.")
+    raise fail("Name the data link with --id, --name or --uri.", code=2)
 
 
 def _size(value: int) -> str:
@@ -51,19 +68,47 @@ def _size(value: int) -> str:
 @app.command("list")
 def list_links(
     ctx: typer.Context,
+    workspace: WorkspaceOpt = None,
     credentials: Credentials = None,
     search: Annotated[str | None, typer.Option("--search", "-s", help="Name, region:X")] = None,
+    starts_with: Annotated[
+        str | None, typer.Option("--name", "-n", help="Names starting with this word.")
+    ] = None,
+    region: Annotated[str | None, typer.Option("--region", "-r", help="Only this region.")] = None,
+    providers: Annotated[
+        str | None, typer.Option("--providers", "-p", help="aws,azure,google")
+    ] = None,
+    uri: Annotated[str | None, typer.Option("--uri", "-u", help="URIs starting so.")] = None,
     visibility: Annotated[
         str, typer.Option("--visibility", help="visible, hidden or all")
     ] = "visible",
+    wait: Annotated[
+        bool, typer.Option("--wait", help="Accepted as tw (links are listed at once).")
+    ] = False,
     max_results: Annotated[int | None, typer.Option("--max")] = None,
     offset: Annotated[int | None, typer.Option("--offset")] = None,
+    page: Annotated[int | None, typer.Option("--page", min=1)] = None,
 ) -> None:
     """List data links (buckets of the workspace's credentials, and custom links)."""
-    st = state(ctx)
+    st = state(ctx, workspace)
+    if page is not None:
+        if offset is not None:
+            raise fail("Use either --page or --offset, not both.")
+        offset = (page - 1) * (max_results or 100)
+    words = [w for w in (search, starts_with, f"region:{region}" if region else None) if w]
+    wanted = {p.strip().lower() for p in (providers or "").split(",") if p.strip()}
     with st.client() as client:
         cid = _credentials_id(client, credentials)
-        found = client.list_data_links(cid, search, visibility, max_results, offset)
+        text = " ".join(words) or None
+        found = client.list_data_links(cid, text, visibility, max_results, offset)
+    if starts_with:
+        found.dataLinks = [x for x in found.dataLinks if x.name.startswith(starts_with)]
+    if wanted:
+        found.dataLinks = [x for x in found.dataLinks if (x.provider or "aws") in wanted]
+    if uri:
+        found.dataLinks = [x for x in found.dataLinks if x.resourceRef.startswith(uri)]
+    if starts_with or wanted or uri:
+        found.totalSize = len(found.dataLinks)
     if st.structured:
         emit_json(found.model_dump(mode="json"))
         return
@@ -94,11 +139,12 @@ def add(
     description: Annotated[str | None, typer.Option("--description", "-d")] = None,
     provider: Annotated[str, typer.Option("--provider", "-p")] = "aws",
     region: Annotated[str | None, typer.Option("--region", help="Default: looked up")] = None,
+    workspace: WorkspaceOpt = None,
 ) -> None:
     """Add a custom data link to a bucket or a prefix (checked against AWS)."""
     from batchforge.schemas.data_links import DataLinkCreateRequest
 
-    st = state(ctx)
+    st = state(ctx, workspace)
     with st.client() as client:
         body = DataLinkCreateRequest(
             name=name,
@@ -127,11 +173,12 @@ def update(
     description: Annotated[str | None, typer.Option("--description", "-d")] = None,
     credentials: Credentials = None,
     hidden: Annotated[bool | None, typer.Option("--hide/--show", help="Hide or show.")] = None,
+    workspace: WorkspaceOpt = None,
 ) -> None:
     """Rename, describe, change credentials, or hide/show a data link."""
     from batchforge.schemas.data_links import DataLinkUpdateRequest
 
-    st = state(ctx)
+    st = state(ctx, workspace)
     with st.client() as client:
         body = DataLinkUpdateRequest(
             name=name,
@@ -145,18 +192,27 @@ def update(
 
 @app.command("delete")
 def delete(
-    ctx: typer.Context, link_id: Annotated[str, typer.Option("--id", "-i", help="Data-link id.")]
+    ctx: typer.Context,
+    workspace: WorkspaceOpt = None,
+    link_id: LinkId = None,
+    name: LinkName = None,
+    uri: LinkUri = None,
 ) -> None:
     """Delete a custom data link (its data stays in S3)."""
-    with state(ctx).client() as client:
-        client.delete_data_link(link_id)
-    say(f"Data link '{link_id}' deleted.")
+    with state(ctx, workspace).client() as client:
+        link = _link(client, link_id, name, None, uri)
+        client.delete_data_link(link.id)
+    say(f"Data link '{link.id}' deleted.")
 
 
 @app.command("refresh")
-def refresh(ctx: typer.Context, credentials: Credentials = None) -> None:
+def refresh(
+    ctx: typer.Context,
+    credentials: Credentials = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
     """List the credentials' buckets again (all the workspace's credentials by default)."""
-    st = state(ctx)
+    st = state(ctx, workspace)
     with st.client() as client:
         result = client.refresh_data_links(_credentials_id(client, credentials))
     if st.structured:
@@ -169,28 +225,35 @@ def refresh(ctx: typer.Context, credentials: Credentials = None) -> None:
 @app.command("browse")
 def browse(
     ctx: typer.Context,
+    workspace: WorkspaceOpt = None,
     link_id: LinkId = None,
     name: LinkName = None,
+    uri: LinkUri = None,
     credentials: Credentials = None,
     path: Annotated[str, typer.Option("--path", "-p", help="Folder to list.")] = "",
     search: Annotated[str | None, typer.Option("--filter", "-f", help="Name prefix.")] = None,
     token: Annotated[str | None, typer.Option("--token", "-t", help="Next-page token.")] = None,
     page_size: Annotated[int | None, typer.Option("--page-size", help="1-1000")] = None,
+    page: Annotated[
+        int | None, typer.Option("--page", min=1, help="Page number (follows the tokens).")
+    ] = None,
 ) -> None:
     """List one page of a folder: sub-folders and files (size, last modified)."""
-    st = state(ctx)
+    st = state(ctx, workspace)
     with st.client() as client:
-        link = _link(client, link_id, name, credentials)
-        page = client.browse_data_link(
-            link.id,
-            path,
-            search=search,
-            token=token,
-            page_size=page_size,
-            credentials_id=_credentials_id(client, credentials),
+        link = _link(client, link_id, name, credentials, uri)
+        cid = _credentials_id(client, credentials)
+        for _ in range((page or 1) - 1):  # tw's --page: follow the next-page tokens
+            token = client.browse_data_link(
+                link.id, path, search=search, token=token, page_size=page_size, credentials_id=cid
+            ).nextPageToken
+            if not token:
+                raise fail(f"There is no page {page}.")
+        listing = client.browse_data_link(
+            link.id, path, search=search, token=token, page_size=page_size, credentials_id=cid
         )
     if st.structured:
-        emit_json(page.model_dump(mode="json"))
+        emit_json(listing.model_dump(mode="json"))
         return
     emit_table(
         f"{link.resourceRef}/{path.strip('/')}".rstrip("/"),
@@ -202,11 +265,11 @@ def browse(
                 _size(item.size) if item.type == "FILE" else "",
                 item.lastModified.isoformat(timespec="seconds") if item.lastModified else "",
             ]
-            for item in page.objects
+            for item in listing.objects
         ],
     )
-    if page.nextPageToken:
-        say(f"More: --token {page.nextPageToken}")
+    if listing.nextPageToken:
+        say(f"More: --token {listing.nextPageToken}")
 
 
 def _run_all(jobs: list[Callable[[], Any]]) -> list[BaseException]:
@@ -231,13 +294,16 @@ def download(
     link_id: LinkId = None,
     name: LinkName = None,
     credentials: Credentials = None,
-    output_dir: Annotated[Path, typer.Option("--output", "-o", help="Local folder.")] = Path("."),
+    output_dir: Annotated[
+        Path, typer.Option("--output-dir", "--output", "-o", help="Local folder.")
+    ] = Path("."),
+    workspace: WorkspaceOpt = None,
 ) -> None:
     """Download files and folders (streamed, resumed after a broken connection)."""
     from batchforge.explorer.paths import safe_local_path
     from batchforge.explorer.script import local_name
 
-    with state(ctx).client() as client:
+    with state(ctx, workspace).client() as client:
         link = _link(client, link_id, name, credentials)
         cid = _credentials_id(client, credentials)
         plan: list[tuple[str, str]] = []
@@ -271,10 +337,13 @@ def upload(
     link_id: LinkId = None,
     name: LinkName = None,
     credentials: Credentials = None,
-    target_dir: Annotated[str, typer.Option("--output", "-o", help="Folder in the link.")] = "",
+    target_dir: Annotated[
+        str, typer.Option("--output-dir", "--output", "-o", help="Folder in the link.")
+    ] = "",
     via_server: Annotated[
         bool, typer.Option("--via-server", help="Stream through the server, not straight to S3.")
     ] = False,
+    workspace: WorkspaceOpt = None,
 ) -> None:
     """Upload files and folders (multipart, parts retried; at most 300 files at once)."""
     from batchforge.explorer.limits import UPLOAD_BATCH_MAX_FILES
@@ -285,7 +354,7 @@ def upload(
             f"{len(files)} files given: at most {UPLOAD_BATCH_MAX_FILES} can be uploaded at once.",
             "Upload in several batches, or pack the files into an archive.",
         )
-    with state(ctx).client() as client:
+    with state(ctx, workspace).client() as client:
         link = _link(client, link_id, name, credentials)
         base = target_dir.strip("/")
         jobs = [

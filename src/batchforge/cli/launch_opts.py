@@ -73,7 +73,7 @@ VersionId = Annotated[str | None, typer.Option("--version-id", help="Pipeline ve
 VersionName = Annotated[str | None, typer.Option("--version-name", help="Pipeline version name.")]
 
 
-def scoped(ctx: typer.Context, workspace: str | None) -> State:
+def scoped(ctx: typer.Context, workspace: str | None = None) -> State:
     """The global state, with the command's own ``-w`` (as ``tw`` places it) if given."""
     st = state(ctx)
     if workspace:
