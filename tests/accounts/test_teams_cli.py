@@ -49,12 +49,12 @@ def test_teams_from_the_command_line(server: str, admin_token: str) -> None:
         "admin",
         "alice",
     }
-    assert ok_json(server, admin_token, "orgs", "list")[0]["name"] == "default"
-    assert ok_json(server, admin_token, "members", "add", "alice")["role"] == "member"
+    assert ok_json(server, admin_token, "orgs", "list")["organizations"][0]["name"] == "default"
+    assert ok_json(server, admin_token, "members", "add", "alice")["member"]["role"] == "member"
     lab = ok_json(server, admin_token, "workspaces", "add", "lab", "--org", "default")
     ok_json(server, admin_token, "teams", "add", "devs", "-d", "developers")
     ok_json(server, admin_token, "teams", "add-member", "devs", "alice")
-    assert ok_json(server, admin_token, "teams", "list")[0]["membersCount"] == 1
+    assert ok_json(server, admin_token, "teams", "list")["teams"][0]["membersCount"] == 1
     added = ok_json(
         server,
         admin_token,
@@ -68,16 +68,18 @@ def test_teams_from_the_command_line(server: str, admin_token: str) -> None:
         "--role",
         "maintain",
     )
-    assert added["type"] == "TEAM" and added["wspRole"] == "maintain"
+    assert added["participant"]["type"] == "TEAM"
+    assert added["participant"]["wspRole"] == "maintain"
 
     # Alice's effective role, through the team; -w by name and TOWER_WORKSPACE_ID by id.
-    mine = ok_json(server, alice, "workspaces", "list")
+    mine = ok_json(server, alice, "workspaces", "list")["workspaces"]
     assert [(w["ref"], w["role"]) for w in mine] == [("default/lab", "maintain")]
     by_name = ok_json(server, alice, "-w", "default/lab", "participants", "list")
     by_env = ok_json(
         server, alice, "participants", "list", env={"TOWER_WORKSPACE_ID": str(lab["id"])}
     )
-    assert by_name == by_env and [p["teamName"] for p in by_name] == [None, "devs"]
+    assert by_name == by_env
+    assert [p["teamName"] for p in by_name["participants"]] == [None, "devs"]
     assert run(server, alice, "-w", "default/lab", "secrets", "list").exit_code == 0
     # Not hers: the default workspace is unknown to her, by name as by id.
     refused = run(server, alice, "-w", "default/default", "secrets", "list")
@@ -88,11 +90,11 @@ def test_teams_from_the_command_line(server: str, admin_token: str) -> None:
     # Roles: a direct participant role, changed; the last org owner is kept.
     ok_json(server, admin_token, "-w", "default/lab", "participants", "add", "alice")
     ok_json(server, admin_token, "-w", "default/lab", "participants", "role", "alice", "admin")
-    assert ok_json(server, alice, "workspaces", "list")[0]["role"] == "admin"
+    assert ok_json(server, alice, "workspaces", "list")["workspaces"][0]["role"] == "admin"
     last = run(server, admin_token, "members", "role", "admin", "member")
     assert last.exit_code == 1 and "last owner" in last.output
     # A disabled user is refused; deleting removes her.
     ok_json(server, admin_token, "users", "disable", "alice")
     assert "disabled" in run(server, alice, "workspaces", "list").output
     ok_json(server, admin_token, "users", "delete", "alice")
-    assert ok_json(server, admin_token, "teams", "list")[0]["membersCount"] == 0
+    assert ok_json(server, admin_token, "teams", "list")["teams"][0]["membersCount"] == 0

@@ -1,17 +1,40 @@
-"""``batchforge compute-envs``: Forge and manual AWS Batch compute environments (after tw)."""
+"""``batchforge compute-envs``: Forge and manual AWS Batch compute environments.
+
+The subcommands and options are ``tw compute-envs``'s (``-i ID``/``-n NAME``, ``-w``,
+``--wait=STATUS``, ``--create-efs``, ``--pre-run FILE``, ``-e compute:NAME=VALUE``...);
+batchforge's own spellings (a positional name or id, ``--efs-create``, ``--image-id``,
+``--no-dispose``, a bare ``--wait``) are kept as aliases.
+"""
 
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from batchforge.cli.common import emit_json, emit_table, fail, say, state
+from batchforge.cli.common import emit_json, emit_table, fail, pick, say
+from batchforge.cli.tw_infra import (
+    IdOpt,
+    NameOpt,
+    Overwrite,
+    WaitStatusCommand,
+    WorkspaceOpt,
+    csv,
+    emit,
+    env_variables,
+    in_workspace,
+    label_pairs,
+    read_text_option,
+    upper_choice,
+    wait_for_status,
+    wait_status_value,
+    workspace_ref_text,
+)
 
 if TYPE_CHECKING:
+    from batchforge.cli.common import State
     from batchforge.client import BatchforgeClient
 
 app = typer.Typer(help="Manage compute environments.", no_args_is_help=True)
@@ -25,59 +48,157 @@ add_app.add_typer(aws_app, name="aws-batch")
 app.add_typer(primary_app, name="primary")
 
 Name = Annotated[str, typer.Option("--name", "-n", help="Compute environment name.")]
-Creds = Annotated[str, typer.Option("--credentials", "-c", help="Credentials name or id.")]
+Creds = Annotated[
+    str | None,
+    typer.Option(
+        "--credentials",
+        "-c",
+        help="Credentials name or id (default: the workspace's only AWS credentials).",
+        show_default=False,
+    ),
+]
 Region = Annotated[str, typer.Option("--region", "-r", help="AWS region.")]
 WorkDir = Annotated[
     str, typer.Option("--work-dir", help="s3://bucket/path (Nextflow on AWS Batch needs S3).")
 ]
-Wait = Annotated[
-    bool,
+WaitStatus = Annotated[
+    str | None,
     typer.Option(
-        "--wait", help="Wait until AVAILABLE (or gone) and show each resource as it changes."
+        "--wait",
+        help="Wait until this status (CREATING, AVAILABLE, ...; a bare --wait: AVAILABLE); "
+        "exit 1 when it ends in another (ERRORED, INVALID).",
+        show_default=False,
     ),
+]
+WaitDeleted = Annotated[
+    bool, typer.Option("--wait", help="Wait until deleted (exit 1 when it ends ERRORED).")
 ]
 Labels = Annotated[
     list[str] | None,
-    typer.Option("--labels", help="Resource label NAME=VALUE (becomes an AWS tag)."),
+    typer.Option("--labels", help="Resource labels NAME=VALUE, comma-separated (AWS tags)."),
 ]
-Target = Annotated[str, typer.Argument(help="Compute environment name or id.")]
+Description = Annotated[
+    str | None, typer.Option("--description", "-d", help="Description.", show_default=False)
+]
+Target = Annotated[
+    str | None,
+    typer.Argument(help="Compute environment name or id (or -i/-n).", show_default=False),
+]
+PreRun = Annotated[
+    str | None, typer.Option("--pre-run", help="File with a script run before the pipeline.")
+]
+PostRun = Annotated[
+    str | None, typer.Option("--post-run", help="File with a script run after the pipeline.")
+]
+NextflowConfig = Annotated[
+    str | None,
+    typer.Option("--nextflow-config", help="File with Nextflow configuration for every run."),
+]
+EnvVars = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--env",
+        "-e",
+        help="NAME=VALUE for the head job; compute:NAME=VALUE for the tasks, both:NAME=VALUE "
+        "for both (repeatable).",
+    ),
+]
+HeadJobCpus = Annotated[int | None, typer.Option("--head-job-cpus", help="Head job CPUs.")]
+HeadJobMemory = Annotated[
+    int | None, typer.Option("--head-job-memory", help="Head job memory (MiB).")
+]
+HeadJobRole = Annotated[
+    str | None, typer.Option("--head-job-role", help="IAM role ARN for the head job.")
+]
+ComputeJobRole = Annotated[
+    str | None, typer.Option("--compute-job-role", help="IAM role ARN for the tasks.")
+]
+ExecutionRole = Annotated[
+    str | None,
+    typer.Option("--batch-execution-role", "--execution-role", help="ECS task execution role ARN."),
+]
+CliPath = Annotated[str | None, typer.Option("--cli-path", help="AWS CLI path on the hosts.")]
+KmsKey = Annotated[
+    str | None,
+    typer.Option("--secrets-kms-key", help="KMS key for the per-run copies of pipeline secrets."),
+]
+FusionV2 = Annotated[bool, typer.Option("--fusion-v2", help="Fusion v2 (not supported).")]
+Wave = Annotated[bool, typer.Option("--wave", help="Wave containers (not supported).")]
+FastStorage = Annotated[
+    bool, typer.Option("--fast-storage", help="NVMe instance storage (not supported).")
+]
+FusionMetrics = Annotated[
+    bool | None,
+    typer.Option(
+        "--fusion-metrics-collection/--no-fusion-metrics-collection",
+        help="Fusion metrics (Fusion is not supported; accepted for tw).",
+        show_default=False,
+    ),
+]
 
 
-def _csv(values: list[str] | None) -> list[str]:
-    return [item.strip() for value in values or [] for item in value.split(",") if item.strip()]
+def _ref(target: str | None, id_: str | None, name: str | None) -> str:
+    return pick(target, id_, name, "compute environment")
 
 
-def _label_ids(client: BatchforgeClient, labels: list[str] | None) -> list[int]:
-    ids = []
-    for item in _csv(labels):
-        name, sep, value = item.partition("=")
-        if not sep:
-            raise fail(f"--labels takes NAME=VALUE, got '{item}'.")
-        ids.append(client.ensure_resource_label(name, value))
-    return ids
+def _seqera_features(fusion_v2: bool, wave: bool) -> None:
+    if fusion_v2 and not wave:
+        raise fail("Fusion v2 requires Wave service (--wave).")
 
 
-@aws_app.command("forge")
+def _common_config(
+    work_dir: str,
+    region: str,
+    pre_run: str | None,
+    post_run: str | None,
+    nextflow_config: str | None,
+    env: list[str] | None,
+    **fields: Any,
+) -> dict[str, Any]:
+    config = {
+        "region": region,
+        "workDir": work_dir,
+        "preRunScript": read_text_option(pre_run, "--pre-run"),
+        "postRunScript": read_text_option(post_run, "--post-run"),
+        "nextflowConfig": read_text_option(nextflow_config, "--nextflow-config"),
+        "environment": env_variables(env) or None,
+        **fields,
+    }
+    return {k: v for k, v in config.items() if v is not None and v is not False}
+
+
+@aws_app.command("forge", cls=WaitStatusCommand)
 def add_forge(
     ctx: typer.Context,
     name: Name,
-    credentials: Creds,
     region: Region,
     work_dir: WorkDir,
-    provisioning_model: Annotated[str, typer.Option(help="SPOT or EC2")] = "SPOT",
-    max_cpus: Annotated[int, typer.Option(help="Maximum CPUs")] = 256,
-    min_cpus: Annotated[int, typer.Option(help="Minimum CPUs")] = 0,
-    instance_types: Annotated[list[str] | None, typer.Option(help="Comma-separated")] = None,
-    alloc_strategy: Annotated[str | None, typer.Option()] = None,
-    bid_percentage: Annotated[int | None, typer.Option()] = None,
-    vpc_id: Annotated[str | None, typer.Option()] = None,
-    subnets: Annotated[list[str] | None, typer.Option(help="Comma-separated")] = None,
-    security_groups: Annotated[list[str] | None, typer.Option(help="Comma-separated")] = None,
-    key_pair: Annotated[str | None, typer.Option()] = None,
-    image_id: Annotated[
-        str | None, typer.Option(help="Custom AMI (default: ECS-optimized)")
+    credentials: Creds = None,
+    workspace: WorkspaceOpt = None,
+    wait: WaitStatus = None,
+    description: Description = None,
+    labels: Labels = None,
+    max_cpus: Annotated[int, typer.Option("--max-cpus", help="Maximum CPUs")] = 256,
+    min_cpus: Annotated[int, typer.Option("--min-cpus", help="Minimum CPUs")] = 0,
+    provisioning_model: Annotated[
+        str, typer.Option("--provisioning-model", help="SPOT or EC2")
+    ] = "SPOT",
+    instance_types: Annotated[
+        list[str] | None, typer.Option("--instance-types", help="Comma-separated")
     ] = None,
-    ami_family: Annotated[str, typer.Option(help="al2023 or al2")] = "al2023",
+    alloc_strategy: Annotated[str | None, typer.Option("--alloc-strategy")] = None,
+    bid_percentage: Annotated[int | None, typer.Option("--bid-percentage")] = None,
+    vpc_id: Annotated[str | None, typer.Option("--vpc-id")] = None,
+    subnets: Annotated[list[str] | None, typer.Option("--subnets", help="Comma-separated")] = None,
+    security_groups: Annotated[
+        list[str] | None, typer.Option("--security-groups", help="Comma-separated")
+    ] = None,
+    key_pair: Annotated[str | None, typer.Option("--key-pair")] = None,
+    ami_id: Annotated[
+        str | None,
+        typer.Option("--ami-id", "--image-id", help="Custom AMI (default: ECS-optimized)"),
+    ] = None,
+    ami_family: Annotated[str, typer.Option("--ami-family", help="al2023 or al2")] = "al2023",
     gpu: Annotated[
         bool,
         typer.Option(
@@ -92,167 +213,253 @@ def add_forge(
             "stays on x86_64, the launcher image is amd64-only)",
         ),
     ] = False,
-    boot_disk_size: Annotated[int | None, typer.Option(help="GiB")] = None,
-    efs_create: Annotated[bool, typer.Option("--efs-create")] = False,
-    efs_id: Annotated[str | None, typer.Option()] = None,
-    efs_mount: Annotated[str | None, typer.Option()] = None,
-    fsx_size: Annotated[int | None, typer.Option(help="GiB (1200 or multiples of 2400)")] = None,
-    fsx_mount: Annotated[str | None, typer.Option()] = None,
-    allow_buckets: Annotated[list[str] | None, typer.Option(help="Comma-separated")] = None,
-    head_job_role: Annotated[str | None, typer.Option()] = None,
-    cli_path: Annotated[str | None, typer.Option()] = None,
-    labels: Labels = None,
-    no_dispose: Annotated[
-        bool, typer.Option("--no-dispose", help="Keep AWS resources when deleted.")
+    boot_disk_size: Annotated[int | None, typer.Option("--boot-disk-size", help="GiB")] = None,
+    ebs_blocksize: Annotated[int | None, typer.Option("--ebs-blocksize", help="GiB")] = None,
+    no_ebs_auto_scale: Annotated[bool, typer.Option("--no-ebs-auto-scale")] = False,
+    create_efs: Annotated[
+        bool, typer.Option("--create-efs", "--efs-create", help="Create an EFS file system.")
     ] = False,
-    wait: Wait = False,
+    efs_id: Annotated[str | None, typer.Option("--efs-id")] = None,
+    efs_mount: Annotated[
+        str | None, typer.Option("--efs-mount", help="[default: the work directory]")
+    ] = None,
+    fsx_size: Annotated[
+        int | None, typer.Option("--fsx-size", help="GiB (1200 or multiples of 2400)")
+    ] = None,
+    fsx_dns: Annotated[str | None, typer.Option("--fsx-dns", help="Existing FSx DNS name")] = None,
+    fsx_mount: Annotated[
+        str | None, typer.Option("--fsx-mount", help="[default: the work directory]")
+    ] = None,
+    allow_buckets: Annotated[
+        list[str] | None, typer.Option("--allow-buckets", help="Comma-separated")
+    ] = None,
+    preserve_resources: Annotated[
+        bool,
+        typer.Option(
+            "--preserve-resources", "--no-dispose", help="Keep the AWS resources when deleted."
+        ),
+    ] = False,
+    ecs_config: Annotated[
+        str | None, typer.Option("--ecs-config", help="File appended to /etc/ecs/ecs.config")
+    ] = None,
+    head_job_cpus: HeadJobCpus = None,
+    head_job_memory: HeadJobMemory = None,
+    head_job_role: HeadJobRole = None,
+    compute_job_role: ComputeJobRole = None,
+    batch_execution_role: ExecutionRole = None,
+    cli_path: CliPath = None,
+    secrets_kms_key: KmsKey = None,
+    pre_run: PreRun = None,
+    post_run: PostRun = None,
+    nextflow_config: NextflowConfig = None,
+    env: EnvVars = None,
+    fusion_v2: FusionV2 = False,
+    wave: Wave = False,
+    fast_storage: FastStorage = False,
+    snapshots: Annotated[
+        bool, typer.Option("--snapshots", help="Fusion snapshots (not supported).")
+    ] = False,
+    fargate: Annotated[
+        bool, typer.Option("--fargate", help="Head job on Fargate (not supported).")
+    ] = False,
+    fusion: Annotated[bool, typer.Option("--fusion", hidden=True)] = False,
+    fusion_metrics: FusionMetrics = None,
 ) -> None:
     """Create the AWS Batch infrastructure (roles, launch template, compute environments,
     queues, optional EFS/FSx) and register it."""
+    if fusion:
+        raise fail("Fusion v1 is deprecated, please use '--fusion-v2' instead.")
+    _seqera_features(fusion_v2, wave)
     forge: dict[str, Any] = {
-        "type": provisioning_model.upper(),
+        "type": upper_choice(provisioning_model, "--provisioning-model", ("SPOT", "EC2")),
         "minCpus": min_cpus,
         "maxCpus": max_cpus,
-        "instanceTypes": _csv(instance_types) or ["optimal"],
-        "allocStrategy": alloc_strategy,
+        "instanceTypes": csv(instance_types) or ["optimal"],
+        "allocStrategy": alloc_strategy.upper() if alloc_strategy else None,
         "bidPercentage": bid_percentage,
         "vpcId": vpc_id,
-        "subnets": _csv(subnets),
-        "securityGroups": _csv(security_groups),
+        "subnets": csv(subnets),
+        "securityGroups": csv(security_groups),
         "ec2KeyPair": key_pair,
-        "imageId": image_id,
+        "imageId": ami_id,
         "amiFamily": ami_family,
         "gpuEnabled": gpu,
         "arm64Enabled": arm64,
         "ebsBootSize": boot_disk_size,
-        "efsCreate": efs_create,
+        "ebsBlockSize": ebs_blocksize,
+        "ebsAutoScale": False if no_ebs_auto_scale else None,
+        "efsCreate": create_efs,
         "efsId": efs_id,
         "efsMount": efs_mount,
         "fsxSize": fsx_size,
+        "fsxName": fsx_dns,
         "fsxMount": fsx_mount,
-        "allowBuckets": _csv(allow_buckets),
-        "disposeOnDeletion": not no_dispose,
+        "allowBuckets": csv(allow_buckets),
+        "disposeOnDeletion": not preserve_resources,
+        "fargateHeadEnabled": fargate or None,
+        "ecsConfig": read_text_option(ecs_config, "--ecs-config"),
     }
-    config = {
-        "region": region,
-        "workDir": work_dir,
-        "headJobRole": head_job_role,
-        "cliPath": cli_path,
-        "forge": {k: v for k, v in forge.items() if v is not None},
-    }
-    _add(ctx, name, credentials, config, labels, wait)
+    config = _common_config(
+        work_dir,
+        region,
+        pre_run,
+        post_run,
+        nextflow_config,
+        env,
+        headJobRole=head_job_role,
+        computeJobRole=compute_job_role,
+        executionRole=batch_execution_role,
+        headJobCpus=head_job_cpus,
+        headJobMemoryMb=head_job_memory,
+        cliPath=cli_path,
+        secretsKmsKeyId=secrets_kms_key,
+        waveEnabled=wave,
+        fusion2Enabled=fusion_v2,
+        nvnmeStorageEnabled=fast_storage,
+        fusionSnapshots=snapshots,
+        forge={k: v for k, v in forge.items() if v is not None},
+    )
+    st = in_workspace(ctx, workspace)
+    _add(st, name, credentials, config, labels, wait_status_value(wait), description)
 
 
-@aws_app.command("manual")
+@aws_app.command("manual", cls=WaitStatusCommand)
 def add_manual(
     ctx: typer.Context,
     name: Name,
-    credentials: Creds,
     region: Region,
     work_dir: WorkDir,
-    head_queue: Annotated[str, typer.Option(help="Job queue for the Nextflow head job")],
-    compute_queue: Annotated[str | None, typer.Option(help="Job queue for tasks")] = None,
-    head_job_role: Annotated[str | None, typer.Option()] = None,
-    compute_job_role: Annotated[str | None, typer.Option()] = None,
-    execution_role: Annotated[str | None, typer.Option()] = None,
-    cli_path: Annotated[str | None, typer.Option()] = None,
+    head_queue: Annotated[str, typer.Option("--head-queue", help="Job queue for the head job")],
+    compute_queue: Annotated[
+        str | None, typer.Option("--compute-queue", help="Job queue for tasks")
+    ] = None,
+    credentials: Creds = None,
+    workspace: WorkspaceOpt = None,
+    wait: WaitStatus = None,
+    description: Description = None,
     labels: Labels = None,
+    head_job_cpus: HeadJobCpus = None,
+    head_job_memory: HeadJobMemory = None,
+    head_job_role: HeadJobRole = None,
+    compute_job_role: ComputeJobRole = None,
+    batch_execution_role: ExecutionRole = None,
+    cli_path: CliPath = None,
+    secrets_kms_key: KmsKey = None,
+    pre_run: PreRun = None,
+    post_run: PostRun = None,
+    nextflow_config: NextflowConfig = None,
+    env: EnvVars = None,
+    fusion_v2: FusionV2 = False,
+    wave: Wave = False,
+    fast_storage: FastStorage = False,
+    fusion_metrics: FusionMetrics = None,
 ) -> None:
     """Register existing AWS Batch queues (nothing is created or deleted in AWS)."""
-    config = {
-        "region": region,
-        "workDir": work_dir,
-        "headQueue": head_queue,
-        "computeQueue": compute_queue,
-        "headJobRole": head_job_role,
-        "computeJobRole": compute_job_role,
-        "executionRole": execution_role,
-        "cliPath": cli_path,
-    }
-    _add(
-        ctx,
-        name,
-        credentials,
-        {k: v for k, v in config.items() if v is not None},
-        labels,
-        wait=False,
+    _seqera_features(fusion_v2, wave)
+    config = _common_config(
+        work_dir,
+        region,
+        pre_run,
+        post_run,
+        nextflow_config,
+        env,
+        headQueue=head_queue,
+        computeQueue=compute_queue,
+        headJobRole=head_job_role,
+        computeJobRole=compute_job_role,
+        executionRole=batch_execution_role,
+        headJobCpus=head_job_cpus,
+        headJobMemoryMb=head_job_memory,
+        cliPath=cli_path,
+        secretsKmsKeyId=secrets_kms_key,
+        waveEnabled=wave,
+        fusion2Enabled=fusion_v2,
+        nvnmeStorageEnabled=fast_storage,
     )
+    st = in_workspace(ctx, workspace)
+    _add(st, name, credentials, config, labels, wait_status_value(wait), description)
+
+
+def _credentials_id(client: BatchforgeClient, ref: str | None) -> str:
+    """The credentials named or with id ``ref``; without one, the workspace's only AWS
+    credentials (as ``tw``)."""
+    if ref:
+        return client.find_credentials(ref).id
+    found = [c for c in client.list_credentials() if c.provider == "aws"]
+    if not found:
+        raise fail("No valid credentials found at the workspace.", "Add some: credentials add aws")
+    if len(found) > 1:
+        raise fail(
+            "Multiple credentials match this compute environment. Please provide the "
+            "credentials identifier that you want to use (-c/--credentials)."
+        )
+    return found[0].id
 
 
 def _add(
-    ctx: typer.Context,
+    st: State,
     name: str,
-    credentials: str,
+    credentials: str | None,
     config: dict[str, Any],
     labels: list[str] | None,
-    wait: bool,
+    wait: str | None,
+    description: str | None = None,
 ) -> None:
-    st = state(ctx)
+    pairs = label_pairs(labels)
     with st.client() as client:
-        creds = client.find_credentials(credentials)
-        ce_id = client.create_compute_env(
+        label_ids = [client.ensure_resource_label(n, v) for n, v in pairs]
+        body: dict[str, Any] = {
+            "name": name,
+            "platform": "aws-batch",
+            "credentialsId": _credentials_id(client, credentials),
+            "config": {k: v for k, v in config.items() if v is not None},
+        }
+        if description:
+            body["description"] = description
+        ce_id = client.create_compute_env(body, label_ids)
+        where = workspace_ref_text(client)
+        emit(
+            st,
+            f"New AWS-BATCH compute environment '{name}' (id {ce_id}) added at {where} workspace.",
             {
-                "name": name,
+                "computeEnvId": ce_id,
                 "platform": "aws-batch",
-                "credentialsId": creds.id,
-                "config": {k: v for k, v in config.items() if v is not None},
+                "id": ce_id,
+                "name": name,
+                "workspaceId": client.workspace_id,
+                "workspaceRef": where,
             },
-            _label_ids(client, labels),
         )
-        if st.structured and not wait:
-            emit_json({"computeEnvId": ce_id})
-            return
-        say(f"Compute environment '{name}' created (id {ce_id}).")
         if wait:
-            _follow(client, ce_id, until={"AVAILABLE", "ERRORED", "INVALID"})
+            code = wait_for_status(st, client, ce_id, wait, ("AVAILABLE", "ERRORED", "INVALID"))
+            if code:
+                raise typer.Exit(code)
 
 
-def _follow(
-    client: BatchforgeClient,
-    ce_id: str,
-    until: set[str],
-    timeout: float = 3600,
-) -> str:
-    """Print each forged resource as its state changes, until the status is in ``until``."""
-    from batchforge.client import ApiError
-
-    seen: dict[str, str] = {}
-    deadline = time.monotonic() + timeout
-    status = "?"
-    while time.monotonic() < deadline:
-        try:
-            env = client.describe_compute_env(ce_id)
-        except ApiError as error:
-            if error.status == 404 and "DELETED" in until:
-                say("  status DELETED: every resource disposed of")
-                return "DELETED"
-            raise
-        for resource in env.config.forgedResources:
-            key = f"{resource['type']} {resource['name']}"
-            if seen.get(key) != resource["status"]:
-                seen[key] = resource["status"]
-                say(f"  {resource['status']:<9} {key}")
-        if env.status != status:
-            status = env.status
-            say(f"  status {status}" + (f": {env.message}" if env.message else ""))
-        if status in until:
-            if status in ("ERRORED", "INVALID"):
-                raise typer.Exit(1)
-            return status
-        time.sleep(1.0)
-    raise fail(f"Gave up waiting after {timeout:.0f} s (status {status}).")
+def _find(client: BatchforgeClient, ref: str) -> dict[str, Any]:
+    """The environment (its describe JSON) named or with id ``ref``."""
+    entry = client.find_compute_env(ref)
+    return dict(client.request("GET", f"/compute-envs/{entry.id}").json()["computeEnv"])
 
 
 @app.command("list")
 def list_envs(
-    ctx: typer.Context, status: Annotated[str | None, typer.Option(help="Filter by status")] = None
+    ctx: typer.Context,
+    workspace: WorkspaceOpt = None,
+    status: Annotated[str | None, typer.Option(help="Filter by status")] = None,
 ) -> None:
     """List compute environments."""
-    st = state(ctx)
+    st = in_workspace(ctx, workspace)
     with st.client() as client:
         items = client.list_compute_envs(status)
+        where = workspace_ref_text(client) if st.structured else ""
     if st.structured:
-        emit_json({"computeEnvs": [item.model_dump(mode="json") for item in items]})
+        emit_json(
+            {
+                "workspaceRef": where,
+                "computeEnvs": [item.model_dump(mode="json") for item in items],
+            }
+        )
         return
     emit_table(
         "Compute environments",
@@ -262,115 +469,245 @@ def list_envs(
 
 
 @app.command("view")
-def view(ctx: typer.Context, target: Target) -> None:
-    """Show a compute environment with the resources Forge made."""
-    st = state(ctx)
+def view(
+    ctx: typer.Context,
+    target: Target = None,
+    id_: IdOpt = None,
+    name: NameOpt = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Show a compute environment with the resources Forge made (-o json: the environment,
+    as tw prints it)."""
+    st = in_workspace(ctx, workspace)
     with st.client() as client:
-        env = client.describe_compute_env(client.find_compute_env(target).id)
+        env = _find(client, _ref(target, id_, name))
     if st.structured:
-        emit_json({"computeEnv": env.model_dump(mode="json")})
+        emit_json(env)
         return
-    say(f"{env.name} ({env.id}): {env.status}" + (f" - {env.message}" if env.message else ""))
-    say(f"  region {env.config.region}, work dir {env.config.workDir}")
-    say(f"  head queue {env.config.headQueue}, compute queue {env.config.computeQueue}")
-    if env.config.forgedResources:
+    config = env.get("config") or {}
+    say(
+        f"{env['name']} ({env['id']}): {env['status']}"
+        + (f" - {env['message']}" if env.get("message") else "")
+    )
+    say(f"  region {config.get('region')}, work dir {config.get('workDir')}")
+    say(f"  head queue {config.get('headQueue')}, compute queue {config.get('computeQueue')}")
+    forged = config.get("forgedResources") or []
+    if forged:
         emit_table(
             "Forged resources",
             ["Type", "Name", "Id/ARN", "Status"],
             [
-                [r["type"], r["name"], r.get("arn") or r.get("id"), r["status"]]
-                for r in env.config.forgedResources
+                [r.get("type"), r.get("name"), r.get("arn") or r.get("id"), r.get("status")]
+                for r in forged
             ],
         )
+
+
+@app.command("update")
+def update(
+    ctx: typer.Context,
+    target: Target = None,
+    id_: IdOpt = None,
+    name: NameOpt = None,
+    new_name: Annotated[str | None, typer.Option("--new-name", help="New name.")] = None,
+    description: Description = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Rename an environment or change its description."""
+    if new_name is None and description is None:
+        raise fail("Nothing to update: give --new-name and/or --description.", code=2)
+    st = in_workspace(ctx, workspace)
+    with st.client() as client:
+        env = client.find_compute_env(_ref(target, id_, name))
+        fields = {"name": new_name or env.name}
+        if description is not None:
+            fields["description"] = description
+        client.update_compute_env(env.id, **fields)
+        where = workspace_ref_text(client)
+    emit(
+        st,
+        f"Compute environment '{env.name}' updated at {where} workspace.",
+        {"wspRef": where, "ceName": env.name, "id": env.id},
+    )
 
 
 @app.command("delete")
 def delete(
     ctx: typer.Context,
-    target: Target,
-    wait: Wait = False,
+    target: Target = None,
+    id_: IdOpt = None,
+    name: NameOpt = None,
+    workspace: WorkspaceOpt = None,
+    wait: WaitDeleted = False,
     force: Annotated[bool, typer.Option("--force", help="Also while CREATING")] = False,
     preserve_resources: Annotated[
         bool, typer.Option("--preserve-resources", help="Keep the AWS resources")
     ] = False,
 ) -> None:
     """Delete a compute environment, disposing of what Forge created (unless preserved)."""
-    with state(ctx).client() as client:
-        env = client.find_compute_env(target)
+    st = in_workspace(ctx, workspace)
+    with st.client() as client:
+        env = client.find_compute_env(_ref(target, id_, name))
         client.delete_compute_env(env.id, force, True if preserve_resources else None)
-        say(f"Deleting compute environment '{env.name}'.")
+        where = workspace_ref_text(client)
+        emit(
+            st,
+            f"Compute environment '{env.name}' ({env.id}) deleted at {where} workspace.",
+            {"id": env.id, "workspaceRef": where, "workspaceId": client.workspace_id},
+        )
         if wait:
-            _follow(client, env.id, until={"DELETED", "ERRORED"})
+            code = wait_for_status(st, client, env.id, "DELETED", ("ERRORED", "INVALID"))
+            if code:
+                raise typer.Exit(code)
 
 
 @app.command("retry")
-def retry(ctx: typer.Context, target: Target, wait: Wait = False) -> None:
+def retry(
+    ctx: typer.Context,
+    target: Target = None,
+    id_: IdOpt = None,
+    name: NameOpt = None,
+    workspace: WorkspaceOpt = None,
+    wait: Annotated[bool, typer.Option("--wait", help="Wait until it settles.")] = False,
+) -> None:
     """Try a failed creation, deletion or rollback again now (after it gave up, or while it
     waits to retry)."""
-    with state(ctx).client() as client:
-        env = client.find_compute_env(target)
+    st = in_workspace(ctx, workspace)
+    with st.client() as client:
+        env = client.find_compute_env(_ref(target, id_, name))
         client.retry_compute_env(env.id)
         fresh = client.describe_compute_env(env.id)
         say(f"Retrying compute environment '{env.name}' ({fresh.status}).")
+        code = 0
         if wait and fresh.status == "CREATING":
-            _follow(client, env.id, until={"AVAILABLE", "ERRORED", "INVALID"})
+            code = wait_for_status(st, client, env.id, "AVAILABLE", ("ERRORED", "INVALID"))
         elif wait and fresh.status == "DELETING":
-            _follow(client, env.id, until={"DELETED", "ERRORED"})
+            code = wait_for_status(st, client, env.id, "DELETED", ("ERRORED", "INVALID"))
         elif wait:  # a rollback: the environment stays ERRORED, its message tells the end
             say("The rollback runs in the background; `compute-envs view` shows its progress.")
+        if code:
+            raise typer.Exit(code)
 
 
 @app.command("validate")
-def validate(ctx: typer.Context, target: Target) -> None:
+def validate(
+    ctx: typer.Context,
+    target: Target = None,
+    id_: IdOpt = None,
+    name: NameOpt = None,
+    workspace: WorkspaceOpt = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Mark an INVALID environment AVAILABLE unchecked.")
+    ] = False,
+) -> None:
     """Check the environment's queues in AWS now (exit 1 when INVALID)."""
-    with state(ctx).client() as client:
-        env = client.validate_compute_env(client.find_compute_env(target).id)
-    say(f"{env.name}: {env.status}" + (f" - {env.message}" if env.message else ""))
-    if env.status == "INVALID":
+    st = in_workspace(ctx, workspace)
+    with st.client() as client:
+        env = client.find_compute_env(_ref(target, id_, name))
+        answer = client.request(
+            "POST",
+            f"/compute-envs/{env.id}/validate",
+            json={},
+            params={"force": "true" if force else None},
+        ).json()
+        where = workspace_ref_text(client) if st.structured else ""
+    # Seqera answers {status, transientError, message}; older servers the environment.
+    result = answer.get("computeEnv", answer) if isinstance(answer, dict) else {}
+    status, message = result.get("status"), result.get("message")
+    emit(
+        st,
+        f"{env.name}: {status}" + (f" - {message}" if message else ""),
+        {
+            "id": env.id,
+            "name": env.name,
+            "workspaceRef": where,
+            "status": status,
+            "transientError": bool(result.get("transientError")),
+            "message": message,
+        },
+    )
+    if status == "INVALID":
         raise typer.Exit(1)
 
 
 @primary_app.command("get")
-def primary_get(ctx: typer.Context) -> None:
-    with state(ctx).client() as client:
+def primary_get(ctx: typer.Context, workspace: WorkspaceOpt = None) -> None:
+    """The workspace's primary compute environment (exit 1 when there is none)."""
+    st = in_workspace(ctx, workspace)
+    with st.client() as client:
         primary = [e for e in client.list_compute_envs() if e.primary]
-    say(primary[0].name if primary else "No primary compute environment.")
+        where = workspace_ref_text(client)
+    if not primary:
+        raise fail(f"No primary compute environment at {where} workspace.")
+    env = primary[0]
+    emit(
+        st,
+        f"Primary compute environment for workspace '{where}' is '{env.name} ({env.id})'.",
+        {"id": env.id, "name": env.name, "platform": env.platform},
+    )
 
 
 @primary_app.command("set")
-def primary_set(ctx: typer.Context, target: Target) -> None:
-    with state(ctx).client() as client:
-        env = client.find_compute_env(target)
+def primary_set(
+    ctx: typer.Context,
+    target: Target = None,
+    id_: IdOpt = None,
+    name: NameOpt = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Make an environment the workspace's primary one."""
+    st = in_workspace(ctx, workspace)
+    with st.client() as client:
+        env = client.find_compute_env(_ref(target, id_, name))
         client.set_primary_compute_env(env.id)
-    say(f"'{env.name}' is now the primary compute environment.")
+        where = workspace_ref_text(client)
+    emit(
+        st,
+        f"Primary compute environment for workspace '{where}' was set to '{env.name} ({env.id})'.",
+        {"id": env.id, "name": env.name, "platform": env.platform},
+    )
 
 
 @app.command("export")
 def export(
     ctx: typer.Context,
-    target: Target,
-    file: Annotated[Path | None, typer.Argument(help="Output file (default stdout)")] = None,
+    args: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="[NAME_OR_ID] [FILE]: the environment (unless -i/-n) and the output file "
+            "(default or '-': stdout)",
+            show_default=False,
+        ),
+    ] = None,
+    id_: IdOpt = None,
+    name: NameOpt = None,
+    workspace: WorkspaceOpt = None,
 ) -> None:
-    """Export the configuration as Seqera's export JSON (no ids, no forged resources)."""
-    with state(ctx).client() as client:
-        env = client.describe_compute_env(client.find_compute_env(target).id)
-    config = env.config.model_dump(mode="json", exclude_none=True, exclude={"forgedResources"})
+    """Export the configuration as ``tw compute-envs export`` writes it (the config object
+    with its resource labels; no ids, no forged resources)."""
+    rest = list(args or [])
+    target = None if (id_ or name) else (rest.pop(0) if rest else None)
+    if len(rest) > 1:
+        raise fail(f"Unexpected arguments: {' '.join(rest[1:])}.", code=2)
+    file = rest[0] if rest else None
+    st = in_workspace(ctx, workspace)
+    with st.client() as client:
+        env = _find(client, _ref(target, id_, name))
+    config = {
+        k: v
+        for k, v in (env.get("config") or {}).items()
+        if v is not None and k not in ("forgedResources", "volumes")
+    }
     if config.get("forge"):
         config.pop("headQueue", None)
         config.pop("computeQueue", None)
-    text = json.dumps(
-        {
-            "discriminator": "aws-batch",
-            "name": env.name,
-            "description": env.description,
-            "platform": env.platform,
-            "config": config,
-        },
-        indent=2,
-    )
-    if file:
-        file.write_text(text + "\n")
-        say(f"Exported to {file}.")
+    config.setdefault("discriminator", "aws-batch")
+    labels = [label for label in env.get("labels") or [] if label.get("resource")]
+    config["labels"] = labels
+    text = json.dumps(config, indent=2)
+    if file and file != "-":
+        Path(file).write_text(text + "\n")
+        emit(st, f"Compute environment exported into '{file}'.", {"fileName": file})
     else:
         typer.echo(text)
 
@@ -382,8 +719,8 @@ EXPORT_ONLY = ("forgedResources", "deletedResources")
 
 def _export_parts(data: Any) -> tuple[dict[str, Any], str | None, list[str]]:
     """(config, name, resource labels as NAME=VALUE) of an export: ``tw compute-envs export``
-    writes the config object itself with a ``labels`` list; ``batchforge compute-envs export``
-    nests it under ``config`` beside ``name``."""
+    writes the config object itself with a ``labels`` list; older ``batchforge compute-envs
+    export`` nests it under ``config`` beside ``name``."""
     if not isinstance(data, dict):
         raise fail("The export must be a JSON object.")
     if isinstance(data.get("config"), dict):
@@ -403,12 +740,17 @@ def _export_parts(data: Any) -> tuple[dict[str, Any], str | None, list[str]]:
     return config, name, labels
 
 
-@app.command("import")
+@app.command("import", cls=WaitStatusCommand)
 def import_env(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="Seqera (tw) or batchforge export JSON")],
     name: Annotated[str | None, typer.Option("--name", "-n")] = None,
-    credentials: Annotated[str | None, typer.Option("--credentials", "-c")] = None,
+    credentials: Creds = None,
+    workspace: WorkspaceOpt = None,
+    wait: WaitStatus = None,
+    description: Description = None,
+    labels: Labels = None,
+    overwrite: Overwrite = False,
     ignore_unsupported: Annotated[
         bool,
         typer.Option(
@@ -418,7 +760,6 @@ def import_env(
             "export that turns any on is refused.",
         ),
     ] = False,
-    wait: Wait = False,
 ) -> None:
     """Create a compute environment from an export file (``tw compute-envs export`` or
     ``batchforge compute-envs export``)."""
@@ -432,9 +773,7 @@ def import_env(
         data = json.loads(file.read_text())
     except (OSError, ValueError) as error:
         raise fail(f"Cannot read {file}: {error}") from None
-    config, exported_name, labels = _export_parts(data)
-    if not credentials:
-        raise fail("--credentials is required (exports carry no credentials).")
+    config, exported_name, exported_labels = _export_parts(data)
     found = unsupported_fields(config)
     if found and not ignore_unsupported:
         raise fail(
@@ -448,7 +787,22 @@ def import_env(
         say("Dropped (not supported by batchforge):")
         for path in dropped:
             say(f"  {path} = {json.dumps(before[path])}")
-    _add(ctx, name or exported_name or file.stem, credentials, config, labels or None, wait)
+    final_name = name or exported_name or file.stem
+    st = in_workspace(ctx, workspace)
+    if overwrite:
+        with st.client() as client:
+            existing = [e for e in client.list_compute_envs() if e.name == final_name]
+            for env in existing:
+                client.delete_compute_env(env.id)
+    _add(
+        st,
+        final_name,
+        credentials,
+        config,
+        labels or exported_labels or None,
+        wait_status_value(wait),
+        description,
+    )
 
 
 def _value_at(data: dict[str, Any], path: str) -> Any:

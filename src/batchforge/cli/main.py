@@ -16,6 +16,7 @@ from batchforge.cli import (
     compute_envs,
     credentials,
     data_links,
+    info,
     labels,
     launch,
     members,
@@ -49,6 +50,7 @@ app.add_typer(runs.app, name="runs")
 app.add_typer(secrets.app, name="secrets")
 app.add_typer(users.app, name="users")
 app.add_typer(orgs.app, name="orgs")
+app.add_typer(orgs.app, name="organizations", help="Organizations (tw's name for orgs).")
 app.add_typer(workspaces.app, name="workspaces")
 app.add_typer(members.app, name="members")
 app.add_typer(teams.app, name="teams")
@@ -57,6 +59,7 @@ app.add_typer(tokens.app, name="tokens")
 app.add_typer(labels.app, name="labels")
 launch.register(app)
 server.register(app)
+info.register(app)
 
 
 @app.callback()
@@ -92,8 +95,25 @@ def main(
         ),
     ] = None,
     output: Annotated[
-        OutputFormat, typer.Option("--output", "-o", help="Output format (console is the table)")
+        OutputFormat,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Output format (console is the table) [env: TOWER_CLI_OUTPUT_FORMAT]",
+            envvar="TOWER_CLI_OUTPUT_FORMAT",
+        ),
     ] = OutputFormat.table,
+    insecure: Annotated[
+        bool,
+        typer.Option(
+            "--insecure",
+            help="Accepted for tw scripts (tw refuses http:// without it; batchforge takes "
+            "the URL as given).",
+        ),
+    ] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Accepted for tw scripts (no effect).")
+    ] = False,
 ) -> None:
     ctx.obj = State(url=url, token=token, workspace=workspace, output=output)
 

@@ -1,34 +1,81 @@
-"""``batchforge members``: an organization's members and their role (owner | member)."""
+"""``batchforge members``: an organization's members and their role (owner | member), as
+``tw members`` (``add|delete|update -u USER -o ORG``, ``list -o ORG``, ``leave -o ORG``); the
+positional user and ``--org`` are batchforge's aliases."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 import typer
 
-from batchforge.cli.common import state
-from batchforge.cli.scope import Org, done, org_of, show
+from batchforge.cli.common import fail, pick, state
+from batchforge.cli.scope import org_of, show
+from batchforge.cli.tw_infra import Max, Offset, OrgOpt, Page, emit, page
 from batchforge.client.accounts import AccountsApi
 
 app = typer.Typer(help="Organization members.", no_args_is_help=True)
-User = Annotated[str, typer.Argument(help="User name or e-mail.")]
+UserArg = Annotated[
+    str | None, typer.Argument(help="User name or e-mail (or -u).", show_default=False)
+]
+UserOpt = Annotated[
+    str | None, typer.Option("--user", "-u", help="User name or e-mail.", show_default=False)
+]
+ROLES = ("owner", "member")
+
+
+def _org_name(api: AccountsApi, org_id: int) -> str:
+    return str(api.describe_org(org_id)["name"])
 
 
 @app.command("add")
-def add(ctx: typer.Context, user: User, org: Org = None) -> None:
+def add(
+    ctx: typer.Context, user_arg: UserArg = None, user: UserOpt = None, org: OrgOpt = None
+) -> None:
+    """Make a user a member of the organization."""
+    who = pick(user_arg, None, user, "user")
     st = state(ctx)
     with st.client() as client:
         api = AccountsApi(client)
-        member = api.add_member(org_of(api, org), user)
-    done(st, f"'{user}' is now a member (id {member['memberId']}).", member)
+        org_id = org_of(api, org)
+        member = api.add_member(org_id, who)
+        org_name = _org_name(api, org_id)
+    emit(
+        st,
+        f"Member '{member['userName']}' (id {member['memberId']}) added to '{org_name}' "
+        "organization.",
+        {"orgName": org_name, "member": member},
+    )
 
 
 @app.command("list")
-def list_members(ctx: typer.Context, org: Org = None) -> None:
+def list_members(
+    ctx: typer.Context,
+    org: OrgOpt = None,
+    starts_with: Annotated[
+        str | None,
+        typer.Option("--filter", "-f", help="User names starting with this", show_default=False),
+    ] = None,
+    max_: Max = None,
+    page_: Page = None,
+    offset: Offset = None,
+) -> None:
+    """The organization's members."""
     st = state(ctx)
     with st.client() as client:
         api = AccountsApi(client)
-        items = api.list_members(org_of(api, org))
+        org_id = org_of(api, org)
+        items = api.list_members(org_id)
+        org_name = _org_name(api, org_id) if st.structured else ""
+    prefix = (starts_with or "").lower()
+    items = page(
+        [m for m in items if str(m.get("userName", "")).lower().startswith(prefix)],
+        max_,
+        page_,
+        offset,
+    )
+    if st.structured:
+        emit(st, "", {"orgName": org_name, "members": items})
+        return
     show(
         st,
         "Members",
@@ -39,26 +86,77 @@ def list_members(ctx: typer.Context, org: Org = None) -> None:
 
 
 @app.command("delete")
-def delete(ctx: typer.Context, user: User, org: Org = None) -> None:
+def delete(
+    ctx: typer.Context, user_arg: UserArg = None, user: UserOpt = None, org: OrgOpt = None
+) -> None:
     """Remove a member (with its team memberships and workspace participations)."""
+    who = pick(user_arg, None, user, "user")
     st = state(ctx)
     with st.client() as client:
         api = AccountsApi(client)
         org_id = org_of(api, org)
-        api.delete_member(org_id, api.member_id(org_id, user))
-    done(st, f"'{user}' removed from the organization.")
+        api.delete_member(org_id, api.member_id(org_id, who))
+        org_name = _org_name(api, org_id)
+    emit(
+        st,
+        f"Member '{who}' removed from '{org_name}' organization.",
+        {"user": who, "organizationName": org_name},
+    )
+
+
+def _set_role(ctx: typer.Context, who: str, new_role: str, org: str | None) -> None:
+    role = new_role.strip().lower()
+    if role == "collaborator":
+        raise fail("The collaborator role is not supported: batchforge has owners and members.")
+    if role not in ROLES:
+        raise fail(f"--role must be owner or member, got '{new_role}'.", code=2)
+    st = state(ctx)
+    with st.client() as client:
+        api = AccountsApi(client)
+        org_id = org_of(api, org)
+        api.set_member_role(org_id, api.member_id(org_id, who), role)
+        org_name = _org_name(api, org_id)
+    emit(
+        st,
+        f"Member '{who}' updated to role '{role}' in '{org_name}' organization.",
+        {"user": who, "organizationName": org_name, "role": role},
+    )
+
+
+@app.command("update")
+def update(
+    ctx: typer.Context,
+    user_arg: UserArg = None,
+    user: UserOpt = None,
+    new_role: Annotated[
+        str | None, typer.Option("--role", "-r", help="OWNER or MEMBER", show_default=False)
+    ] = None,
+    org: OrgOpt = None,
+) -> None:
+    """Change a member's organization role (tw's form of ``role``)."""
+    if new_role is None:
+        raise fail("Missing option '--role'.", code=2)
+    _set_role(ctx, pick(user_arg, None, user, "user"), new_role, org)
 
 
 @app.command("role")
 def role(
     ctx: typer.Context,
-    user: User,
-    new_role: Annotated[Literal["owner", "member"], typer.Argument(help="owner or member")],
-    org: Org = None,
+    user: Annotated[str, typer.Argument(help="User name or e-mail.")],
+    new_role: Annotated[str, typer.Argument(help="owner or member")],
+    org: OrgOpt = None,
 ) -> None:
+    """Change a member's organization role (batchforge's form of ``update``)."""
+    _set_role(ctx, user, new_role, org)
+
+
+@app.command("leave")
+def leave(ctx: typer.Context, org: OrgOpt = None) -> None:
+    """Leave an organization (its teams and workspaces too)."""
     st = state(ctx)
     with st.client() as client:
         api = AccountsApi(client)
         org_id = org_of(api, org)
-        api.set_member_role(org_id, api.member_id(org_id, user), new_role)
-    done(st, f"'{user}' is now {new_role} of the organization.")
+        org_name = _org_name(api, org_id)
+        api.leave_org(org_id)
+    emit(st, f"You left '{org_name}' organization.", {"orgName": org_name})

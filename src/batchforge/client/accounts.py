@@ -56,9 +56,23 @@ class AccountsApi:
     def list_orgs(self) -> list[dict[str, Any]]:
         return list(self._call("GET", "/orgs")["organizations"])
 
-    def add_org(self, name: str, full_name: str) -> dict[str, Any]:
-        body = {"organization": {"name": name, "fullName": full_name}}
+    def add_org(self, name: str, full_name: str, **extra: str | None) -> dict[str, Any]:
+        """Create an organization; ``extra``: Seqera's description, location, website."""
+        fields = {k: v for k, v in extra.items() if v is not None}
+        body = {"organization": {"name": name, "fullName": full_name, **fields}}
         return dict(self._call("POST", "/orgs", json=body)["organization"])
+
+    def describe_org(self, org_id: int) -> dict[str, Any]:
+        return dict(self._call("GET", f"/orgs/{org_id}")["organization"])
+
+    def update_org(self, org_id: int, **fields: str | None) -> None:
+        """PUT /orgs/{id} with Seqera's fields (name, fullName, description, ...)."""
+        self._call(
+            "PUT", f"/orgs/{org_id}", json={k: v for k, v in fields.items() if v is not None}
+        )
+
+    def leave_org(self, org_id: int) -> None:
+        self._call("DELETE", f"/orgs/{org_id}/members/leave")
 
     def org_id(self, name: str) -> int:
         for org in self.list_orgs():
@@ -92,9 +106,21 @@ class AccountsApi:
     def list_workspaces(self, org_id: int) -> list[dict[str, Any]]:
         return list(self._call("GET", f"/orgs/{org_id}/workspaces")["workspaces"])
 
-    def add_workspace(self, org_id: int, name: str, full_name: str) -> dict[str, Any]:
-        body = {"workspace": {"name": name, "fullName": full_name}}
+    def add_workspace(
+        self, org_id: int, name: str, full_name: str, **extra: str | None
+    ) -> dict[str, Any]:
+        """Create a workspace; ``extra``: Seqera's description, visibility."""
+        fields = {k: v for k, v in extra.items() if v is not None}
+        body = {"workspace": {"name": name, "fullName": full_name, **fields}}
         return dict(self._call("POST", f"/orgs/{org_id}/workspaces", json=body)["workspace"])
+
+    def describe_workspace(self, org_id: int, workspace_id: int) -> dict[str, Any]:
+        return dict(self._call("GET", f"/orgs/{org_id}/workspaces/{workspace_id}")["workspace"])
+
+    def update_workspace(self, org_id: int, workspace_id: int, **fields: str | None) -> None:
+        """PUT the workspace with Seqera's fields (name, fullName, description, ...)."""
+        body = {k: v for k, v in fields.items() if v is not None}
+        self._call("PUT", f"/orgs/{org_id}/workspaces/{workspace_id}", json=body)
 
     def delete_workspace(self, org_id: int, workspace_id: int) -> None:
         self._call("DELETE", f"/orgs/{org_id}/workspaces/{workspace_id}")

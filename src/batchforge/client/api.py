@@ -138,9 +138,12 @@ class BatchforgeClient(
         response = self.request("GET", f"/credentials/{credentials_id}")
         return DescribeCredentialsResponse.model_validate(response.json()).credentials
 
-    def update_credentials(self, credentials_id: str, credentials: CredentialsUpdateIn) -> None:
+    def update_credentials(
+        self, credentials_id: str, credentials: CredentialsUpdateIn, use_external_id: bool = False
+    ) -> None:
         body = {"credentials": _dump_with_secrets(credentials)}
-        self.request("PUT", f"/credentials/{credentials_id}", json=body)
+        params = {"useExternalId": "true" if use_external_id else None}
+        self.request("PUT", f"/credentials/{credentials_id}", json=body, params=params)
 
     def delete_credentials(self, credentials_id: str) -> None:
         self.request("DELETE", f"/credentials/{credentials_id}")
