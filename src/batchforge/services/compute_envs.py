@@ -329,7 +329,7 @@ def _broken_message(ce_id: str, reason: str) -> str:
         "compute environment",
         ce_id,
         reason,
-        f"batchforge compute-envs delete {ce_id}",
+        f"batchforge compute-envs delete -i {ce_id}",
         f"DELETE /compute-envs/{ce_id}",
     )
 

@@ -258,7 +258,7 @@ def _broken(credentials_id: str, reason: str) -> CredentialsOut:
             "credentials",
             credentials_id,
             reason,
-            f"batchforge credentials delete {credentials_id}",
+            f"batchforge credentials delete -i {credentials_id}",
             f"DELETE /credentials/{credentials_id}",
         ),
         keys=AwsKeysOut(mode="keys"),

@@ -117,7 +117,7 @@ def _broken(link_id: str, reason: str) -> schemas.DataLinkDto:
             "data link",
             link_id,
             reason,
-            f"batchforge data-links delete {link_id}",
+            f"batchforge data-links delete -i {link_id}",
             f"DELETE /data-links/{link_id}",
         ),
         creationSource="custom",

@@ -10,6 +10,9 @@ workspaces is not deleted; names are unique.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from sqlalchemy import delete as sql_delete
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -21,12 +24,23 @@ from batchforge.schemas.accounts import (
     OrganizationDbDto,
     UpdateOrganizationRequest,
 )
+from batchforge.services import broken_rows
 from batchforge.services.context import AppContext, Principal
 
 
 def org_in_reach(session: Session, principal: Principal, org_id: int) -> models.Organization:
-    """The organization ``org_id`` if the caller is one of its members, else 404."""
-    org = session.get(models.Organization, org_id)
+    """The organization ``org_id`` if the caller is one of its members, else 404.  One whose
+    row cannot be read is a stand-in named :data:`broken_rows.BROKEN_NAME` (not in the
+    session), so that its lists still answer and it can be deleted."""
+    try:
+        org = session.get(models.Organization, org_id)
+    except Exception as error:
+        if not session.scalar(
+            select(models.Organization.id).where(models.Organization.id == org_id)
+        ):
+            raise
+        reason = broken_rows.reason_of(error)
+        org = models.Organization(id=org_id, name=broken_rows.BROKEN_NAME, full_name=reason)
     if org is None or org_id not in principal.org_roles:
         raise NotFound(f"Organization {org_id} not found.", field="orgId")
     return org
@@ -107,21 +121,40 @@ def validate_name(ctx: AppContext, name: str) -> None:
 
 
 def list_orgs(ctx: AppContext, principal: Principal) -> list[OrganizationDbDto]:
-    """The organizations the caller belongs to, by name."""
-    with ctx.db.transaction() as session:
-        rows = session.execute(
-            select(models.Organization, models.OrgMember)
-            .join(models.OrgMember, models.OrgMember.org_id == models.Organization.id)
-            .where(models.OrgMember.user_id == principal.user_id)
-            .order_by(models.Organization.name)
-        ).all()
-        return [_org_dto(org, member) for org, member in rows]
+    """The organizations the caller belongs to, by name; one whose row cannot be read is
+    listed as broken."""
+    query = (
+        select(models.Organization, models.OrgMember)
+        .join(models.OrgMember, models.OrgMember.org_id == models.Organization.id)
+        .where(models.OrgMember.user_id == principal.user_id)
+        .order_by(models.Organization.name)
+    )
+    found = broken_rows.rows(ctx, query, models.Organization.id, scalars=False)
+    return broken_rows.each(found, lambda row: _org_dto(*row), _broken_org, "organization")
+
+
+def _broken_org(org_id: int, reason: str) -> OrganizationDbDto:
+    """How an organization whose row cannot be read is shown (see :mod:`broken_rows`)."""
+    text = broken_rows.message(
+        "organization",
+        org_id,
+        reason,
+        f"batchforge orgs delete -i {org_id}",
+        f"DELETE /orgs/{org_id}",
+    )
+    return OrganizationDbDto(orgId=org_id, name=broken_rows.BROKEN_NAME, fullName=text)
 
 
 def describe_org(ctx: AppContext, principal: Principal, org_id: int) -> OrganizationDbDto:
+    """The organization; one whose row cannot be read is described as broken."""
     with ctx.db.transaction() as session:
         org = org_in_reach(session, principal, org_id)
-        return _org_dto(org, membership(session, org_id, principal.user_id))
+        if org.name == broken_rows.BROKEN_NAME and org not in session:
+            return _broken_org(org_id, org.full_name)
+        member = membership(session, org_id, principal.user_id)
+    return broken_rows.shown(
+        org_id, lambda: _org_dto(org, member), lambda why: _broken_org(org_id, why)
+    )
 
 
 def org_by_name(ctx: AppContext, principal: Principal, name: str) -> OrganizationDbDto:
@@ -159,7 +192,8 @@ def delete_org(ctx: AppContext, principal: Principal, org_id: int) -> None:
                 field="orgId",
                 hint="Delete its workspaces first.",
             )
-        session.delete(org)
+        # By columns: an organization whose row cannot be read goes too.
+        session.execute(sql_delete(models.Organization).where(models.Organization.id == org_id))
 
 
 def membership(session: Session, org_id: int, user_id: int) -> models.OrgMember | None:
@@ -186,21 +220,44 @@ def list_members(
 ) -> list[MemberDbDto]:
     with ctx.db.transaction() as session:
         org_in_reach(session, principal, org_id)
-        query = (
-            select(models.OrgMember, models.User)
-            .join(models.User, models.User.id == models.OrgMember.user_id)
-            .where(models.OrgMember.org_id == org_id)
-            .order_by(models.User.user_name)
-        )
-        if search:
-            pattern = f"%{search.lower()}%"
-            query = query.where(
-                or_(
-                    func.lower(models.User.user_name).like(pattern),
-                    func.lower(models.User.email).like(pattern),
-                )
+    query = (
+        select(models.OrgMember, models.User)
+        .join(models.User, models.User.id == models.OrgMember.user_id)
+        .where(models.OrgMember.org_id == org_id)
+        .order_by(models.User.user_name)
+    )
+    if search:
+        pattern = f"%{search.lower()}%"
+        query = query.where(
+            or_(
+                func.lower(models.User.user_name).like(pattern),
+                func.lower(models.User.email).like(pattern),
             )
-        return [member_dto(member, user) for member, user in session.execute(query).all()]
+        )
+    found = broken_rows.rows(ctx, query, models.OrgMember.id, scalars=False)
+    return broken_rows.each(found, lambda row: member_dto(*row), broken_member(org_id), "member")
+
+
+def broken_member(org_id: int) -> Callable[[int, str], MemberDbDto]:
+    """How a member whose rows cannot be read is shown (see :mod:`broken_rows`)."""
+
+    def dto(member_id: int, reason: str) -> MemberDbDto:
+        text = broken_rows.message(
+            "member",
+            member_id,
+            reason,
+            "",
+            f"DELETE /orgs/{org_id}/members/{member_id}",
+        )
+        return MemberDbDto(
+            memberId=member_id,
+            userId=0,
+            userName=broken_rows.BROKEN_NAME,
+            email=text,
+            role="member",
+        )
+
+    return dto
 
 
 def add_member(

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from batchforge.db import models
 from batchforge.errors import Conflict, InvalidInput, NotFound
 from batchforge.schemas.accounts import AddParticipantRequest, ParticipantResponseDto
-from batchforge.services import authz
+from batchforge.services import authz, broken_rows
 from batchforge.services.authz import Permission
 from batchforge.services.context import AppContext, Principal
 from batchforge.services.orgs import find_user, membership
@@ -55,14 +55,37 @@ def _dto(session: Session, participant: models.WorkspaceParticipant) -> Particip
 def list_participants(
     ctx: AppContext, principal: Principal, org_id: int, workspace_id: int
 ) -> list[ParticipantResponseDto]:
+    """The workspace's participants; one whose rows cannot be read is listed as broken."""
     with ctx.db.transaction() as session:
         workspace_in_org(session, principal, org_id, workspace_id, Permission.WORKSPACE_READ)
-        rows = session.scalars(
-            select(models.WorkspaceParticipant)
-            .where(models.WorkspaceParticipant.workspace_id == workspace_id)
-            .order_by(models.WorkspaceParticipant.id)
-        ).all()
-        return [_dto(session, row) for row in rows]
+    query = (
+        select(models.WorkspaceParticipant)
+        .where(models.WorkspaceParticipant.workspace_id == workspace_id)
+        .order_by(models.WorkspaceParticipant.id)
+    )
+    found = broken_rows.rows(ctx, query, models.WorkspaceParticipant.id)
+
+    def dto(row: models.WorkspaceParticipant) -> ParticipantResponseDto:
+        with ctx.db.transaction() as session:
+            return _dto(session, row)
+
+    def broken(participant_id: int, reason: str) -> ParticipantResponseDto:
+        text = broken_rows.message(
+            "participant",
+            participant_id,
+            reason,
+            "",
+            f"DELETE /orgs/{org_id}/workspaces/{workspace_id}/participants/{participant_id}",
+        )
+        return ParticipantResponseDto(
+            participantId=participant_id,
+            type="MEMBER",
+            wspRole="view",
+            userName=broken_rows.BROKEN_NAME,
+            email=text,
+        )
+
+    return broken_rows.each(found, dto, broken, "participant")
 
 
 def _lock(session: Session, workspace_id: int) -> None:

@@ -121,7 +121,7 @@ def _broken(secret_id: int, reason: str) -> PipelineSecret:
         "secret",
         secret_id,
         reason,
-        f"batchforge secrets delete {secret_id}",
+        f"batchforge secrets delete -i {secret_id}",
         f"DELETE /pipeline-secrets/{secret_id}",
     )
     return PipelineSecret(id=secret_id, name=broken_rows.named(text))

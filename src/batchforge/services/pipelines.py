@@ -140,7 +140,7 @@ def _broken(workspace_id: int) -> Any:
                 "pipeline",
                 pipeline_id,
                 reason,
-                f"batchforge pipelines delete {pipeline_id}",
+                f"batchforge pipelines delete -i {pipeline_id}",
                 f"DELETE /pipelines/{pipeline_id}",
             ),
             repository="",
@@ -171,7 +171,7 @@ def describe_launch(ctx: AppContext, workspace_id: int, pipeline_id: int) -> Lau
         models.Pipeline.workspace_id == workspace_id,
         models.Pipeline.deleted.is_(False),
     )
-    how = f"batchforge pipelines delete {pipeline_id}|DELETE /pipelines/{pipeline_id}"
+    how = f"batchforge pipelines delete -i {pipeline_id}|DELETE /pipelines/{pipeline_id}"
     row = broken_rows.readable(ctx, query, models.Pipeline.id, "pipeline", how)
     if row is None:
         raise NotFound(f"Pipeline {pipeline_id} not found in this workspace.")

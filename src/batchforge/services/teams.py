@@ -8,13 +8,16 @@ deleted nor emptied (409).  A team member must be a member of the organization (
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from sqlalchemy import delete as sql_delete
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from batchforge.db import models
 from batchforge.errors import Conflict, NotFound
 from batchforge.schemas.accounts import MemberDbDto, TeamDbDto, UpdateTeamRequest
-from batchforge.services import participants
+from batchforge.services import broken_rows, participants
 from batchforge.services.context import AppContext, Principal
 from batchforge.services.orgs import (
     find_user,
@@ -55,18 +58,52 @@ def validate_name(ctx: AppContext, principal: Principal, org_id: int, name: str)
 
 
 def list_teams(ctx: AppContext, principal: Principal, org_id: int) -> list[TeamDbDto]:
+    """The organization's teams; one whose row cannot be read is listed as broken."""
     with ctx.db.transaction() as session:
         org_in_reach(session, principal, org_id)
-        teams = session.scalars(
-            select(models.Team).where(models.Team.org_id == org_id).order_by(models.Team.name)
-        ).all()
-        return [_dto(session, team) for team in teams]
+    query = select(models.Team).where(models.Team.org_id == org_id).order_by(models.Team.name)
+    found = broken_rows.rows(ctx, query, models.Team.id)
+
+    def dto(team: models.Team) -> TeamDbDto:
+        with ctx.db.transaction() as session:
+            return _dto(session, team)
+
+    return broken_rows.each(found, dto, _broken(org_id), "team")
+
+
+def _broken(org_id: int) -> Callable[[int, str], TeamDbDto]:
+    """How a team whose row cannot be read is shown (see :mod:`broken_rows`)."""
+
+    def dto(team_id: int, reason: str) -> TeamDbDto:
+        text = broken_rows.message(
+            "team",
+            team_id,
+            reason,
+            f"batchforge teams delete -i {team_id} --organization {org_id}",
+            f"DELETE /orgs/{org_id}/teams/{team_id}",
+        )
+        return TeamDbDto(
+            teamId=team_id, name=broken_rows.BROKEN_NAME, description=text, membersCount=0
+        )
+
+    return dto
 
 
 def describe_team(ctx: AppContext, principal: Principal, org_id: int, team_id: int) -> TeamDbDto:
+    """The team; one whose row cannot be read is described as broken."""
     with ctx.db.transaction() as session:
         org_in_reach(session, principal, org_id)
-        return _dto(session, _team(session, org_id, team_id))
+    query = select(models.Team).where(models.Team.id == team_id, models.Team.org_id == org_id)
+    row = broken_rows.load(ctx, query, models.Team.id)
+    if row is None:
+        raise NotFound(f"Team {team_id} not found in this organization.", field="teamId")
+
+    def dto(team: models.Team) -> TeamDbDto:
+        with ctx.db.transaction() as session:
+            return _dto(session, team)
+
+    (shown,) = broken_rows.each([row], dto, _broken(org_id), "team")
+    return shown
 
 
 def create_team(
@@ -98,9 +135,14 @@ def delete_team(ctx: AppContext, principal: Principal, org_id: int, team_id: int
     """Delete a team: its memberships and workspace participations go with it."""
     with ctx.db.transaction() as session:
         require_org_owner(session, principal, org_id, lock=True)
-        team = _team(session, org_id, team_id)
-        participants.keep_admins_without(session, team_id=team.id)
-        session.delete(team)
+        # By columns: a team whose row cannot be read goes too.
+        exists = select(models.Team.id).where(
+            models.Team.id == team_id, models.Team.org_id == org_id
+        )
+        if session.scalar(exists) is None:
+            raise NotFound(f"Team {team_id} not found in this organization.", field="teamId")
+        participants.keep_admins_without(session, team_id=team_id)
+        session.execute(sql_delete(models.Team).where(models.Team.id == team_id))
 
 
 def list_team_members(

@@ -8,6 +8,10 @@ workspace still holding compute environments (AWS resources) is not deleted (409
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import delete as sql_delete
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -19,7 +23,7 @@ from batchforge.schemas.accounts import (
     Workspace,
     WorkspaceDbDto,
 )
-from batchforge.services import accounts, authz
+from batchforge.services import accounts, authz, broken_rows
 from batchforge.services.authz import Permission
 from batchforge.services.context import AppContext, Principal
 from batchforge.services.orgs import org_in_reach, require_org_owner
@@ -30,7 +34,17 @@ def workspace_in_org(
 ) -> models.Workspace:
     """The workspace, when it is in ``org_id`` and the caller holds ``permission`` in it."""
     authz.require(principal, workspace_id, permission)
-    workspace = session.get(models.Workspace, workspace_id)
+    try:
+        workspace = session.get(models.Workspace, workspace_id)
+    except Exception as error:  # its row cannot be read: a stand-in named as broken
+        org_of = select(models.Workspace.org_id).where(models.Workspace.id == workspace_id)
+        found_org = session.scalar(org_of)
+        if found_org is None:
+            raise
+        reason = broken_message(found_org, workspace_id, broken_rows.reason_of(error))
+        workspace = models.Workspace(
+            id=workspace_id, org_id=found_org, name=broken_rows.BROKEN_NAME, full_name=reason
+        )
     if workspace is None or workspace.org_id != org_id:
         raise NotFound(f"Workspace {workspace_id} not found.", field="workspaceId")
     return workspace
@@ -89,25 +103,55 @@ def list_workspaces(ctx: AppContext, principal: Principal, org_id: int) -> list[
     """The workspaces of ``org_id`` the caller has a role in (an org owner: all of them)."""
     with ctx.db.transaction() as session:
         org_in_reach(session, principal, org_id)
-        rows = session.scalars(
-            select(models.Workspace)
-            .where(models.Workspace.org_id == org_id)
-            .order_by(models.Workspace.name)
-        ).all()
-        return [
-            WorkspaceDbDto(id=w.id, name=w.name, fullName=w.full_name)
-            for w in rows
-            if w.id in principal.roles
-        ]
+    query = (
+        select(models.Workspace)
+        .where(models.Workspace.org_id == org_id, models.Workspace.id.in_(principal.roles))
+        .order_by(models.Workspace.name)
+    )
+    found = broken_rows.rows(ctx, query, models.Workspace.id)
+    return broken_rows.each(
+        found,
+        lambda w: WorkspaceDbDto(id=w.id, name=w.name, fullName=w.full_name),
+        lambda workspace_id, reason: WorkspaceDbDto(
+            id=workspace_id,
+            name=broken_rows.BROKEN_NAME,
+            fullName=broken_message(org_id, workspace_id, reason),
+        ),
+        "workspace",
+    )
+
+
+def broken_message(org_id: int, workspace_id: int, reason: str) -> str:
+    """What a workspace whose row cannot be read says (see :mod:`broken_rows`)."""
+    return broken_rows.message(
+        "workspace",
+        workspace_id,
+        reason,
+        f"batchforge workspaces delete -i {workspace_id}",
+        f"DELETE /orgs/{org_id}/workspaces/{workspace_id}",
+    )
 
 
 def describe_workspace(
     ctx: AppContext, principal: Principal, org_id: int, workspace_id: int
 ) -> Workspace:
+    """The workspace; one whose row cannot be read is described as broken."""
     with ctx.db.transaction() as session:
-        return _dto(
-            workspace_in_org(session, principal, org_id, workspace_id, Permission.WORKSPACE_READ)
+        found = workspace_in_org(
+            session, principal, org_id, workspace_id, Permission.WORKSPACE_READ
         )
+        broken = found not in session
+    if broken:  # the stand-in of workspace_in_org, its message in full_name
+        return Workspace.model_construct(
+            id=workspace_id,
+            name=broken_rows.BROKEN_NAME,
+            fullName=found.full_name,
+            description=found.full_name,
+            visibility="PRIVATE",
+            dateCreated=None,
+            lastUpdated=None,
+        )
+    return _dto(found)
 
 
 def update_workspace(
@@ -144,7 +188,8 @@ def delete_workspace(ctx: AppContext, principal: Principal, org_id: int, workspa
                 field="workspaceId",
                 hint="Delete them first: their AWS resources must be removed.",
             )
-        session.delete(workspace)
+        # By columns: a workspace whose row cannot be read goes too.
+        session.execute(sql_delete(models.Workspace).where(models.Workspace.id == workspace_id))
 
 
 def user_workspaces(
@@ -161,17 +206,32 @@ def user_workspaces(
             if session.get(models.User, user_id) is None:
                 raise NotFound(f"User {user_id} not found.", field="userId")
             roles, org_roles = accounts.effective_roles(session, user_id)
-        orgs = {
-            org.id: org
-            for org in session.scalars(
-                select(models.Organization).where(models.Organization.id.in_(org_roles))
-            )
-        }
-        workspaces = session.scalars(
+    # Read row by row when need be: one unreadable row is shown as broken, not a 500.
+    orgs = {
+        org.id: org
+        for org in _readable(
+            broken_rows.rows(
+                ctx,
+                select(models.Organization).where(models.Organization.id.in_(org_roles)),
+                models.Organization.id,
+            ),
+            lambda row: models.Organization(id=row.id, name=broken_rows.BROKEN_NAME, full_name=""),
+        )
+    }
+    workspaces = _readable(
+        broken_rows.rows(
+            ctx,
             select(models.Workspace)
             .where(models.Workspace.id.in_(roles))
-            .order_by(models.Workspace.org_id, models.Workspace.name)
-        ).all()
+            .order_by(models.Workspace.org_id, models.Workspace.name),
+            models.Workspace.id,
+            models.Workspace.org_id,
+        ),
+        lambda row: models.Workspace(
+            id=row.id, org_id=row.keys[0], name=broken_rows.BROKEN_NAME, full_name=""
+        ),
+    )
+    with ctx.db.transaction() as session:
         entries = [
             OrgAndWorkspaceDto(orgId=org.id, orgName=org.name, roles=[org_roles[org.id]])
             for org in sorted(orgs.values(), key=lambda org: org.name)
@@ -191,3 +251,9 @@ def user_workspaces(
                 )
             )
         return entries
+
+
+def _readable(found: list[Any], stand_in: Callable[[broken_rows.BrokenRow], Any]) -> list[Any]:
+    """Rows read by :func:`broken_rows.rows`, a broken one replaced by ``stand_in(row)`` (a
+    model object named :data:`broken_rows.BROKEN_NAME`, never added to a session)."""
+    return [stand_in(row) if isinstance(row, broken_rows.BrokenRow) else row for row in found]
