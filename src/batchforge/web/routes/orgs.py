@@ -19,6 +19,7 @@ from starlette.responses import Response
 from batchforge.errors import BatchforgeError, InvalidInput
 from batchforge.schemas.accounts import Team
 from batchforge.services import orgs, teams
+from batchforge.services.broken_rows import BROKEN_NAME
 from batchforge.web import render
 from batchforge.web.core import CheckedForm, CurrentViewer, WebRoute, app_ctx, redirect_with
 
@@ -36,8 +37,10 @@ def org_settings(request: Request, org_id: int, viewer: CurrentViewer) -> Respon
     ctx = app_ctx(request)
     org = orgs.describe_org(ctx, viewer.principal, org_id)
     org_teams = teams.list_teams(ctx, viewer.principal, org_id)
-    team_members = {
-        t.teamId: teams.list_team_members(ctx, viewer.principal, org_id, t.teamId)
+    team_members = {  # a team whose row cannot be read is shown as broken, without members
+        t.teamId: []
+        if t.name == BROKEN_NAME
+        else teams.list_team_members(ctx, viewer.principal, org_id, t.teamId)
         for t in org_teams
     }
     return render.page(
