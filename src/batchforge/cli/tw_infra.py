@@ -76,15 +76,18 @@ def upper_choice(value: str, option: str, choices: Sequence[str]) -> str:
 
 
 def page(items: list[Any], max_: int | None, page_: int | None, offset: int | None) -> list[Any]:
-    """``tw``'s ``--max``/``--page``/``--offset`` applied to a list already fetched."""
+    """``tw``'s ``--max`` (default 100)/``--page``/``--offset`` applied to a fetched list."""
     if page_ is not None and offset is not None:
-        raise fail("Give --page or --offset, not both.", code=2)
-    for option, value in (("--max", max_), ("--page", page_), ("--offset", offset)):
-        if value is not None and value < (1 if option == "--page" else 0):
-            raise fail(f"{option} must be {'1 or more' if option == '--page' else '0 or more'}.")
-    size = max_ if max_ is not None else (100 if page_ is not None else None)
-    start = offset or ((page_ - 1) * size if page_ is not None and size else 0)
-    return items[start : start + size] if size is not None else items[start:]
+        raise fail("Please use either --page or --offset as pagination parameter.")
+    if offset is not None and offset < 0:
+        raise fail("Record offset number must be a positive value.")
+    if page_ is not None and page_ < 1:
+        raise fail("Page number must be greater than zero.")
+    if max_ is not None and max_ < 0:
+        raise fail("--max must be 0 or more.")
+    size = 100 if max_ is None else max_
+    start = (page_ - 1) * size if page_ is not None else (offset or 0)
+    return items[start : start + size]
 
 
 def secret_on_command_line(option: str, instead: str) -> None:
