@@ -151,6 +151,15 @@ class DescribeComputeEnvResponse(ApiModel):
     computeEnv: ComputeEnvOut
 
 
+class ValidateComputeEnvResponse(ApiModel):
+    """Seqera's ValidateComputeEnvResponse, and batchforge's ``computeEnv`` after the check."""
+
+    status: ComputeEnvStatus
+    transientError: bool = False
+    message: str | None = None
+    computeEnv: ComputeEnvOut | None = None
+
+
 class ListComputeEnvsEntry(ApiModel):
     id: str
     name: str

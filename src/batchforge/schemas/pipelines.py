@@ -8,7 +8,7 @@ from pydantic import Field
 
 from batchforge.schemas.common import ApiModel
 from batchforge.schemas.compute_envs import LabelDbDto
-from batchforge.schemas.workflows import WorkflowLaunchRequest
+from batchforge.schemas.workflows import ComputeEnvRef, WorkflowLaunchRequest
 
 
 class CreatePipelineRequest(ApiModel):
@@ -34,6 +34,19 @@ class ComputeEnvDbDto(ApiModel):
     region: str | None = None
 
 
+class PipelineVersionFullInfoDto(ApiModel):
+    """One version of a pipeline (Seqera's PipelineVersionFullInfoDto)."""
+
+    id: str
+    name: str | None = None
+    hash: str | None = None
+    isDefault: bool = False
+    creatorUserName: str | None = None
+    creatorUserId: int | None = None
+    dateCreated: datetime | None = None
+    lastUpdated: datetime | None = None
+
+
 class PipelineDbDto(ApiModel):
     pipelineId: int
     name: str
@@ -47,6 +60,8 @@ class PipelineDbDto(ApiModel):
     lastUpdated: datetime
     labels: list[LabelDbDto] | None = None
     computeEnv: ComputeEnvDbDto | None = None
+    # The default version (describe, list, update: the version updated or made).
+    version: PipelineVersionFullInfoDto | None = None
 
 
 class CreatePipelineResponse(ApiModel):
@@ -62,9 +77,30 @@ class ListPipelinesResponse(ApiModel):
     totalSize: int
 
 
-class LaunchDbDto(WorkflowLaunchRequest):
-    """The pipeline's launch configuration (Seqera's LaunchDbDto)."""
+class ListPipelineVersionsResponse(ApiModel):
+    """Seqera's ListPipelineVersionsResponse: each entry the pipeline with ``version`` set."""
 
+    versions: list[PipelineDbDto]
+    totalSize: int
+
+
+class PipelineVersionManageRequest(ApiModel):
+    name: str | None = Field(default=None, max_length=100)
+    isDefault: bool | None = None
+
+
+class PipelineLabelsRequest(ApiModel):
+    """Seqera's AssociatePipelineLabelsRequest (``/pipelines/labels/add|apply|remove``)."""
+
+    pipelineIds: list[int] = Field(default_factory=list)
+    labelIds: list[int] = Field(default_factory=list)
+
+
+class LaunchDbDto(WorkflowLaunchRequest):
+    """The pipeline's launch configuration (Seqera's LaunchDbDto): ``id`` is the version's id
+    (Seqera: the launch id), ``computeEnv`` the environment object ``tw`` reads."""
+
+    computeEnv: ComputeEnvRef | None = None
     id: str | None = None
     workspaceId: int | None = None
     dateCreated: datetime | None = None

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from batchforge.schemas.common import ApiModel
-from batchforge.schemas.compute_envs import LabelDbDto
+from batchforge.schemas.compute_envs import AwsBatchConfig, LabelDbDto
 from batchforge.schemas.trace import ProgressData
 
 # The run name a run is shown with when its stored row cannot be read (see
@@ -70,12 +70,19 @@ class WorkflowLaunchRequest(ApiModel):
 
 
 class ComputeEnvRef(ApiModel):
-    """The compute environment of a launch (part of Seqera's ComputeEnv_ComputeConfig_)."""
+    """The compute environment of a launch (Seqera's ComputeEnv_ComputeConfig_): ``tw``
+    reads its ``id`` (``tw launch`` of a saved pipeline), ``name`` (``tw runs view``) and
+    ``config.workDir``."""
 
     id: str
     name: str | None = None
     platform: str = "aws-batch"
     status: str | None = None
+    credentialsId: str | None = None
+    workspaceId: int | None = None
+    primary: bool | None = None
+    message: str | None = None
+    config: AwsBatchConfig | None = None
 
 
 class WorkflowLaunchResponse(WorkflowLaunchRequest):

@@ -49,6 +49,7 @@ def create_app(ctx: AppContext) -> FastAPI:
     app.include_router(pipeline_secrets.router)
     app.include_router(pipelines.router)
     app.include_router(workflows.router)
+    app.include_router(workflows.launch_router)
     app.include_router(tokens.router)
     app.include_router(users.router)
     app.include_router(orgs.router)

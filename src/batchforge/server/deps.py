@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request
 
-from batchforge.errors import Forbidden, Unauthorized
+from batchforge.errors import Forbidden, InvalidInput, Unauthorized
 from batchforge.services import accounts, authz
 from batchforge.services.context import AppContext, Principal
 from batchforge.services.pipeline_secrets import Owner
@@ -100,3 +100,17 @@ def secret_owner(permission: authz.Permission) -> Callable[..., Owner]:
 
     authorised_owner.permission = permission  # type: ignore[attr-defined]
     return authorised_owner
+
+
+def query_attributes(value: str | None, allowed: set[str]) -> set[str]:
+    """Seqera's ``attributes`` query parameter (``attributes=labels,optimized``, one
+    comma-separated value as ``tw`` sends it): the names given; a 400 naming
+    ``attributes`` for one Seqera does not define for the route."""
+    names = {part.strip() for part in (value or "").split(",") if part.strip()}
+    unknown = sorted(names - allowed)
+    if unknown:
+        raise InvalidInput(
+            f"attributes: unknown value '{unknown[0]}' (allowed: {', '.join(sorted(allowed))}).",
+            field="attributes",
+        )
+    return names

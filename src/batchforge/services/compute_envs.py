@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from batchforge.aws.session import AwsSession
 from batchforge.db import models
 from batchforge.db.models import utcnow
-from batchforge.errors import Conflict, InvalidInput, NotFound
+from batchforge.errors import AwsError, Conflict, InvalidInput, NotFound
 from batchforge.forge.spec import ForgeSpec
 from batchforge.schemas.compute_envs import (
     AwsBatchConfig,
@@ -525,21 +525,88 @@ def primary_of(ctx: AppContext, workspace_id: int) -> ComputeEnvOut | None:
     return describe(ctx, workspace_id, ce_id) if ce_id else None
 
 
-def validate_env(ctx: AppContext, workspace_id: int, ce_id: str) -> ComputeEnvOut:
-    """Check the environment's queues in AWS now: AVAILABLE, or INVALID with the reason."""
+@dataclass
+class Validation:
+    """The outcome of a validation (Seqera's ValidateComputeEnvResponse) and the environment
+    after it."""
+
+    status: str
+    transient: bool
+    message: str | None
+    env: ComputeEnvOut
+
+
+def validate_env(ctx: AppContext, workspace_id: int, ce_id: str, force: bool = False) -> Validation:
+    """Check the environment's queues in AWS now: AVAILABLE, or INVALID with the reason.
+
+    When AWS cannot be reached (network, throttling, 5xx) the stored status is left as it
+    was and the outcome is transient.  ``force`` marks an INVALID environment AVAILABLE
+    without checking (Seqera: a 409 for any other status)."""
     env = describe(ctx, workspace_id, ce_id)
     if env.status in ("CREATING", "DELETING", "DELETED"):
         raise Conflict(f"The compute environment is {env.status}.")
-    aws = aws_session(ctx, workspace_id, env.credentialsId or "", env.config.region or "")
-    try:
-        compute_preflight.check_manual_queues(aws, env.config)
-        status, message = ("DISABLED" if env.status == "DISABLED" else "AVAILABLE"), None
-    except InvalidInput as problem:
-        status, message = "INVALID", problem.message
+    if force and env.status != "INVALID":
+        raise Conflict(
+            f"force=true marks an INVALID compute environment AVAILABLE; this one is {env.status}.",
+            field="force",
+        )
+    transient = False
+    if force:
+        status, message = "AVAILABLE", None
+    else:
+        aws = aws_session(ctx, workspace_id, env.credentialsId or "", env.config.region or "")
+        try:
+            compute_preflight.check_manual_queues(aws, env.config)
+            status, message = ("DISABLED" if env.status == "DISABLED" else "AVAILABLE"), None
+        except AwsError as problem:
+            if not problem.transient:
+                raise
+            transient, status, message = True, env.status, problem.message
+        except InvalidInput as problem:
+            status, message = "INVALID", problem.message
+    if not transient:
+        with ctx.db.transaction() as session:
+            row = _load(session, workspace_id, ce_id)
+            row.status, row.message, row.updated_at = status, message, utcnow()
+    return Validation(status, transient, message, describe(ctx, workspace_id, ce_id))
+
+
+# How long a deleted environment stays readable by id (status DELETED, ``deleted: true``),
+# so that a poller such as ``tw compute-envs delete --wait`` sees DELETED, not a 404.
+TOMBSTONE_SECONDS = 24 * 3600
+
+
+def describe_deleted(ctx: AppContext, workspace_id: int, ce_id: str) -> ComputeEnvOut:
+    """A recently deleted environment, read by id: status DELETED, ``deleted: true``
+    (never in lists).  :class:`NotFound` when it never existed here or was deleted more
+    than :data:`TOMBSTONE_SECONDS` ago."""
+    since = utcnow() - timedelta(seconds=TOMBSTONE_SECONDS)
     with ctx.db.transaction() as session:
-        row = _load(session, workspace_id, ce_id)
-        row.status, row.message, row.updated_at = status, message, utcnow()
-    return describe(ctx, workspace_id, ce_id)
+        row = session.scalar(
+            select(models.ComputeEnv).where(
+                models.ComputeEnv.id == ce_id,
+                models.ComputeEnv.workspace_id == workspace_id,
+                models.ComputeEnv.deleted.is_(True),
+                models.ComputeEnv.updated_at >= since,
+            )
+        )
+        if row is None:
+            raise NotFound(f"Compute environment '{ce_id}' not found in this workspace.")
+        return ComputeEnvOut(
+            id=row.id,
+            name=row.name,
+            description=row.description,
+            platform=row.platform,
+            credentialsId=row.credentials_id,
+            workspaceId=row.workspace_id,
+            config=AwsBatchConfig.model_validate(row.config or {}),
+            status="DELETED",
+            message=row.message,
+            deleted=True,
+            dateCreated=row.created_at,
+            lastUpdated=row.updated_at,
+            lastUsed=row.last_used,
+        )
 
 
 def in_use_by(ctx: AppContext, credentials_id: str) -> list[dict[str, str]]:
@@ -575,7 +642,7 @@ def _check(
     resource labels' ``tags`` (resolved after the credentials), name, AWS preflight, live
     permission check."""
     compute_validation.validate_common(body)
-    config = body.config
+    config, mounts = compute_validation.default_mounts(body.config)
     if config.forge is None:
         compute_validation.validate_manual(config)
     else:
@@ -589,7 +656,7 @@ def _check(
         config = config.model_copy(update={"forge": checked.forge})
     notes = check_permissions(ctx, aws, config, resource_tags)
     warnings = checked.warnings + notes + compute_validation.warnings_for(config, config.forge)
-    return CheckedConfig(config, warnings, checked.subnet_zones)
+    return CheckedConfig(config, mounts + warnings, checked.subnet_zones)
 
 
 def check_config(

@@ -186,6 +186,37 @@ def _validate_network(forge: ForgeConfig) -> None:
         )
 
 
+# Where EFS/FSx are mounted when the request names no path.  Seqera (and ``tw``'s
+# ``--efs-mount``/``--fsx-mount``) default the mount to the pipeline work directory, which
+# there may be the file system itself; here the work directory is always in S3 (see
+# _validate_work_dir), so the file systems get fixed paths beside it.
+DEFAULT_EFS_MOUNT = "/mnt/efs"
+DEFAULT_FSX_MOUNT = "/mnt/fsx"
+
+
+def default_mounts(config: AwsBatchConfig) -> tuple[AwsBatchConfig, list[str]]:
+    """``config`` with the EFS/FSx mount paths filled where a file system is asked for
+    without one, and a note saying so for each."""
+    forge = config.forge
+    if forge is None:
+        return config, []
+    filled: dict[str, str] = {}
+    if (forge.efsCreate or forge.efsId) and not forge.efsMount:
+        filled["efsMount"] = DEFAULT_EFS_MOUNT
+    fsx = forge.fsxSize is not None or bool(config.lustreId or forge.fsxName)
+    if fsx and not forge.fsxMount:
+        filled["fsxMount"] = DEFAULT_FSX_MOUNT
+    if not filled:
+        return config, []
+    notes = [
+        f"{F}.{key} not given: mounted at {path} (the work directory is in S3, so it cannot "
+        "be the mount path as on Seqera)."
+        for key, path in filled.items()
+    ]
+    forge = forge.model_copy(update=filled)
+    return config.model_copy(update={"forge": forge}), notes
+
+
 def _validate_storage(config: AwsBatchConfig, forge: ForgeConfig) -> None:
     if forge.efsCreate and forge.efsId:
         raise _bad(f"{F}.efsId", "choose either an existing EFS (efsId) or efsCreate, not both.")

@@ -558,6 +558,28 @@ def _launch_error(error: BatchforgeError, run_id: str) -> BatchforgeError:
     return error
 
 
+def compute_env_ref(ctx: AppContext, workspace_id: int, env_id: str | None) -> ComputeEnvRef | None:
+    """The ``computeEnv`` object of a launch (Seqera's ComputeEnv_ComputeConfig_): the
+    environment with its config; only its id when it is gone (deleted since)."""
+    if not env_id:
+        return None
+    try:
+        env = compute_envs.describe(ctx, workspace_id, env_id)
+    except NotFound:
+        return ComputeEnvRef(id=env_id)
+    return ComputeEnvRef(
+        id=env.id,
+        name=env.name,
+        platform=env.platform,
+        status=env.status,
+        credentialsId=env.credentialsId,
+        workspaceId=env.workspaceId,
+        primary=env.primary,
+        message=env.message,
+        config=env.config,
+    )
+
+
 def describe_launch(ctx: AppContext, workspace_id: int, run_id: str) -> WorkflowLaunchResponse:
     """Seqera's DescribeWorkflowLaunch: the launch a run was made with, with its session, so
     it can be posted again (``tw runs relaunch``, ``batchforge runs relaunch``).
@@ -573,13 +595,7 @@ def describe_launch(ctx: AppContext, workspace_id: int, run_id: str) -> Workflow
         stored = dict(row.launch or {})
         session_id, work_dir, env_id = row.session_id, row.work_dir, row.compute_env_id
         pipeline_id = row.pipeline_id
-    env_ref = None
-    if env_id:
-        try:
-            env = compute_envs.describe(ctx, workspace_id, env_id)
-            env_ref = ComputeEnvRef(id=env.id, name=env.name, status=env.status)
-        except NotFound:
-            env_ref = ComputeEnvRef(id=env_id)
+    env_ref = compute_env_ref(ctx, workspace_id, env_id)
     stored.pop("id", None)
     launch = WorkflowLaunchResponse.model_validate(stored)
     return launch.model_copy(

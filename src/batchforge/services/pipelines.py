@@ -18,7 +18,7 @@ from batchforge.schemas.pipelines import (
     UpdatePipelineRequest,
 )
 from batchforge.schemas.workflows import WorkflowLaunchRequest
-from batchforge.services import broken_rows, compute_envs, labels, launches
+from batchforge.services import broken_rows, compute_envs, labels, launches, pipeline_versions
 from batchforge.services.compute_validation import NAME
 from batchforge.services.context import AppContext
 
@@ -60,7 +60,11 @@ def _to_dto(ctx: AppContext, row: models.Pipeline) -> PipelineDbDto:
         chosen = labels.resolve(ctx, row.workspace_id, list(row.label_ids or []))
     except InvalidInput:
         chosen = []
+    with ctx.db.transaction() as session:
+        stored = session.get(models.Pipeline, row.id)
+        version = pipeline_versions.info(pipeline_versions.default_of(session, stored or row))
     return PipelineDbDto(
+        version=version,
         pipelineId=row.id,
         name=row.name,
         description=row.description,
@@ -72,17 +76,6 @@ def _to_dto(ctx: AppContext, row: models.Pipeline) -> PipelineDbDto:
         labels=chosen,
         computeEnv=env,
     )
-
-
-def _save(ctx: AppContext, row: models.Pipeline, new: bool) -> None:
-    try:
-        with ctx.db.transaction() as session:
-            if new:
-                session.add(row)
-            else:
-                session.merge(row)
-    except IntegrityError:
-        raise Conflict(f"A pipeline named '{row.name}' already exists.", field="name") from None
 
 
 def create(
@@ -103,7 +96,13 @@ def create(
         created_at=now,
         updated_at=now,
     )
-    _save(ctx, row, new=True)
+    try:
+        with ctx.db.transaction() as session:
+            session.add(row)
+            session.flush()
+            pipeline_versions.add(session, row, dict(row.launch), f"{row.name}-1", True, user)
+    except IntegrityError:
+        raise Conflict(f"A pipeline named '{row.name}' already exists.", field="name") from None
     return _to_dto(ctx, row)
 
 
@@ -111,7 +110,10 @@ def list_all(
     ctx: AppContext, workspace_id: int, search: str | None, max_results: int, offset: int
 ) -> tuple[list[PipelineDbDto], int]:
     conditions = [models.Pipeline.workspace_id == workspace_id, models.Pipeline.deleted.is_(False)]
-    if search:
+    exact = _quoted(search)
+    if exact is not None:
+        conditions.append(models.Pipeline.name == exact)
+    elif search:
         conditions.append(func.lower(models.Pipeline.name).like(f"%{search.lower()}%"))
     with ctx.db.transaction() as session:
         total = session.scalar(select(func.count()).select_from(models.Pipeline).where(*conditions))
@@ -127,6 +129,14 @@ def list_all(
         found, lambda row: _to_dto(ctx, row), _broken(workspace_id), "pipeline"
     )
     return shown, int(total or 0)
+
+
+def _quoted(search: str | None) -> str | None:
+    """The name of a search in double quotes (``tw``'s ``search="NAME"``: an exact match, as
+    on Seqera; ``\"`` inside stands for a quote); None for any other search."""
+    if search is None or len(search) < 2 or not (search.startswith('"') and search.endswith('"')):
+        return None
+    return search[1:-1].replace('\\"', '"')
 
 
 def _broken(workspace_id: int) -> Any:
@@ -165,7 +175,11 @@ def describe(ctx: AppContext, workspace_id: int, pipeline_id: int) -> PipelineDb
     return shown
 
 
-def describe_launch(ctx: AppContext, workspace_id: int, pipeline_id: int) -> LaunchDbDto:
+def describe_launch(
+    ctx: AppContext, workspace_id: int, pipeline_id: int, version_id: str | None = None
+) -> LaunchDbDto:
+    """The launch of the pipeline's default version, or of version ``version_id``; ``id`` is
+    the version's id, ``computeEnv`` the environment object (Seqera's LaunchDbDto)."""
     query = select(models.Pipeline).where(
         models.Pipeline.id == pipeline_id,
         models.Pipeline.workspace_id == workspace_id,
@@ -175,36 +189,143 @@ def describe_launch(ctx: AppContext, workspace_id: int, pipeline_id: int) -> Lau
     row = broken_rows.readable(ctx, query, models.Pipeline.id, "pipeline", how)
     if row is None:
         raise NotFound(f"Pipeline {pipeline_id} not found in this workspace.")
+    with ctx.db.transaction() as session:
+        pipeline = _load(session, workspace_id, pipeline_id)
+        if version_id:
+            version = pipeline_versions.find(session, pipeline_id, version_id)
+        else:
+            version = pipeline_versions.default_of(session, pipeline)
+        launch, version_key = dict(version.launch or {}), version.id
+        created, updated = version.created_at, version.updated_at
+    launch.pop("id", None)
     return LaunchDbDto(
-        **row.launch,
-        id=str(row.id),
+        **launch,
+        computeEnv=launches.compute_env_ref(ctx, workspace_id, launch.get("computeEnvId")),
+        id=version_key,
         workspaceId=workspace_id,
-        dateCreated=row.created_at,
-        lastUpdated=row.updated_at,
+        dateCreated=created,
+        lastUpdated=updated,
     )
 
 
 def update_pipeline(
-    ctx: AppContext, workspace_id: int, pipeline_id: int, body: UpdatePipelineRequest
+    ctx: AppContext,
+    workspace_id: int,
+    pipeline_id: int,
+    body: UpdatePipelineRequest,
+    version_id: str | None = None,
+    user: str | None = None,
 ) -> PipelineDbDto:
+    """Update the pipeline and one version of it (the default unless ``version_id``), as
+    :mod:`batchforge.services.pipeline_versions` describes; the answer carries the version
+    that holds the launch now."""
     _validate(ctx, workspace_id, body.name, body.launch)
     if body.labelIds:
         labels.resolve(ctx, workspace_id, body.labelIds)
+    try:
+        with ctx.db.transaction() as session:
+            row = _load(session, workspace_id, pipeline_id)
+            if version_id:
+                target = pipeline_versions.find(session, pipeline_id, version_id)
+            else:
+                target = pipeline_versions.default_of(session, row)
+            if body.name:
+                row.name = body.name
+            if body.description is not None:
+                row.description = body.description
+            if body.icon is not None:
+                row.icon = body.icon
+            holder = target
+            if body.launch is not None:
+                launch = body.launch.model_dump(mode="json", exclude_none=True)
+                launch.pop("id", None)
+                launch.pop("dateCreated", None)
+                holder = pipeline_versions.apply_launch(session, row, target, launch, user)
+            # As Seqera: omitted labelIds remove the labels.
+            row.label_ids = list(body.labelIds or [])
+            row.updated_at = utcnow()
+            session.flush()
+            version = pipeline_versions.info(holder)
+    except IntegrityError:
+        raise Conflict(f"A pipeline named '{body.name}' already exists.", field="name") from None
+    shown = describe(ctx, workspace_id, pipeline_id)
+    return shown.model_copy(update={"version": version})
+
+
+def check_name(ctx: AppContext, workspace_id: int, name: str) -> None:
+    """Seqera's ValidatePipelineName: 400 for a malformed name, 409 for one in use."""
+    if not NAME.match(name or ""):
+        raise InvalidInput("name: use 1-100 letters, digits, '-' or '_'.", field="name")
+    with ctx.db.transaction() as session:
+        taken = session.scalar(
+            select(models.Pipeline.id).where(
+                models.Pipeline.workspace_id == workspace_id,
+                models.Pipeline.name == name,
+                models.Pipeline.deleted.is_(False),
+            )
+        )
+    if taken is not None:
+        raise Conflict(f"A pipeline named '{name}' already exists.", field="name")
+
+
+def list_versions(
+    ctx: AppContext,
+    workspace_id: int,
+    pipeline_id: int,
+    search: str | None,
+    published: bool | None,
+    max_results: int,
+    offset: int,
+) -> tuple[list[PipelineDbDto], int]:
+    """The pipeline's versions, each as the pipeline with ``version`` set (Seqera's shape)."""
     with ctx.db.transaction() as session:
         row = _load(session, workspace_id, pipeline_id)
-    if body.name:
-        row.name = body.name
-    if body.description is not None:
-        row.description = body.description
-    if body.icon is not None:
-        row.icon = body.icon
-    if body.launch is not None:
-        row.launch = body.launch.model_dump(mode="json", exclude_none=True)
-        row.repository = body.launch.pipeline or row.repository
-    row.label_ids = list(body.labelIds or [])  # as Seqera: omitted labelIds remove the labels
-    row.updated_at = utcnow()
-    _save(ctx, row, new=False)
-    return describe(ctx, workspace_id, pipeline_id)
+        found, total = pipeline_versions.list_versions(
+            session, row, search, published, max_results, offset
+        )
+        infos = [pipeline_versions.info(version) for version in found]
+    shown = describe(ctx, workspace_id, pipeline_id)
+    return [shown.model_copy(update={"version": info}) for info in infos], total
+
+
+def check_version_name(ctx: AppContext, workspace_id: int, pipeline_id: int, name: str) -> None:
+    with ctx.db.transaction() as session:
+        _load(session, workspace_id, pipeline_id)
+        pipeline_versions.check_name(session, pipeline_id, name)
+
+
+def manage_version(
+    ctx: AppContext,
+    workspace_id: int,
+    pipeline_id: int,
+    version_id: str,
+    name: str | None,
+    is_default: bool | None,
+) -> None:
+    with ctx.db.transaction() as session:
+        row = _load(session, workspace_id, pipeline_id)
+        pipeline_versions.manage(session, row, version_id, name, is_default)
+        row.updated_at = utcnow()
+
+
+def change_labels(
+    ctx: AppContext, workspace_id: int, pipeline_ids: list[int], label_ids: list[int], how: str
+) -> None:
+    """``/pipelines/labels/{add,apply,remove}``: add the labels to each pipeline, set them
+    as its labels, or remove them from it."""
+    if not pipeline_ids:
+        raise InvalidInput("pipelineIds: give at least one pipeline id.", field="pipelineIds")
+    labels.resolve(ctx, workspace_id, label_ids)
+    with ctx.db.transaction() as session:
+        rows = [_load(session, workspace_id, pipeline_id) for pipeline_id in pipeline_ids]
+        for row in rows:
+            current = list(row.label_ids or [])
+            if how == "add":
+                row.label_ids = current + [i for i in label_ids if i not in current]
+            elif how == "apply":
+                row.label_ids = list(dict.fromkeys(label_ids))
+            else:
+                row.label_ids = [i for i in current if i not in label_ids]
 
 
 def delete(ctx: AppContext, workspace_id: int, pipeline_id: int) -> None:

@@ -24,7 +24,7 @@ from batchforge.db.models.credentials import Credentials
 from batchforge.db.models.data_links import DataLink, DataLinkCredentials, DataLinkDiscovery
 from batchforge.db.models.health import PriceCache, RunHealth, TaskHealth
 from batchforge.db.models.labels import Label
-from batchforge.db.models.runs import Pipeline, Run
+from batchforge.db.models.runs import Pipeline, PipelineVersion, Run
 from batchforge.db.models.secrets import PipelineSecret
 from batchforge.db.models.server_meta import ServerMeta
 from batchforge.db.models.trace import RunProcess, RunTask, RunToken, RunTrace
@@ -45,6 +45,7 @@ __all__ = [
     "Organization",
     "Pipeline",
     "PipelineSecret",
+    "PipelineVersion",
     "PriceCache",
     "Run",
     "RunHealth",

@@ -51,6 +51,29 @@ class Pipeline(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
+class PipelineVersion(Base):
+    """One version of a pipeline's launch configuration (Seqera's pipeline versions).
+
+    ``hash`` fingerprints the versionable launch fields (services/pipeline_versions.py); a
+    pipeline has exactly one default version, whose launch is also kept in
+    ``pipeline.launch`` (what launching the pipeline uses)."""
+
+    __tablename__ = "pipeline_version"
+    __table_args__ = (Index("uq_pipeline_version_name", "pipeline_id", "name", unique=True),)
+
+    id: Mapped[str] = mapped_column(String(22), primary_key=True)
+    pipeline_id: Mapped[int] = mapped_column(
+        ForeignKey("pipeline.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str | None] = mapped_column(String(100))
+    hash: Mapped[str] = mapped_column(String(128))
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    launch: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    creator_user_name: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
 class Run(Base):
     """One launch of a pipeline: its head job in AWS Batch and what the tracker saw of it."""
 

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
+from batchforge.errors import NotFound
 from batchforge.schemas.compute_envs import (
     CreateComputeEnvRequest,
     CreateComputeEnvResponse,
     DescribeComputeEnvResponse,
     ListComputeEnvsResponse,
     UpdateComputeEnvRequest,
+    ValidateComputeEnvResponse,
 )
-from batchforge.server.deps import Ctx
+from batchforge.server.deps import Ctx, query_attributes
 from batchforge.services import compute_envs as service
 from batchforge.services.authz import Permission, needs
 
@@ -59,9 +61,19 @@ def validate_name(ctx: Ctx, workspace_id: CanRead, name: str) -> Response:
 
 @router.get("/{computeEnvId}", response_model=DescribeComputeEnvResponse)
 def describe_compute_env(
-    ctx: Ctx, workspace_id: CanRead, computeEnvId: str
+    ctx: Ctx,
+    workspace_id: CanRead,
+    computeEnvId: str,
+    attributes: Annotated[str | None, Query(description="labels,resources (comma list)")] = None,
 ) -> DescribeComputeEnvResponse:
-    return DescribeComputeEnvResponse(computeEnv=service.describe(ctx, workspace_id, computeEnvId))
+    """The environment (labels always included); a recently deleted one answers with status
+    DELETED (see ``services.compute_envs.describe_deleted``)."""
+    query_attributes(attributes, {"labels", "resources"})
+    try:
+        env = service.describe(ctx, workspace_id, computeEnvId)
+    except NotFound:
+        env = service.describe_deleted(ctx, workspace_id, computeEnvId)
+    return DescribeComputeEnvResponse(computeEnv=env)
 
 
 @router.put("/{computeEnvId}", status_code=204, response_class=Response)
@@ -114,10 +126,13 @@ def make_primary(ctx: Ctx, workspace_id: CanWrite, computeEnvId: str) -> Respons
     return Response(status_code=204)
 
 
-@router.post("/{computeEnvId}/validate", response_model=DescribeComputeEnvResponse)
+@router.post("/{computeEnvId}/validate", response_model=ValidateComputeEnvResponse)
 def validate_compute_env(
     ctx: Ctx, workspace_id: CanWrite, computeEnvId: str, force: bool = False
-) -> DescribeComputeEnvResponse:
-    return DescribeComputeEnvResponse(
-        computeEnv=service.validate_env(ctx, workspace_id, computeEnvId)
+) -> ValidateComputeEnvResponse:
+    """Seqera's ValidateComputeEnv: ``{status, transientError, message}``, and the
+    environment after the check (batchforge's ``computeEnv``)."""
+    done = service.validate_env(ctx, workspace_id, computeEnvId, force)
+    return ValidateComputeEnvResponse(
+        status=done.status, transientError=done.transient, message=done.message, computeEnv=done.env
     )

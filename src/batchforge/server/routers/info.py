@@ -16,7 +16,9 @@ from batchforge.services import accounts
 
 router = APIRouter(tags=["service-info"])
 
-API_VERSION = "1.187.0"  # the Seqera API version whose paths and fields we follow
+# The Seqera API version whose paths and fields we follow: at least what the current ``tw``
+# requires (tower-cli's VERSION-API; ``tw info`` warns for an older one).
+API_VERSION = "1.198.0"
 
 
 @router.get("/service-info", response_model=ServiceInfoResponse)

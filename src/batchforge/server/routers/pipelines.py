@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
+from batchforge.errors import InvalidInput
 from batchforge.schemas.pipelines import (
     CreatePipelineRequest,
     CreatePipelineResponse,
     DescribeLaunchResponse,
     DescribePipelineResponse,
     ListPipelinesResponse,
+    ListPipelineVersionsResponse,
+    PipelineLabelsRequest,
+    PipelineVersionManageRequest,
     UpdatePipelineRequest,
     UpdatePipelineResponse,
 )
 from batchforge.schemas.workflows import SubmitWorkflowLaunchRequest, SubmitWorkflowLaunchResponse
-from batchforge.server.deps import Ctx, CurrentPrincipal
+from batchforge.server.deps import Ctx, CurrentPrincipal, query_attributes
 from batchforge.server.routers.workflows import wake_tracker
 from batchforge.services import pipelines as service
 from batchforge.services.authz import Permission, needs
@@ -30,12 +34,67 @@ CanReadLaunch = Annotated[int, Depends(needs(Permission.LAUNCH_READ))]
 CanLaunch = Annotated[int, Depends(needs(Permission.WORKFLOW_EXECUTE))]
 
 
+PIPELINE_ATTRIBUTES = {"labels", "optimized", "computeEnv"}
+Attributes = Annotated[
+    str | None, Query(description="labels,optimized,computeEnv (labels are always included)")
+]
+VISIBILITIES = {"all", "private", "shared", "public"}
+
+
 @router.get("", response_model=ListPipelinesResponse)
 def list_pipelines(
-    ctx: Ctx, workspace_id: CanRead, max: int = 50, offset: int = 0, search: str | None = None
+    ctx: Ctx,
+    workspace_id: CanRead,
+    max: int = 50,
+    offset: int = 0,
+    search: Annotated[
+        str | None, Query(description='A name substring; "NAME" in double quotes: exactly NAME')
+    ] = None,
+    attributes: Attributes = None,
+    visibility: Annotated[
+        str | None, Query(description="all|private|shared|public: every pipeline here is shared")
+    ] = None,
+    sortBy: str | None = None,
+    sortDir: str | None = None,
 ) -> ListPipelinesResponse:
+    """The workspace's pipelines by name (Seqera's default sort), each with its default
+    version."""
+    query_attributes(attributes, PIPELINE_ATTRIBUTES)
+    if visibility is not None and visibility not in VISIBILITIES:
+        raise InvalidInput(
+            f"visibility: use one of {', '.join(sorted(VISIBILITIES))}.", field="visibility"
+        )
     items, total = service.list_all(ctx, workspace_id, search, max, offset)
     return ListPipelinesResponse(pipelines=items, totalSize=total)
+
+
+@router.get("/validate", status_code=204, response_class=Response)
+def validate_pipeline_name(
+    ctx: Ctx, workspace_id: CanRead, name: str = "", orgId: int | None = None
+) -> Response:
+    """Seqera's ValidatePipelineName: 204 when ``name`` is valid and free here."""
+    service.check_name(ctx, workspace_id, name)
+    return Response(status_code=204)
+
+
+def _labels_route(how: str) -> Any:
+    def change(ctx: Ctx, workspace_id: CanWrite, body: PipelineLabelsRequest) -> Response:
+        service.change_labels(ctx, workspace_id, body.pipelineIds, body.labelIds, how)
+        return Response(status_code=204)
+
+    change.__doc__ = f"Seqera's /pipelines/labels/{how}: {how} labels of many pipelines."
+    return change
+
+
+for _how in ("add", "apply", "remove"):
+    router.add_api_route(
+        f"/labels/{_how}",
+        _labels_route(_how),
+        methods=["POST"],
+        status_code=204,
+        response_class=Response,
+        name=f"pipeline_labels_{_how}",
+    )
 
 
 @router.post("", response_model=CreatePipelineResponse)
@@ -48,17 +107,89 @@ def create_pipeline(
 
 
 @router.get("/{pipelineId}", response_model=DescribePipelineResponse)
-def describe_pipeline(ctx: Ctx, workspace_id: CanRead, pipelineId: int) -> DescribePipelineResponse:
+def describe_pipeline(
+    ctx: Ctx,
+    workspace_id: CanRead,
+    pipelineId: int,
+    attributes: Attributes = None,
+    sourceWorkspaceId: int | None = None,
+) -> DescribePipelineResponse:
+    """The pipeline with its default version (``version``)."""
+    query_attributes(attributes, PIPELINE_ATTRIBUTES)
     return DescribePipelineResponse(pipeline=service.describe(ctx, workspace_id, pipelineId))
 
 
 @router.put("/{pipelineId}", response_model=UpdatePipelineResponse)
 def update_pipeline(
-    ctx: Ctx, workspace_id: CanWrite, pipelineId: int, body: UpdatePipelineRequest
+    ctx: Ctx,
+    principal: CurrentPrincipal,
+    workspace_id: CanWrite,
+    pipelineId: int,
+    body: UpdatePipelineRequest,
 ) -> UpdatePipelineResponse:
+    """Seqera's UpdatePipeline: the pipeline and its default version."""
     return UpdatePipelineResponse(
-        pipeline=service.update_pipeline(ctx, workspace_id, pipelineId, body)
+        pipeline=service.update_pipeline(
+            ctx, workspace_id, pipelineId, body, user=principal.user_name
+        )
     )
+
+
+@router.get("/{pipelineId}/versions", response_model=ListPipelineVersionsResponse)
+def list_pipeline_versions(
+    ctx: Ctx,
+    workspace_id: CanRead,
+    pipelineId: int,
+    max: int = 50,
+    offset: int = 0,
+    search: str | None = None,
+    isPublished: bool | None = None,
+) -> ListPipelineVersionsResponse:
+    """Seqera's ListPipelineVersions: the default first, then newest first."""
+    items, total = service.list_versions(
+        ctx, workspace_id, pipelineId, search, isPublished, max, offset
+    )
+    return ListPipelineVersionsResponse(versions=items, totalSize=total)
+
+
+@router.get("/{pipelineId}/versions/validate", status_code=204, response_class=Response)
+def validate_pipeline_version_name(
+    ctx: Ctx, workspace_id: CanRead, pipelineId: int, name: str = ""
+) -> Response:
+    """204 when ``name`` is a valid version name no version of the pipeline has."""
+    service.check_version_name(ctx, workspace_id, pipelineId, name)
+    return Response(status_code=204)
+
+
+@router.post("/{pipelineId}/versions/{versionId}", response_model=UpdatePipelineResponse)
+def update_pipeline_version(
+    ctx: Ctx,
+    principal: CurrentPrincipal,
+    workspace_id: CanWrite,
+    pipelineId: int,
+    versionId: str,
+    body: UpdatePipelineRequest,
+) -> UpdatePipelineResponse:
+    """Seqera's UpdatePipelineVersion: a change of a versionable field makes a new named
+    version (the default when ``versionId`` was), returned as ``pipeline.version``."""
+    return UpdatePipelineResponse(
+        pipeline=service.update_pipeline(
+            ctx, workspace_id, pipelineId, body, version_id=versionId, user=principal.user_name
+        )
+    )
+
+
+@router.put("/{pipelineId}/versions/{versionId}/manage", status_code=204, response_class=Response)
+def manage_pipeline_version(
+    ctx: Ctx,
+    workspace_id: CanWrite,
+    pipelineId: int,
+    versionId: str,
+    body: PipelineVersionManageRequest,
+) -> Response:
+    """Seqera's ManagePipelineVersion: rename the version and/or make it the default."""
+    service.manage_version(ctx, workspace_id, pipelineId, versionId, body.name, body.isDefault)
+    return Response(status_code=204)
 
 
 @router.delete("/{pipelineId}", status_code=204, response_class=Response)
@@ -69,9 +200,16 @@ def delete_pipeline(ctx: Ctx, workspace_id: CanDelete, pipelineId: int) -> Respo
 
 @router.get("/{pipelineId}/launch", response_model=DescribeLaunchResponse)
 def describe_pipeline_launch(
-    ctx: Ctx, workspace_id: CanReadLaunch, pipelineId: int
+    ctx: Ctx,
+    workspace_id: CanReadLaunch,
+    pipelineId: int,
+    versionId: str | None = None,
+    sourceWorkspaceId: int | None = None,
 ) -> DescribeLaunchResponse:
-    return DescribeLaunchResponse(launch=service.describe_launch(ctx, workspace_id, pipelineId))
+    """The launch of the default version (or of ``versionId``), with ``computeEnv``."""
+    return DescribeLaunchResponse(
+        launch=service.describe_launch(ctx, workspace_id, pipelineId, versionId)
+    )
 
 
 @router.post("/{pipelineId}/launch", response_model=SubmitWorkflowLaunchResponse)

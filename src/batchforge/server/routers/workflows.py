@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from batchforge.explorer.content import SAFE_HEADERS, parse_range
@@ -24,7 +24,7 @@ from batchforge.schemas.workflows import (
     SubmitWorkflowLaunchResponse,
     WorkflowLogResponse,
 )
-from batchforge.server.deps import Ctx, CurrentPrincipal
+from batchforge.server.deps import Ctx, CurrentPrincipal, query_attributes
 from batchforge.services import launches, run_files, runs, task_files, trace_read
 from batchforge.services.authz import Permission, needs
 
@@ -81,8 +81,19 @@ def launch_workflow(
     return SubmitWorkflowLaunchResponse(workflowId=run_id)
 
 
+WORKFLOW_ATTRIBUTES = {"optimized", "labels", "messages", "minimal", "pipelineInfo"}
+
+
 @router.get("/{workflowId}", response_model=DescribeWorkflowResponse)
-def describe_workflow(ctx: Ctx, workspace_id: CanRead, workflowId: str) -> DescribeWorkflowResponse:
+def describe_workflow(
+    ctx: Ctx,
+    workspace_id: CanRead,
+    workflowId: str,
+    attributes: Annotated[
+        str | None, Query(description="labels,optimized,... (labels are always included)")
+    ] = None,
+) -> DescribeWorkflowResponse:
+    query_attributes(attributes, WORKFLOW_ATTRIBUTES)
     return runs.describe(ctx, workspace_id, workflowId)
 
 
@@ -149,6 +160,21 @@ def list_workflow_files(ctx: Ctx, workspace_id: CanRead, workflowId: str) -> Lis
     """*Extension*: the files ``/download`` can serve for this run."""
     trace_read.require_launched(ctx, workspace_id, workflowId, "run files")
     return run_files.list_files(ctx, workspace_id, workflowId)
+
+
+# --- /launch/{launchId}: Seqera's DescribeLaunch (a run's launch id is its id) ----------
+
+launch_router = APIRouter(prefix="/launch", tags=["launch"])
+
+
+@launch_router.get("/{launchId}", response_model=DescribeWorkflowLaunchResponse)
+def describe_launch(
+    ctx: Ctx, workspace_id: CanReadLaunch, launchId: str
+) -> DescribeWorkflowLaunchResponse:
+    """The launch of the run whose ``launchId`` this is (``tw runs dump`` reads it)."""
+    return DescribeWorkflowLaunchResponse(
+        launch=launches.describe_launch(ctx, workspace_id, launchId)
+    )
 
 
 # --- the trace: progress, tasks, metrics, task logs and files (services/trace_read.py) ------
