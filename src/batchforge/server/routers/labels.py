@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import builtins
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response
 
+from batchforge.errors import InvalidInput
 from batchforge.schemas.labels import CreateLabelRequest, CreateLabelResponse, ListLabelsResponse
 from batchforge.server.deps import Ctx
 from batchforge.services import labels as service
@@ -13,15 +15,39 @@ from batchforge.services.authz import Permission, needs
 
 router = APIRouter(prefix="/labels", tags=["labels"])
 
+LABEL_TYPES = ("simple", "resource", "all")
+
 CanRead = Annotated[int, Depends(needs(Permission.LABEL_READ))]
 CanWrite = Annotated[int, Depends(needs(Permission.LABEL_WRITE))]
 CanDelete = Annotated[int, Depends(needs(Permission.LABEL_DELETE))]
 
 
 @router.get("", response_model=ListLabelsResponse)
-def list_labels(ctx: Ctx, workspace_id: CanRead) -> ListLabelsResponse:
+def list_labels(
+    ctx: Ctx,
+    workspace_id: CanRead,
+    max: int | None = None,
+    offset: int = 0,
+    search: str | None = None,
+    type: str | None = None,
+    isDefault: bool | None = None,
+) -> ListLabelsResponse:
+    """Seqera's ListLabels: ``type`` simple|resource|all, ``search`` a name substring
+    (case-insensitive), ``max``/``offset`` a page; ``totalSize`` counts every match."""
+    if type is not None and type not in LABEL_TYPES:
+        raise InvalidInput("type: use simple, resource or all.", field="type")
     items = service.list_all(ctx, workspace_id)
-    return ListLabelsResponse(labels=items, totalSize=len(items))
+    if type in ("simple", "resource"):
+        items = [label for label in items if label.resource == (type == "resource")]
+    if search:
+        items = [label for label in items if search.lower() in label.name.lower()]
+    if isDefault is not None:
+        items = [label for label in items if label.isDefault == isDefault]
+    page = items[builtins.max(0, offset) :]
+    if max is not None:
+        page = page[: builtins.max(0, max)]
+    return ListLabelsResponse(labels=page, totalSize=len(items))
+
 
 
 @router.post("", response_model=CreateLabelResponse)
