@@ -1175,7 +1175,7 @@ CASES: dict[str, Case] = {
     "teams-add-overwrite": Case(
         "TeamsCmdTest: add -o ORG -n NAME --overwrite",
         ["teams", "add", "-o", "default", "-n", "team1", "--overwrite"],
-        that(lambda w: teams(w)["team1"]["teamId"] != w.team_id),
+        that(lambda w: teams(w)["team1"]["description"] == ""),  # was "the first team",
     ),
     "teams-add-missing-org": Case(
         "TeamsCmdTest: add -o (org not found)",
