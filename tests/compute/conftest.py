@@ -134,9 +134,10 @@ def env_row(app_ctx: AppContext, ce_id: str) -> models.ComputeEnv:
 
 
 def env_gone(api: BatchforgeClient, ce_id: str) -> bool:
-    """True once the API answers 404 for the environment (deleted)."""
+    """True once the environment is deleted: read by id it answers status DELETED (a
+    tombstone, for ``tw compute-envs delete --wait``), or 404 once that has expired."""
     try:
-        api.request("GET", f"/compute-envs/{ce_id}")
+        found = api.request("GET", f"/compute-envs/{ce_id}").json()
     except ApiError as error:
         return error.status == 404
-    return False
+    return bool(found["computeEnv"]["status"] == "DELETED" and found["computeEnv"]["deleted"])

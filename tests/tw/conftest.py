@@ -119,7 +119,7 @@ class TwWorld:
         return self.ok(self.call("POST", "/pipelines", body=body))["pipeline"]  # type: ignore[no-any-return]
 
 
-def _world(ctx: AppContext, token: str, url: str, jobs: BatchJobs, aws: LocalAws) -> TwWorld:
+def build_world(ctx: AppContext, token: str, url: str, jobs: BatchJobs, aws: LocalAws) -> TwWorld:
     http = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=60)
     me = http.get("/user-info").json()
     ws = me["defaultWorkspaceId"]
@@ -165,7 +165,7 @@ def tw_world(local_aws: LocalAws, tmp_path_factory: pytest.TempPathFactory) -> I
     assert token is not None
     try:
         with serve(create_app(ctx)) as url:
-            world = _world(ctx, token, url, jobs, local_aws)
+            world = build_world(ctx, token, url, jobs, local_aws)
             try:
                 yield world
             finally:
