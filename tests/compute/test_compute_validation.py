@@ -35,13 +35,13 @@ FORGE_CASES = [
     ({"securityGroups": ["sg-zz"]}, "computeEnv.config.forge.securityGroups[0]"),
     ({"vpcId": None}, "computeEnv.config.forge.vpcId"),
     ({"instanceTypes": ["M5 LARGE"]}, "computeEnv.config.forge.instanceTypes[0]"),
-    ({"efsCreate": True}, "computeEnv.config.forge.efsMount"),
+    ({"efsCreate": True, "efsMount": "efs"}, "computeEnv.config.forge.efsMount"),
     (
         {"efsCreate": True, "efsId": "fs-12345678", "efsMount": "/m"},
         "computeEnv.config.forge.efsId",
     ),
     ({"fsxSize": 1000, "fsxMount": "/fsx"}, "computeEnv.config.forge.fsxSize"),
-    ({"fsxSize": 1200}, "computeEnv.config.forge.fsxMount"),
+    ({"fsxSize": 1200, "fsxMount": "fsx"}, "computeEnv.config.forge.fsxMount"),
     ({"imageId": "image-1"}, "computeEnv.config.forge.imageId"),
     ({"gpuEnabled": True, "arm64Enabled": True}, "computeEnv.config.forge.arm64Enabled"),
 ]

@@ -121,10 +121,13 @@ def _forge_body(emulator: LocalAws, credentials_id: str) -> dict[str, Any]:
 
 
 def _status(api: BatchforgeClient, ce_id: str) -> str | None:
+    """The environment's status; GONE once deleted (read by id it answers DELETED for a
+    while, then 404)."""
     try:
-        return api.describe_compute_env(ce_id).status
+        status = api.describe_compute_env(ce_id).status
     except Exception as error:
         return "GONE" if getattr(error, "status", None) == 404 else None
+    return "GONE" if status == "DELETED" else status
 
 
 def _no_duplicates(emulator: LocalAws, ce_id: str) -> dict[str, list[str]]:

@@ -49,7 +49,6 @@ def list_labels(
     return ListLabelsResponse(labels=page, totalSize=len(items))
 
 
-
 @router.post("", response_model=CreateLabelResponse)
 def create_label(ctx: Ctx, workspace_id: CanWrite, body: CreateLabelRequest) -> CreateLabelResponse:
     return CreateLabelResponse(**service.create(ctx, workspace_id, body).model_dump())
