@@ -452,13 +452,11 @@ CASES: dict[str, Case] = {
         "AwsBatchForgePlatformTest: forge ... --create-efs",
         [*FORGE, "-n", "demo2", *FORGE_DIR, "--create-efs"],
         env_is("demo2", lambda e: e["config"]["forge"]["efsCreate"] is True),
-        xfail="server refuses efsCreate without a mount (tw: defaults to the work dir; #14)",
     ),
     "ce-forge-fsx": Case(
         "AwsBatchForgePlatformTest: forge ... --fsx-size=1200 (work dir adapted to S3)",
         [*FORGE, "-n", "demo2", *FORGE_DIR, "--fsx-size=1200"],
         env_is("demo2", lambda e: e["config"]["forge"]["fsxSize"] == 1200),
-        xfail="server refuses fsxSize without a mount (tw: defaults to the work dir; #14)",
     ),
     "ce-forge-fusion-wave": Case(
         "AwsBatchForgePlatformTest: forge ... --fusion-v2 --wave (refused: not supported)",
