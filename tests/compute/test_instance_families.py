@@ -48,13 +48,14 @@ def test_unsupported_fields_and_drop() -> None:
         "forge": {"fusionEnabled": True, "ebsBlockSize": 50, "maxCpus": 4},
     }
     found = unsupported_fields(config)
-    assert found == ["waveEnabled", "forge.fusionEnabled", "forge.ebsBlockSize"]
+    # ebsBlockSize is supported (EBS auto-scaling): kept, as the supported maxCpus.
+    assert found == ["waveEnabled", "forge.fusionEnabled"]
     kept, dropped = drop_unsupported(config)
     assert dropped == found
     assert kept == {
         "fusion2Enabled": False,
         "nvnmeStorageEnabled": None,
         "volumes": [],
-        "forge": {"maxCpus": 4},
+        "forge": {"ebsBlockSize": 50, "maxCpus": 4},
     }
     assert config["forge"]["fusionEnabled"] is True  # the input is not changed

@@ -60,7 +60,7 @@ def _named(world: TwWorld) -> dict[str, Any]:
     return {"name": unique("forge")}
 
 
-def _mount_defaulted(key: str, path: str) -> Any:
+def _mount_defaulted(key: str, path: Any) -> Any:
     def check(world: TwWorld, answer: Any, values: dict[str, Any]) -> None:
         env = world.ok(world.call("GET", f"/compute-envs/{answer['computeEnvId']}"))
         assert env["computeEnv"]["config"]["forge"][key] == path
@@ -111,10 +111,10 @@ CASES = [
         body=_forge(fsxSize=1200), reads={"computeEnvId": str},
         check=_mount_defaulted("fsxMount", "/mnt/fsx")),
     # tw sends ebsAutoScale=true unless --no-ebs-auto-scale (AwsBatchForgePlatform):
-    # batchforge does not implement EBS auto-scaling and refuses it (see test below).
+    # Docker's storage auto-scales (tests/compute/test_ebs_autoscale.py).
     Req("ce-add-forge-tw-defaults", FORGE, "POST", "/compute-envs", setup=_named,
         body=_forge(ebsAutoScale=True, fusionEnabled=False), reads={"computeEnvId": str},
-        xfail="EBS auto-scaling (tw's default ebsAutoScale=true) is not implemented"),
+        check=_mount_defaulted("ebsAutoScale", True)),  # the stored value, as for mounts
     Req("ce-update", CE, "PUT", "/compute-envs/{env_id}", setup=_env,
         body={"name": "{env_id}x", "description": "new description"}, status=204),
     Req("ce-delete", CE, "DELETE", "/compute-envs/{env_id}", setup=_env, status=204),

@@ -214,8 +214,21 @@ def add_forge(
         ),
     ] = False,
     boot_disk_size: Annotated[int | None, typer.Option("--boot-disk-size", help="GiB")] = None,
-    ebs_blocksize: Annotated[int | None, typer.Option("--ebs-blocksize", help="GiB")] = None,
-    no_ebs_auto_scale: Annotated[bool, typer.Option("--no-ebs-auto-scale")] = False,
+    ebs_blocksize: Annotated[
+        int | None,
+        typer.Option(
+            "--ebs-blocksize",
+            help="GiB of the first auto-expanding Docker volume and of each one added "
+            "[default: 50]",
+        ),
+    ] = None,
+    no_ebs_auto_scale: Annotated[
+        bool,
+        typer.Option(
+            "--no-ebs-auto-scale",
+            help="Fixed-size Docker storage: no EBS auto-scaling (on by default, as in tw).",
+        ),
+    ] = False,
     create_efs: Annotated[
         bool, typer.Option("--create-efs", "--efs-create", help="Create an EFS file system.")
     ] = False,
@@ -287,7 +300,7 @@ def add_forge(
         "arm64Enabled": arm64,
         "ebsBootSize": boot_disk_size,
         "ebsBlockSize": ebs_blocksize,
-        "ebsAutoScale": False if no_ebs_auto_scale else None,
+        "ebsAutoScale": not no_ebs_auto_scale,  # tw: .ebsAutoScale(!noEbsAutoScale)
         "efsCreate": create_efs,
         "efsId": efs_id,
         "efsMount": efs_mount,
@@ -756,7 +769,7 @@ def import_env(
         typer.Option(
             "--ignore-unsupported",
             help="Drop the Seqera features batchforge does not support (Fusion, Wave, NVMe "
-            "storage, Fargate head, EBS auto-scale, DRAGEN...) and say which; without it an "
+            "storage, Fargate head, DRAGEN...) and say which; without it an "
             "export that turns any on is refused.",
         ),
     ] = False,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from batchforge.forge import ebs_autoscale
 from batchforge.forge.resources.base import Resource
 from batchforge.forge.spec import (
     BATCH_SERVICE_POLICY,
@@ -222,6 +223,9 @@ def _roles(spec: ForgeSpec) -> list[Resource]:
     s3 = _s3_policy(spec)
     if s3:
         instance_inline["batchforge-s3"] = s3
+    if spec.ebs_auto_scale:
+        # The EBS auto-scaling daemon creates and attaches volumes with the instance role.
+        instance_inline["batchforge-ebs-autoscale"] = ebs_autoscale.instance_policy(spec)
     roles = [
         _role("service-role", spec, "ServiceRole", "batch.amazonaws.com", [BATCH_SERVICE_POLICY]),
         _role(

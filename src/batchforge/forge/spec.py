@@ -32,6 +32,10 @@ SPOT_FLEET_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonEC2SpotFleetTagg
 ECS_INSTANCE_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role"
 ECS_TASK_EXECUTION_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
 
+DEFAULT_EBS_BLOCK_SIZE = 50
+"""GiB of the first auto-scaled volume, and of the next ones, when ``ebsBlockSize`` is not
+given (tower-cli ``--ebs-blocksize``: "If absent, Platform defaults to 50 GB")."""
+
 
 @dataclass(frozen=True)
 class ForgeSpec:
@@ -57,6 +61,10 @@ class ForgeSpec:
     gpu: bool = False
     arm64: bool = False
     ebs_boot_size: int | None = None
+    # EBS auto-scaling (Seqera's ebsAutoScale / ebsBlockSize): Docker's storage grows by
+    # volumes of ebs_block_size GiB (see forge.userdata and forge.plan).
+    ebs_auto_scale: bool = False
+    ebs_block_size: int = DEFAULT_EBS_BLOCK_SIZE
     ecs_config: str | None = None
     cli_path: str = "/home/ec2-user/miniconda/bin/aws"
     efs_create: bool = False

@@ -1,7 +1,8 @@
 """The launch template's user data: a MIME multi-part document that cloud-init runs at boot.
 
 Parts, in order: ECS agent settings (plus the user's ``ecsConfig``), the AWS CLI for tasks at
-``cliPath`` (Nextflow's ``aws.batch.cliPath``), and the EFS / FSx for Lustre mounts.
+``cliPath`` (Nextflow's ``aws.batch.cliPath``), EBS auto-scaling of Docker's storage when asked
+for (:mod:`batchforge.forge.ebs_autoscale`), and the EFS / FSx for Lustre mounts.
 
 Every part fails loudly.  cloud-init runs the ``x-shellscript`` parts in order and goes on after
 one that failed, and the ECS agent (``ecs.service``, ``After=cloud-final.service`` on the
@@ -26,6 +27,7 @@ import shlex
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 
+from batchforge.forge import ebs_autoscale
 from batchforge.forge.spec import ForgeSpec
 
 BOUNDARY = "==BATCHFORGE=="
@@ -114,6 +116,12 @@ def _cli_part(spec: ForgeSpec) -> str:
     )
 
 
+def _ebs_autoscale_part(spec: ForgeSpec) -> str | None:
+    if not spec.ebs_auto_scale:
+        return None
+    return _prelude("ebs-autoscale") + ebs_autoscale.install_script(spec)
+
+
 def _mount_part(
     spec: ForgeSpec, efs_id: str | None, fsx_dns: str | None, fsx_mount_name: str | None
 ) -> str | None:
@@ -152,7 +160,12 @@ def user_data_parts(
     fsx_mount_name: str | None = None,
 ) -> list[str]:
     """The shell scripts, in the order cloud-init runs them."""
-    parts = [_ecs_part(spec), _cli_part(spec), _mount_part(spec, efs_id, fsx_dns, fsx_mount_name)]
+    parts = [
+        _ecs_part(spec),
+        _cli_part(spec),
+        _ebs_autoscale_part(spec),
+        _mount_part(spec, efs_id, fsx_dns, fsx_mount_name),
+    ]
     return [part for part in parts if part]
 
 

@@ -20,7 +20,7 @@ from batchforge.aws.session import AwsSession
 from batchforge.db import models
 from batchforge.db.models import utcnow
 from batchforge.errors import AwsError, Conflict, InvalidInput, NotFound
-from batchforge.forge.spec import ForgeSpec
+from batchforge.forge.spec import DEFAULT_EBS_BLOCK_SIZE, ForgeSpec
 from batchforge.schemas.compute_envs import (
     AwsBatchConfig,
     ComputeEnvIn,
@@ -89,6 +89,8 @@ def _forge_spec(
         gpu=forge.gpuEnabled,
         arm64=forge.arm64Enabled,
         ebs_boot_size=forge.ebsBootSize,
+        ebs_auto_scale=bool(forge.ebsAutoScale),
+        ebs_block_size=forge.ebsBlockSize or DEFAULT_EBS_BLOCK_SIZE,
         ecs_config=forge.ecsConfig,
         cli_path=config.cliPath or "/home/ec2-user/miniconda/bin/aws",
         efs_create=forge.efsCreate,

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from batchforge.errors import InvalidInput, Unsupported
+from batchforge.forge import ebs_autoscale
 from batchforge.schemas.compute_envs import AwsBatchConfig, ComputeEnvIn, ForgeConfig
 
 NAME = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
@@ -146,11 +147,32 @@ def validate_forge(config: AwsBatchConfig, forge: ForgeConfig) -> None:
     _validate_architecture(forge)
     if forge.ebsBootSize is not None and not 30 <= forge.ebsBootSize <= 16384:
         raise _bad(f"{F}.ebsBootSize", "must be between 30 and 16384 GiB.")
+    _validate_ebs_autoscale(forge)
     for index, bucket in enumerate(forge.allowBuckets):
         if not S3_URI.match(bucket if bucket.startswith("s3://") else f"s3://{bucket}"):
             raise _bad(
                 f"{F}.allowBuckets[{index}]", f"'{bucket}' is not a bucket name or s3:// URI."
             )
+
+
+def _validate_ebs_autoscale(forge: ForgeConfig) -> None:
+    """``ebsBlockSize`` is the size (GiB) of the first auto-scaled volume and of those added
+    later (tower-cli ``--ebs-blocksize``): an EBS gp3 volume size, and only meaningful with
+    ``ebsAutoScale`` (refused without it rather than silently ignored)."""
+    size = forge.ebsBlockSize
+    if size is None:
+        return
+    low, high = ebs_autoscale.MIN_BLOCK_SIZE, ebs_autoscale.MAX_BLOCK_SIZE
+    if not low <= size <= high:
+        raise _bad(
+            f"{F}.ebsBlockSize",
+            f"must be between {low} and {high} GiB (the sizes of an EBS gp3 volume).",
+        )
+    if not forge.ebsAutoScale:
+        raise _bad(
+            f"{F}.ebsBlockSize",
+            "applies only with ebsAutoScale: set ebsAutoScale to true, or leave ebsBlockSize out.",
+        )
 
 
 def _validate_capacity(forge: ForgeConfig) -> None:
@@ -258,8 +280,6 @@ UNSUPPORTED: dict[str, str] = {
     "storageType": "storage type (deprecated Seqera field)",
     "forge.fusionEnabled": "Fusion file system",
     "forge.fargateHeadEnabled": "Fargate for the head job",
-    "forge.ebsAutoScale": "EBS auto-scaling",
-    "forge.ebsBlockSize": "EBS auto-scaling block size",
     "forge.dragenEnabled": "DRAGEN",
     "forge.dragenAmiId": "DRAGEN AMI",
     "forge.dragenInstanceType": "DRAGEN instance type",
