@@ -368,7 +368,7 @@ IAM_ROLES = Section(
         ),
         ("iam:ListAttachedRolePolicies", "roles cannot be cleaned up before deletion"),
         ("iam:ListRolePolicies", "roles cannot be cleaned up before deletion"),
-        ("iam:PutRolePolicy", "roles get no inline policies (S3, secrets access)"),
+        ("iam:PutRolePolicy", "roles get no inline policies (S3, secrets, EBS auto-scaling)"),
         ("iam:RemoveRoleFromInstanceProfile", "the instance profile cannot be deleted"),
         ("iam:TagInstanceProfile", "the instance profile cannot be tagged"),
         ("iam:TagRole", "roles cannot be tagged"),
