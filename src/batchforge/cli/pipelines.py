@@ -1,5 +1,6 @@
 """``batchforge pipelines``: saved launch configurations, with ``tw pipelines``' subcommands
-and options (add, list, view, update, delete, export, import, versions list, labels).
+and options (add, list, view, update, delete, export, import, versions list/manage,
+labels).
 
 A pipeline is named as ``tw`` names it (``-i ID`` or ``-n NAME``) or by batchforge's
 positional NAME_OR_ID.
@@ -192,10 +193,21 @@ def view(
     st = lo.scoped(ctx, workspace)
     with st.client() as client:
         pipeline = select(client, target, id_, name)
-        version = api.version_id(client, pipeline.pipelineId, version_id, version_name)
+        shown: dict[str, Any] | None
+        if version_id or version_name:
+            # As tw: the version from the list; an id not listed is passed on as is.
+            shown = api.find_version(client, pipeline.pipelineId, version_id, version_name)
+            if shown is None and not version_id:
+                raise fail(f"Pipeline version '{version_name}' not found")
+            version = version_id or str((shown or {}).get("id"))
+        else:
+            shown = pipeline.version.model_dump(mode="json") if pipeline.version else None
+            version = None
         launch = api.describe_launch(client, pipeline.pipelineId, version)
     if st.structured:
-        emit_json({"pipeline": pipeline.model_dump(mode="json"), "launch": launch})
+        emit_json(
+            {"pipeline": pipeline.model_dump(mode="json"), "launch": launch, "version": shown}
+        )
         return
     rows = [
         ("ID", pipeline.pipelineId),
@@ -207,6 +219,9 @@ def view(
         ("Profiles", ", ".join(launch.get("configProfiles") or [])),
         ("Description", pipeline.description),
         ("Labels", ", ".join(_label_text(lb.model_dump()) for lb in pipeline.labels or [])),
+        ("Version Name", (shown or {}).get("name") or "(draft)"),
+        ("Version Is Default", "yes" if (shown or {}).get("isDefault") else "no"),
+        ("Version Hash", (shown or {}).get("hash")),
     ]
     emit_table(f"Pipeline {pipeline.name}", ["Field", "Value"], rows)
     if launch.get("paramsText"):
@@ -288,15 +303,21 @@ def update(
             "launch": launch,
             "labelIds": [label.id for label in pipeline.labels or []],
         }
-        if version:
-            path = f"/pipelines/{pipeline.pipelineId}/versions/{version}"
-            client.request("POST", path, json=body)
+        # As tw: the version updated is the one named, else the default.
+        target_id = version or (pipeline.version.id if pipeline.version else None)
+        if target_id:
+            path = f"/pipelines/{pipeline.pipelineId}/versions/{target_id}"
+            answer = client.request("POST", path, json=body).json()
         else:
-            client.request("PUT", f"/pipelines/{pipeline.pipelineId}", json=body)
+            answer = client.request("PUT", f"/pipelines/{pipeline.pipelineId}", json=body).json()
+    made = (answer.get("pipeline") or {}).get("version") or {}
+    new_version = made.get("name") if target_id and made.get("id") != target_id else None
     if st.structured:
-        emit_json({"pipelineId": pipeline.pipelineId, "name": body["name"]})
+        emit_json({"pipelineId": pipeline.pipelineId, "name": body["name"], "version": made})
         return
     say(f"Pipeline '{body['name']}' updated.")
+    if new_version:
+        say(f"New version '{new_version}' created and set as default.")
 
 
 _DESCRIPTIVE = ("id", "dateCreated", "lastUpdated", "workspaceId", "computeEnv", "resumeDir")
@@ -496,3 +517,40 @@ def list_versions(
         ["ID", "Name", "Default", "Hash", "Created"],
         rows,
     )
+
+
+@versions_app.command("manage")
+def manage_version(
+    ctx: typer.Context,
+    id_: PipelineId = None,
+    name: PipelineName = None,
+    workspace: lo.WorkspaceOpt = None,
+    version_id: lo.VersionId = None,
+    version_name: lo.VersionName = None,
+    new_name: Annotated[
+        str | None, typer.Option("--new-name", help="New name of the version.")
+    ] = None,
+    set_default: Annotated[
+        bool, typer.Option("--set-default", help="Make the version the default.")
+    ] = False,
+) -> None:
+    """Rename a version and/or make it the default (as ``tw pipelines versions manage``)."""
+    from batchforge.client import pipelines as api
+
+    if (version_id is None) == (version_name is None):
+        raise fail("Give one of --version-id or --version-name.", code=2)
+    if new_name is None and not set_default:
+        raise fail("Give --new-name and/or --set-default.", code=2)
+    st = lo.scoped(ctx, workspace)
+    with st.client() as client:
+        pipeline = select(client, None, id_, name)
+        version = api.version_id(client, pipeline.pipelineId, version_id, version_name)
+        body: dict[str, Any] = {"name": new_name}
+        if set_default:
+            body["isDefault"] = True
+        path = f"/pipelines/{pipeline.pipelineId}/versions/{version}/manage"
+        client.request("PUT", path, json={k: v for k, v in body.items() if v is not None})
+    if st.structured:
+        emit_json({"pipelineId": pipeline.pipelineId, "versionId": version})
+        return
+    say(f"Pipeline version '{version}' of pipeline '{pipeline.name}' updated.")

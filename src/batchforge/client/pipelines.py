@@ -66,19 +66,41 @@ def list_versions(
     return response.json()  # type: ignore[no-any-return]
 
 
+def find_version(
+    client: BatchforgeClient, pipeline_id: int, version_id: str | None, version_name: str | None
+) -> dict[str, Any] | None:
+    """The version (PipelineVersionFullInfoDto JSON) with id ``version_id`` or name
+    ``version_name``, looked up as ``tw`` does (by name: ``search=NAME&isPublished=true``,
+    then the exact name); None when not listed."""
+    if version_id:
+        found = list_versions(client, pipeline_id, max_results=100).get("versions") or []
+    else:
+        found = (
+            list_versions(client, pipeline_id, search=version_name, published=True).get("versions")
+            or []
+        )
+    for item in found:
+        version = (item or {}).get("version") or {}
+        if (version_id and version.get("id") == version_id) or (
+            not version_id and version.get("name") == version_name
+        ):
+            return version  # type: ignore[no-any-return]
+    return None
+
+
 def version_id(
     client: BatchforgeClient, pipeline_id: int, version_id: str | None, version_name: str | None
 ) -> str | None:
-    """The id of the version named by ``--version-id`` or ``--version-name`` (None: neither)."""
+    """The id of the version named by ``--version-id`` or ``--version-name`` (None: neither);
+    an ApiError (404) in ``tw``'s words for a name no version has."""
     if version_id:
         return version_id
     if not version_name:
         return None
-    for item in list_versions(client, pipeline_id, search=version_name).get("versions") or []:
-        version = (item or {}).get("version") or {}
-        if version.get("name") == version_name:
-            return str(version.get("id"))
-    raise ApiError(f"Pipeline version '{version_name}' not found.", code="not-found", status=404)
+    version = find_version(client, pipeline_id, None, version_name)
+    if version is None:
+        raise ApiError(f"Pipeline version '{version_name}' not found", code="not-found", status=404)
+    return str(version.get("id"))
 
 
 def describe_launch(

@@ -11,12 +11,20 @@ from batchforge.schemas.compute_envs import LabelDbDto
 from batchforge.schemas.workflows import ComputeEnvRef, WorkflowLaunchRequest
 
 
+class CreatePipelineVersionRequest(ApiModel):
+    """Seqera's CreatePipelineVersionRequest: the name of the pipeline's first version."""
+
+    name: str | None = None
+
+
 class CreatePipelineRequest(ApiModel):
     name: str = Field(max_length=100)
     description: str | None = Field(default=None, max_length=2000)
     icon: str | None = Field(default=None, max_length=255)
     launch: WorkflowLaunchRequest
     labelIds: list[int] = Field(default_factory=list)
+    # The first version's name (``tw pipelines add --version-name``); else ``<name>-1``.
+    version: CreatePipelineVersionRequest | None = None
 
 
 class UpdatePipelineRequest(ApiModel):
@@ -85,7 +93,10 @@ class ListPipelineVersionsResponse(ApiModel):
 
 
 class PipelineVersionManageRequest(ApiModel):
-    name: str | None = Field(default=None, max_length=100)
+    """Seqera's PipelineVersionManageRequest: a new name (its pattern is checked by the
+    service, with Seqera's 400 message) and/or ``isDefault: true``."""
+
+    name: str | None = None
     isDefault: bool | None = None
 
 

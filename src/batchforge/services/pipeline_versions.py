@@ -13,8 +13,16 @@ updating a version:
   updated was the default — what ``tw pipelines update`` expects of a current Seqera
   ("the server named the version and promoted it to default").
 
-Versions are never drafts here: every version has a name (``isPublished=false`` lists
-none).
+Names: a version made by ``POST /pipelines`` is named ``version.name`` when the request
+gives one (``tw pipelines add --version-name``), else ``<pipeline>-1``; a user's name matches
+Seqera's pattern ``[a-zA-Z\\d][-._a-zA-Z\\d]{1,108}`` and is unique within the pipeline
+(``GET .../versions/validate``: 400 / 409; ``PUT .../versions/{id}/manage`` renames).  ``tw``
+finds a version by name with ``GET .../versions?search=NAME&isPublished=true`` and launches it
+with ``GET /pipelines/{id}/launch?versionId=ID``.
+
+Versions are never drafts here: every version has a name, so every version is published
+(``isPublished=false`` lists none) — what ``tw pipelines update`` calls the "fixed API".
+The default version cannot be unset, only replaced (``isDefault=false`` on it: 409).
 """
 
 from __future__ import annotations
@@ -48,7 +56,11 @@ VERSIONABLE = (
     "schemaName",
     "pipelineSchemaId",
 )
-VERSION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+# Seqera's rule for a version name a user gives (its 400 message quotes the pattern).
+VERSION_NAME = re.compile(r"[a-zA-Z\d][-._a-zA-Z\d]{1,108}")
+# The name column's width (pipeline_version.name): shorter than Seqera's 109.
+NAME_MAX = 100
+BAD_NAME = r"Invalid pipeline version name: must match pattern [a-zA-Z\d][-._a-zA-Z\d]{1,108}"
 
 
 def launch_hash(launch: dict[str, Any]) -> str:
@@ -216,14 +228,20 @@ def list_versions(
     return list(rows), int(total or 0)
 
 
-def check_name(session: Any, pipeline_id: int, name: str, keep: str | None = None) -> None:
-    """400 for a malformed version name, 409 for one another version of the pipeline has."""
-    if not VERSION_NAME.match(name or ""):
+def check_format(name: str | None, field: str = "name") -> None:
+    """400 (Seqera's message) unless ``name`` matches Seqera's version name pattern."""
+    if not VERSION_NAME.fullmatch(name or ""):
+        raise InvalidInput(BAD_NAME, field=field)
+    if len(name or "") > NAME_MAX:
         raise InvalidInput(
-            "name: a version name is 1-100 letters, digits, '.', '-' or '_', starting with a "
-            "letter or digit.",
-            field="name",
+            f"Invalid pipeline version name: at most {NAME_MAX} characters.", field=field
         )
+
+
+def check_name(session: Any, pipeline_id: int, name: str, keep: str | None = None) -> None:
+    """400 for a malformed version name, 409 for one another version of the pipeline has
+    (``keep``: the version being renamed, which may keep its own name)."""
+    check_format(name)
     taken = session.scalar(
         select(models.PipelineVersion.id).where(
             models.PipelineVersion.pipeline_id == pipeline_id,
@@ -251,7 +269,8 @@ def manage(
     if is_default is True and not row.is_default:
         set_default(session, pipeline, row)
     elif is_default is False and row.is_default:
-        raise InvalidInput(
+        # Seqera's ManagePipelineVersion: 409 "Conflict - unsetting a default pipeline version".
+        raise Conflict(
             "isDefault: a pipeline always has a default version; make another version the "
             "default instead.",
             field="isDefault",

@@ -81,7 +81,13 @@ def _to_dto(ctx: AppContext, row: models.Pipeline) -> PipelineDbDto:
 def create(
     ctx: AppContext, workspace_id: int, body: CreatePipelineRequest, user: str | None = None
 ) -> PipelineDbDto:
+    """A new pipeline with its first version, the default: named ``body.version.name``
+    when given (Seqera's version name pattern, else a 400 naming ``version.name``), else
+    ``<name>-1``."""
     _validate(ctx, workspace_id, body.name, body.launch)
+    version_name = body.version.name if body.version is not None else None
+    if version_name is not None:
+        pipeline_versions.check_format(version_name, field="version.name")
     labels.resolve(ctx, workspace_id, body.labelIds)
     now = utcnow()
     row = models.Pipeline(
@@ -100,7 +106,8 @@ def create(
         with ctx.db.transaction() as session:
             session.add(row)
             session.flush()
-            pipeline_versions.add(session, row, dict(row.launch), f"{row.name}-1", True, user)
+            first = version_name or f"{row.name}-1"
+            pipeline_versions.add(session, row, dict(row.launch), first, True, user)
     except IntegrityError:
         raise Conflict(f"A pipeline named '{row.name}' already exists.", field="name") from None
     return _to_dto(ctx, row)
@@ -351,11 +358,16 @@ def launch(
     overrides: WorkflowLaunchRequest | None,
     user: str | None = None,
     user_id: int | None = None,
+    version_id: str | None = None,
 ) -> str:
-    """Launch the pipeline; fields set in ``overrides`` replace the saved ones."""
+    """Launch the pipeline's default version, or version ``version_id``; fields set in
+    ``overrides`` replace the saved ones."""
     with ctx.db.transaction() as session:
         row = _load(session, workspace_id, pipeline_id)
-        saved = dict(row.launch or {})
+        if version_id:
+            saved = dict(pipeline_versions.find(session, pipeline_id, version_id).launch or {})
+        else:
+            saved = dict(row.launch or {})
     if overrides is not None:
         saved.update(overrides.model_dump(mode="json", exclude_unset=True))
     body = WorkflowLaunchRequest.model_validate(saved)

@@ -220,11 +220,21 @@ def launch_pipeline(
     workspace_id: CanLaunch,
     pipelineId: int,
     body: SubmitWorkflowLaunchRequest | None = None,
+    versionId: Annotated[
+        str | None, Query(description="The version to launch (default: the default version)")
+    ] = None,
 ) -> SubmitWorkflowLaunchResponse:
-    """batchforge extension: launch the saved pipeline; ``launch`` fields override it."""
+    """batchforge extension: launch the saved pipeline (its default version, or
+    ``versionId``); ``launch`` fields override it."""
     overrides = body.launch if body is not None else None
     run_id = service.launch(
-        ctx, workspace_id, pipelineId, overrides, principal.user_name, principal.user_id
+        ctx,
+        workspace_id,
+        pipelineId,
+        overrides,
+        principal.user_name,
+        principal.user_id,
+        version_id=versionId,
     )
     wake_tracker(request)
     return SubmitWorkflowLaunchResponse(workflowId=run_id)
