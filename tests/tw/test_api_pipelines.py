@@ -91,6 +91,37 @@ def _default_now(world: TwWorld, answer: Any, values: dict[str, Any]) -> None:
     assert pipeline["version"]["name"] == "first-release"
 
 
+def _pipe_named_v1(world: TwWorld) -> dict[str, Any]:
+    """A pipeline added as ``tw pipelines add --version-name v1.0``, whose default was then
+    updated with a new revision (``{v2}``, the default now; v1.0 is not)."""
+    name = unique("named")
+    body = {"name": name, "version": {"name": "v1.0"},
+            "launch": {"computeEnvId": world.ce_id, "pipeline": REPO,
+                       "workDir": f"s3://{WORK_BUCKET}/work"}}  # fmt: skip
+    made = world.ok(world.call("POST", "/pipelines", body=body))["pipeline"]
+    values = {"pid": made["pipelineId"], "pname": name, "vid": made["version"]["id"]}
+    update = {"name": name, "launch": {"pipeline": REPO, "revision": "v2.0",
+                                       "computeEnvId": world.ce_id}}  # fmt: skip
+    path = f"/pipelines/{values['pid']}/versions/{values['vid']}"
+    values["v2"] = world.ok(world.call("POST", path, body=update))["pipeline"]["version"]["id"]
+    return values
+
+
+def _first_version_named(world: TwWorld, answer: Any, values: dict[str, Any]) -> None:
+    assert answer["pipeline"]["version"]["name"] == "v1.0"
+    assert answer["pipeline"]["version"]["isDefault"] is True
+
+
+def _found_v1(world: TwWorld, answer: Any, values: dict[str, Any]) -> None:
+    found = [e["version"] for e in answer["versions"] if e["version"]["name"] == "v1.0"]
+    assert [v["id"] for v in found] == [values["vid"]] and found[0]["isDefault"] is False
+
+
+def _v1_launch(world: TwWorld, answer: Any, values: dict[str, Any]) -> None:
+    """The named, non-default version's launch: no revision (v2's is v2.0)."""
+    assert answer["launch"]["id"] == values["vid"] and answer["launch"].get("revision") is None
+
+
 def _labelled(world: TwWorld, answer: Any, values: dict[str, Any]) -> None:
     pipeline = world.ok(world.call("GET", f"/pipelines/{values['pid']}"))["pipeline"]
     assert [label["id"] for label in pipeline["labels"]] == [world.label_id]
@@ -139,6 +170,44 @@ CASES = [
                                            "workDir": f"s3://{WORK_BUCKET}/work",
                                            "paramsText": "timeout: 60\n"}},
         reads={"pipeline.pipelineId": int, **VERSION_READS}),
+    Req("pipelines-add-version-name", PIPE, "POST", "/pipelines",
+        setup=lambda w: {"name": unique("p")},
+        body={"name": "{name}", "version": {"name": "v1.0"},
+              "launch": {"computeEnvId": "{ce_id}", "pipeline": REPO,
+                         "workDir": f"s3://{WORK_BUCKET}/work"}},
+        reads={"pipeline.pipelineId": int, **VERSION_READS}, check=_first_version_named),
+    Req("pipelines-add-version-name-invalid", PIPE, "POST", "/pipelines",
+        setup=lambda w: {"name": unique("p")},
+        body={"name": "{name}", "version": {"name": "!invalid!"},
+              "launch": {"computeEnvId": "{ce_id}", "pipeline": REPO,
+                         "workDir": f"s3://{WORK_BUCKET}/work"}},
+        status=400,
+        check=lambda w, a, v: a["message"].startswith("Invalid pipeline version name")
+        or pytest.fail(str(a))),
+    Req("versions-search-by-name", LAUNCH, "GET", "/pipelines/{pid}/versions",
+        setup=_pipe_named_v1, query={"search": "v1.0", "isPublished": "true"},
+        reads={"versions[0].version.id": str, "versions[0].version.name": str},
+        check=_found_v1),
+    Req("launch-version-name-describe", LAUNCH, "GET", "/pipelines/{pid}/launch",
+        setup=_pipe_named_v1, query={"versionId": "{vid}"}, check=_v1_launch),
+    Req("launch-version-name-submit", LAUNCH, "POST", "/workflow/launch",
+        setup=_pipe_named_v1,
+        body={"launch": {"id": "{vid}", "computeEnvId": "{ce_id}", "pipeline": REPO,
+                         "workDir": f"s3://{WORK_BUCKET}/work", "pullLatest": False,
+                         "stubRun": False}},
+        reads={"workflowId": str}),
+    Req("versions-manage-rename-taken", VERS, "PUT", "/pipelines/{pid}/versions/{v2}/manage",
+        setup=_pipe_named_v1, body={"name": "v1.0"}, status=409),
+    Req("versions-manage-rename-invalid", VERS, "PUT",
+        "/pipelines/{pid}/versions/{v2}/manage", setup=_pipe_named_v1,
+        body={"name": "!invalid!"}, status=400),
+    Req("versions-manage-unset-default", VERS, "PUT",
+        "/pipelines/{pid}/versions/{v2}/manage", setup=_pipe_named_v1,
+        body={"isDefault": False}, status=409),
+    Req("versions-manage-set-default", VERS, "PUT", "/pipelines/{pid}/versions/{vid}/manage",
+        setup=_pipe_named_v1, body={"isDefault": True}, status=204,
+        check=lambda w, a, v: w.ok(w.call("GET", f"/pipelines/{v['pid']}"))["pipeline"]
+        ["version"]["name"] == "v1.0" or pytest.fail("v1.0 is not the default")),
     Req("pipelines-add-duplicate", PIPE, "POST", "/pipelines",
         body={"name": PIPELINE, "launch": {"pipeline": REPO, "computeEnvId": "{ce_id}"}},
         status=409),
