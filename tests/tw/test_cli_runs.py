@@ -553,6 +553,29 @@ CASES: dict[str, Case] = {
         ["pipelines", "versions", "list", "-n", PIPELINE],
         ok,
     ),
+    "pipelines-versions-manage": Case(
+        "PipelineVersionsCmdTest: pipelines versions manage -n NAME --version-name V "
+        "--new-name N --set-default",
+        [
+            "pipelines",
+            "versions",
+            "manage",
+            "-n",
+            PIPELINE,
+            "--version-name",
+            "v1.0",
+            "--new-name",
+            "release-2",
+            "--set-default",
+        ],
+        all_of(ok, version_listed(PIPELINE, "release-2"), output_has("updated")),
+        setup=named_version("v1.0", "timeout: 2\n"),
+    ),
+    "launch-version-name-missing": Case(
+        "LaunchCmdTest: launch sarek --version-name nonexistent (exit 1)",
+        ["launch", PIPELINE, "--version-name", "nonexistent"],
+        exits(1, "Pipeline version 'nonexistent' not found"),
+    ),
     # --- runs ---------------------------------------------------------------------------------
     "runs-list": Case("RunsCmdTest: runs list", ["runs", "list"], output_has("{run}")),
     "runs-list-offset": Case(
