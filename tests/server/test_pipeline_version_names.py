@@ -129,3 +129,15 @@ def test_launching_v1_after_v2_was_published_uses_v1(
         lambda: api.request("POST", f"/pipelines/{pid}/launch", params={"versionId": "nope"})
     )
     assert missing.status == 404
+
+
+def test_version_names_of_a_100_character_pipeline_fit(api: BatchforgeClient, env_id: str) -> None:
+    """``<pipeline>-<n>`` is cut short to the name column (PostgreSQL enforces its width)."""
+    name = "p" * 100
+    made = _create(api, env_id, name)
+    assert made["version"]["name"] == "p" * 98 + "-1"
+    pid, first = made["pipelineId"], made["version"]["id"]
+    body = {"name": name, "launch": {"pipeline": REPO, "computeEnvId": env_id,
+                                     "paramsText": "which: v2\n"}}  # fmt: skip
+    updated = api.request("POST", f"/pipelines/{pid}/versions/{first}", json=body).json()
+    assert updated["pipeline"]["version"]["name"] == "p" * 98 + "-2"

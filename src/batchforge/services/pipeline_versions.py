@@ -134,14 +134,25 @@ def find(session: Any, pipeline_id: int, version_id: str) -> models.PipelineVers
 
 
 def next_name(session: Any, pipeline: models.Pipeline) -> str:
-    """``<pipeline name>-<n>``, n one more than the highest such number in use."""
-    names = session.scalars(
-        select(models.PipelineVersion.name).where(models.PipelineVersion.pipeline_id == pipeline.id)
-    ).all()
+    """``<pipeline name>-<n>``, n one more than the highest such number in use; the name is
+    cut short to fit the column (a 100-character pipeline name), never to a name in use."""
+    names = set(
+        session.scalars(
+            select(models.PipelineVersion.name).where(
+                models.PipelineVersion.pipeline_id == pipeline.id
+            )
+        ).all()
+    )
     prefix = f"{pipeline.name}-"
     tails = [n[len(prefix) :] for n in names if n and n.startswith(prefix)]
     used = [int(tail) for tail in tails if tail.isdigit()]
-    return f"{prefix}{max(used, default=0) + 1}"
+    number = max(used, default=0) + 1
+    while True:
+        suffix = f"-{number}"
+        candidate = pipeline.name[: NAME_MAX - len(suffix)] + suffix
+        if candidate not in names:
+            return candidate
+        number += 1
 
 
 def set_default(session: Any, pipeline: models.Pipeline, row: models.PipelineVersion) -> None:

@@ -106,7 +106,7 @@ def create(
         with ctx.db.transaction() as session:
             session.add(row)
             session.flush()
-            first = version_name or f"{row.name}-1"
+            first = version_name or pipeline_versions.next_name(session, row)
             pipeline_versions.add(session, row, dict(row.launch), first, True, user)
     except IntegrityError:
         raise Conflict(f"A pipeline named '{row.name}' already exists.", field="name") from None
