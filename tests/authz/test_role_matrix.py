@@ -258,6 +258,13 @@ CASES: list[Case] = [
         fresh=World.run,
     ),
     Case(
+        Permission.WORKFLOW_LABEL_WRITE,
+        "POST",
+        "/workflow/labels/add",
+        body=lambda w: {"workflowIds": [w.run_id], "labelIds": [int(w.label())]},
+        ok=204,
+    ),
+    Case(
         Permission.WORKFLOW_DELETE,
         "DELETE",
         "/workflow/{id}",

@@ -646,7 +646,6 @@ CASES: dict[str, Case] = {
         "USAGE: tw runs labels -i 5z4AMshti4g0GK test,rnaseq-demo",
         ["runs", "labels", "-i", "{run}", "test,rnaseq-demo"],
         ok,
-        xfail="POST /workflow/labels/apply (Seqera's run labels) not served yet",
     ),
     # --- secrets ------------------------------------------------------------------------------
     "secrets-add": Case(
@@ -721,7 +720,6 @@ CASES: dict[str, Case] = {
         "UpdateLabelsCmd: labels update -i ID -n NAME",
         ["labels", "update", "-i", "{label_id}", "-n", "renamed", "-w", "{workspace}"],
         labels_named("renamed"),
-        xfail="PUT /labels/{id} (Seqera's UpdateLabel) not served yet",
     ),
     # --- data-links ---------------------------------------------------------------------------
     "data-links-list": Case(

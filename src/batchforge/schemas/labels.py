@@ -19,6 +19,18 @@ class CreateLabelResponse(LabelDbDto):
     pass
 
 
+class UpdateLabelRequest(ApiModel):
+    """Seqera's UpdateLabelRequest: a field left out (null) keeps its value."""
+
+    name: str | None = Field(default=None, max_length=128)
+    value: str | None = Field(default=None, max_length=256)
+    isDefault: bool | None = None
+
+
+class UpdateLabelResponse(LabelDbDto):
+    """Seqera's UpdateLabelResponse (id, name, value, isDefault; ``resource`` too)."""
+
+
 class ListLabelsResponse(ApiModel):
     labels: list[LabelDbDto]
     totalSize: int

@@ -168,6 +168,13 @@ class ListWorkflowsElement(ApiModel):
     starred: bool = False
 
 
+class AssociateWorkflowLabelsRequest(ApiModel):
+    """Seqera's AssociateWorkflowLabelsRequest (``/workflow/labels/add|apply|remove``)."""
+
+    workflowIds: list[str] | None = None
+    labelIds: list[int] | None = None
+
+
 class ListWorkflowsResponse(ApiModel):
     workflows: list[ListWorkflowsElement]
     totalSize: int | None = None

@@ -58,6 +58,7 @@ from batchforge.services import (
     credentials,
     labels,
     pipeline_secrets,
+    run_labels,
     run_secrets,
     run_tokens,
 )
@@ -369,6 +370,7 @@ def _record_intent(
     )
     with ctx.db.transaction() as session:
         session.add(row)
+        run_labels.record(session, row.id, prepared.request.labelIds)
         env_row = session.get(models.ComputeEnv, env.id)
         if env_row is not None:
             env_row.last_used = now

@@ -21,7 +21,7 @@ from batchforge.schemas.workflows import (
     LogPage,
     WorkflowDbDto,
 )
-from batchforge.services import compute_envs, labels, run_rows, run_tasks, trace_read
+from batchforge.services import compute_envs, run_labels, run_rows, run_tasks, trace_read
 from batchforge.services.context import AppContext
 
 STATUSES = ("SUBMITTED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED", "UNKNOWN")
@@ -111,10 +111,8 @@ def to_dto(row: models.Run) -> WorkflowDbDto:
 
 
 def _labels(ctx: AppContext, row: models.Run) -> list[Any]:
-    try:
-        return labels.resolve(ctx, row.workspace_id, list((row.launch or {}).get("labelIds", [])))
-    except InvalidInput:  # a label was deleted since
-        return []
+    """The labels the run carries (services/run_labels.py)."""
+    return list(run_labels.of_runs(ctx, row.workspace_id, [row.id]).get(row.id, []))
 
 
 def _cursor(row: models.Run | run_rows.BrokenRow) -> str:
@@ -142,21 +140,28 @@ def list_runs(
 ) -> ListWorkflowsResponse:
     """Newest first.  ``after`` (the previous page's ``next``) pages by key; ``offset`` is
     accepted for Seqera clients.  ``search`` matches run name, pipeline or id; Seqera's
-    ``status:<STATUS>`` inside the search text filters by status too."""
+    ``status:<STATUS>`` inside the search text filters by status too, and ``label:NAME``
+    (``label:NAME=VALUE``) keeps the runs carrying that label (each one given)."""
+    with_labels: list[str] = []
     if search:
         words = []
         for word in search.split():
             if word.lower().startswith("status:"):
                 status = word.split(":", 1)[1]
+            elif word.lower().startswith("label:"):
+                with_labels.append(word.split(":", 1)[1])
             else:
                 words.append(word)
         search = " ".join(words)
+    if any(not text.strip() for text in with_labels):
+        raise InvalidInput("search: label: needs a label name (label:NAME).", field="search")
     if status and status.upper() not in STATUSES:
         raise InvalidInput(f"status: must be one of {', '.join(STATUSES)}.", field="status")
     limit = max(1, min(max_results or 50, MAX_PAGE))
     conditions: list[Any] = [models.Run.workspace_id == workspace_id, models.Run.deleted.is_(False)]
     if status:
         conditions.append(models.Run.status == status.upper())
+    conditions.extend(run_labels.search_condition(text) for text in with_labels)
     if search:
         pattern = f"%{search.lower()}%"
         conditions.append(
@@ -182,8 +187,9 @@ def list_runs(
             total = session.scalar(select(func.count()).select_from(models.Run).where(*conditions))
     more = len(rows) > limit
     rows = rows[:limit]
+    carried = run_labels.of_runs(ctx, workspace_id, [r.id for r in rows])
     return ListWorkflowsResponse(
-        workflows=[_element(ctx, workspace_id, r) for r in rows],
+        workflows=[_element(workspace_id, r, carried.get(r.id, [])) for r in rows],
         totalSize=total,
         hasMore=more,
         next=_cursor(rows[-1]) if more and rows else None,
@@ -191,7 +197,7 @@ def list_runs(
 
 
 def _element(
-    ctx: AppContext, workspace_id: int, row: models.Run | run_rows.BrokenRow
+    workspace_id: int, row: models.Run | run_rows.BrokenRow, carried: list[Any]
 ) -> ListWorkflowsElement:
     """A list element; a run whose row cannot be read or served is shown as broken."""
 
@@ -204,7 +210,7 @@ def _element(
         row.id,
         row.submit,
         lambda: ListWorkflowsElement(
-            workflow=to_dto(row), workspaceId=workspace_id, labels=_labels(ctx, row)
+            workflow=to_dto(row), workspaceId=workspace_id, labels=carried
         ),
         broken,
     )

@@ -23,7 +23,7 @@ from batchforge.db.models.compute import ComputeEnv, ForgeResource
 from batchforge.db.models.credentials import Credentials
 from batchforge.db.models.data_links import DataLink, DataLinkCredentials, DataLinkDiscovery
 from batchforge.db.models.health import PriceCache, RunHealth, TaskHealth
-from batchforge.db.models.labels import Label
+from batchforge.db.models.labels import Label, RunLabel
 from batchforge.db.models.runs import Pipeline, PipelineVersion, Run
 from batchforge.db.models.secrets import PipelineSecret
 from batchforge.db.models.server_meta import ServerMeta
@@ -49,6 +49,7 @@ __all__ = [
     "PriceCache",
     "Run",
     "RunHealth",
+    "RunLabel",
     "RunProcess",
     "RunTask",
     "RunToken",

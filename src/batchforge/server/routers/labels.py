@@ -8,7 +8,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response
 
 from batchforge.errors import InvalidInput
-from batchforge.schemas.labels import CreateLabelRequest, CreateLabelResponse, ListLabelsResponse
+from batchforge.schemas.labels import (
+    CreateLabelRequest,
+    CreateLabelResponse,
+    ListLabelsResponse,
+    UpdateLabelRequest,
+    UpdateLabelResponse,
+)
 from batchforge.server.deps import Ctx
 from batchforge.services import labels as service
 from batchforge.services.authz import Permission, needs
@@ -52,6 +58,15 @@ def list_labels(
 @router.post("", response_model=CreateLabelResponse)
 def create_label(ctx: Ctx, workspace_id: CanWrite, body: CreateLabelRequest) -> CreateLabelResponse:
     return CreateLabelResponse(**service.create(ctx, workspace_id, body).model_dump())
+
+
+@router.put("/{labelId}", response_model=UpdateLabelResponse)
+def update_label(
+    ctx: Ctx, workspace_id: CanWrite, labelId: int, body: UpdateLabelRequest
+) -> UpdateLabelResponse:
+    """Seqera's UpdateLabel: rename a label, change a resource label's value, set
+    ``isDefault`` (fields left out are kept); 404 for a label of another workspace."""
+    return UpdateLabelResponse(**service.update(ctx, workspace_id, labelId, body).model_dump())
 
 
 @router.delete("/{labelId}", status_code=204, response_class=Response)

@@ -3,7 +3,7 @@ run files (download, and batchforge's listing)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
@@ -17,6 +17,7 @@ from batchforge.schemas.trace import (
     ListTasksResponse,
 )
 from batchforge.schemas.workflows import (
+    AssociateWorkflowLabelsRequest,
     DescribeWorkflowLaunchResponse,
     DescribeWorkflowResponse,
     ListWorkflowsResponse,
@@ -25,7 +26,7 @@ from batchforge.schemas.workflows import (
     WorkflowLogResponse,
 )
 from batchforge.server.deps import Ctx, CurrentPrincipal, query_attributes
-from batchforge.services import launches, run_files, runs, task_files, trace_read
+from batchforge.services import launches, run_files, run_labels, runs, task_files, trace_read
 from batchforge.services.authz import Permission, needs
 
 router = APIRouter(prefix="/workflow", tags=["workflows"])
@@ -35,6 +36,7 @@ CanLaunch = Annotated[int, Depends(needs(Permission.WORKFLOW_EXECUTE))]
 CanReadLaunch = Annotated[int, Depends(needs(Permission.LAUNCH_READ))]
 CanWrite = Annotated[int, Depends(needs(Permission.WORKFLOW_WRITE))]
 CanDelete = Annotated[int, Depends(needs(Permission.WORKFLOW_DELETE))]
+CanLabel = Annotated[int, Depends(needs(Permission.WORKFLOW_LABEL_WRITE))]
 
 
 def wake_tracker(request: Request) -> None:
@@ -43,17 +45,32 @@ def wake_tracker(request: Request) -> None:
         tracker.wake()
 
 
+WORKFLOW_ATTRIBUTES = {"optimized", "labels", "messages", "minimal", "pipelineInfo"}
+Attributes = Annotated[
+    str | None, Query(description="labels,optimized,... (labels are always included)")
+]
+
+
 @router.get("", response_model=ListWorkflowsResponse)
 def list_workflows(
     ctx: Ctx,
     workspace_id: CanRead,
     max: int = 50,
     offset: int = 0,
-    search: str | None = None,
+    search: Annotated[
+        str | None,
+        Query(
+            description="Run name, pipeline or id; status:STATUS; label:NAME or "
+            "label:NAME=VALUE (runs carrying that label)"
+        ),
+    ] = None,
     status: str | None = None,
     after: str | None = None,
     includeTotalSize: bool = False,
+    attributes: Attributes = None,
 ) -> ListWorkflowsResponse:
+    """Runs newest first, each with its labels."""
+    query_attributes(attributes, WORKFLOW_ATTRIBUTES)
     return runs.list_runs(
         ctx,
         workspace_id,
@@ -81,7 +98,27 @@ def launch_workflow(
     return SubmitWorkflowLaunchResponse(workflowId=run_id)
 
 
-WORKFLOW_ATTRIBUTES = {"optimized", "labels", "messages", "minimal", "pipelineInfo"}
+def _labels_route(how: str) -> Any:
+    def change(ctx: Ctx, workspace_id: CanLabel, body: AssociateWorkflowLabelsRequest) -> Response:
+        run_labels.change(ctx, workspace_id, body.workflowIds, body.labelIds, how)
+        return Response(status_code=204)
+
+    change.__doc__ = (
+        f"Seqera's /workflow/labels/{how}: {how} labels of many runs (a launched run's "
+        "resource labels stay as launched: see services/run_labels.py)."
+    )
+    return change
+
+
+for _how in run_labels.OPERATIONS:
+    router.add_api_route(
+        f"/labels/{_how}",
+        _labels_route(_how),
+        methods=["POST"],
+        status_code=204,
+        response_class=Response,
+        name=f"workflow_labels_{_how}",
+    )
 
 
 @router.get("/{workflowId}", response_model=DescribeWorkflowResponse)
@@ -89,9 +126,7 @@ def describe_workflow(
     ctx: Ctx,
     workspace_id: CanRead,
     workflowId: str,
-    attributes: Annotated[
-        str | None, Query(description="labels,optimized,... (labels are always included)")
-    ] = None,
+    attributes: Attributes = None,
 ) -> DescribeWorkflowResponse:
     query_attributes(attributes, WORKFLOW_ATTRIBUTES)
     return runs.describe(ctx, workspace_id, workflowId)
