@@ -84,7 +84,8 @@ def update(
     if st.structured:
         emit_json(updated.model_dump(mode="json"))
         return
-    say(f"Label {label_id} updated.")
+    shown = f"{updated.name}={updated.value}" if updated.value is not None else updated.name
+    say(f"Label with id '{label_id}' updated to '{shown}'.")
 
 
 @app.command("delete")

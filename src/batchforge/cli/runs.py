@@ -234,7 +234,10 @@ def labels_cmd(
     ] = False,
 ) -> None:
     """Set, append or delete a run's labels (as ``tw runs labels``; Seqera's
-    ``/workflow/labels/apply|add|remove``)."""
+    ``/workflow/labels/apply|add|remove``).  Labels not found are created, unless
+    --no-create (then an error naming the label); delete skips them.  A resource label
+    (NAME=VALUE) tags the run's jobs at launch only: the server refuses to add or remove one
+    afterwards."""
     from batchforge.client import labels as lb
 
     paths = {"set": "apply", "append": "add", "delete": "remove"}
@@ -244,21 +247,23 @@ def labels_cmd(
     try:
         specs = lb.parse_labels([labels])
     except ValueError as error:
-        raise fail(str(error)) from None
+        raise fail(str(error), code=2) from None
+    if not specs:
+        raise fail("Give the labels: NAME or NAME=VALUE, comma-separated.", code=2)
+    missing = "skip" if operation == "delete" else "fail" if no_create else "create"
     with st.client() as client:
-        if no_create or operation == "delete":
-            known, _ = lb.list_labels(client, max_results=1000)
-            ids = [
-                label.id
-                for spec in specs
-                for label in known
-                if label.name == spec.name and (spec.value is None or label.value == spec.value)
-            ]
-        else:
-            ids = lb.find_or_create(client, specs)
+        try:
+            ids = lb.find_ids(client, specs, missing)
+        except LookupError as error:
+            raise fail(
+                str(error), hint="Create it first (labels add), or drop --no-create."
+            ) from None
         body = {"workflowIds": [id_], "labelIds": ids}
         client.request("POST", f"/workflow/labels/{paths[operation]}", json=body)
-    say(f"Labels of run {id_} updated ({operation}).")
+    if st.structured:
+        emit_json({"workflowId": id_, "operation": operation, "labelIds": ids})
+        return
+    say(f"'{operation}' labels on run with id '{id_}'.")
 
 
 @app.command("logs")

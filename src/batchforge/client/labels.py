@@ -70,7 +70,8 @@ def create_label(client: BatchforgeClient, spec: LabelSpec) -> LabelDbDto:
 def update_label(
     client: BatchforgeClient, label_id: int, name: str | None, value: str | None
 ) -> LabelDbDto:
-    """``PUT /labels/{id}`` (Seqera's UpdateLabelRequest: name, value)."""
+    """``PUT /labels/{id}`` (Seqera's UpdateLabelRequest: name, value; one left out is
+    kept): the label as it now is."""
     body = {k: v for k, v in {"name": name, "value": value}.items() if v is not None}
     response = client.request("PUT", f"/labels/{label_id}", json=body)
     data = response.json() if response.content else {}
@@ -83,10 +84,20 @@ def delete_label(client: BatchforgeClient, label_id: int) -> None:
 
 def find_or_create(client: BatchforgeClient, specs: list[LabelSpec]) -> list[int]:
     """The ids of ``specs``, creating the labels that do not exist yet."""
+    return find_ids(client, specs, "create")
+
+
+def find_ids(client: BatchforgeClient, specs: list[LabelSpec], missing: str) -> list[int]:
+    """The ids of ``specs`` as ``tw``'s LabelsFinder finds them (``NAME`` a plain label,
+    ``NAME=VALUE`` that resource label).  A label not found is created (``missing="create"``),
+    left out (``"skip"``: tw's delete) or an error (``"fail"``: tw's ``--no-create``;
+    :class:`LookupError` naming it)."""
+    if missing not in ("create", "skip", "fail"):
+        raise ValueError(f"missing: create, skip or fail, not {missing!r}")
     if not specs:
         return []
     existing, _ = list_labels(client, max_results=1000)
-    ids = []
+    ids: list[int] = []
     for spec in specs:
         match = next(
             (
@@ -98,9 +109,13 @@ def find_or_create(client: BatchforgeClient, specs: list[LabelSpec]) -> list[int
             ),
             None,
         )
-        if match is None:
+        if match is None and missing == "fail":
+            shown = f"{spec.name}={spec.value}" if spec.resource else spec.name
+            raise LookupError(f"Label '{shown}' does not exist in this workspace.")
+        if match is None and missing == "create":
             created = create_label(client, spec)
             existing.append(created)
             match = created.id
-        ids.append(match)
+        if match is not None and match not in ids:
+            ids.append(match)
     return ids

@@ -72,7 +72,7 @@ def _check_free(
 
 def _duplicate(name: str, value: str | None) -> NoReturn:
     shown = f"{name}={value}" if value is not None else name
-    raise Conflict(f"Label '{shown}' already exists in this workspace.", field="name")
+    raise Conflict(f"name: label '{shown}' already exists in this workspace.", field="name")
 
 
 def create(ctx: AppContext, workspace_id: int, body: CreateLabelRequest) -> LabelDbDto:
@@ -113,7 +113,9 @@ def update(
                 )
             ).first()
             if row is None:
-                raise NotFound(f"Label {label_id} not found in this workspace.", field="labelId")
+                raise NotFound(
+                    f"labelId: label {label_id} not found in this workspace.", field="labelId"
+                )
             name = row.name if body.name is None else _check_name(body.name)
             value = row.value if body.value is None else _check_value(row.resource, body.value)
             if (name, value) != (row.name, row.value):
