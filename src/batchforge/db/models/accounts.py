@@ -1,7 +1,8 @@
 """Organizations, workspaces, users, memberships, teams, participants and API tokens.
 
 Seqera's model: a user belongs to an organization as a *member* (role ``owner`` or
-``member``); an organization's members form *teams*; a workspace's *participants* are members
+``member``) or, participating in some of its workspaces only, as a *collaborator*; an
+organization's members form *teams*; a workspace's *participants* are members
 (directly) or teams, each with a workspace role.  The effective role of a user in a workspace
 is computed in ``services/accounts.py`` (org owner → owner; direct and team roles combine).
 """
@@ -34,6 +35,11 @@ class Workspace(Base):
     name: Mapped[str] = mapped_column(String(40))
     full_name: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    # PRIVATE: its pipelines are its participants' only; SHARED: the organization's members
+    # also list and launch them from their own workspaces (services/authz.py).
+    visibility: Mapped[str] = mapped_column(
+        String(16), default="PRIVATE", server_default="PRIVATE"
+    )
 
 
 class User(Base):
@@ -52,7 +58,10 @@ class User(Base):
 
 
 class OrgMember(Base):
-    """A user in an organization: role ``owner`` or ``member`` (Seqera's ``memberId``)."""
+    """A user in an organization: role ``owner``, ``member`` or ``collaborator`` (Seqera's
+    ``memberId``).  A collaborator is a user made a participant of a workspace without being a
+    member: it sees only the workspaces it participates in, and goes with its last
+    participation (``services/participants.py``)."""
 
     __tablename__ = "org_member"
     __table_args__ = (UniqueConstraint("org_id", "user_id", name="uq_org_member_org_user"),)
