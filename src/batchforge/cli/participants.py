@@ -1,5 +1,7 @@
-"""``batchforge participants``: a workspace's participants — members or teams — and roles, as
-``tw participants`` (``add|update|delete -n NAME -t MEMBER|TEAM [-r ROLE] -w WORKSPACE``).
+"""``batchforge participants``: a workspace's participants — members, collaborators or teams —
+and roles, as ``tw participants`` (``add|update|delete -n NAME -t MEMBER|COLLABORATOR|TEAM
+[-r ROLE] -w WORKSPACE``).  A user added who is not a member of the organization becomes
+one of its collaborators (type COLLABORATOR), whatever ``--type`` said, as on Seqera.
 
 The workspace is ``-w`` (here or global: an id or ``Organization/Workspace``), else
 ``TOWER_WORKSPACE_ID``, else your default workspace.
@@ -37,19 +39,13 @@ NameOpt = Annotated[
     str | None,
     typer.Option("--name", "-n", help="Team name, user name or e-mail.", show_default=False),
 ]
-Kind = Annotated[str, typer.Option("--type", "-t", help="MEMBER or TEAM (any case)")]
+Kind = Annotated[str, typer.Option("--type", "-t", help="MEMBER, COLLABORATOR or TEAM (any case)")]
 ROLES = ("owner", "admin", "maintain", "launch", "connect", "view")
 TYPES = ("MEMBER", "TEAM", "COLLABORATOR")
 
 
 def _kind(value: str) -> str:
-    kind = upper_choice(value, "--type", TYPES)
-    if kind == "COLLABORATOR":
-        raise fail(
-            "COLLABORATOR participants are not supported: batchforge organizations have no "
-            "collaborators. Add the user as an organization member and use --type MEMBER."
-        )
-    return kind
+    return upper_choice(value, "--type", TYPES)
 
 
 def _role(value: str) -> str:
@@ -76,7 +72,8 @@ def add(
     overwrite: Overwrite = False,
     workspace: WorkspaceOpt = None,
 ) -> None:
-    """Add an organization member or team to the workspace (role: launch, or --role)."""
+    """Add an organization member, a collaborator (a user who is not a member) or a team to
+    the workspace (role: launch, or --role)."""
     who, kind_, role_ = pick(name_arg, None, name, "participant"), _kind(kind), _role(role)
     st = in_workspace(ctx, workspace)
     with st.client() as client:
@@ -100,8 +97,8 @@ def add(
         _, ws_name = _workspace_name(api, workspace_id)
     emit(
         st,
-        f"{kind_.capitalize()} '{who}' was added as participant to '{ws_name}' workspace with "
-        f"role '{role_}'.",
+        f"{str(added['type']).capitalize()} '{who}' was added as participant to "
+        f"'{ws_name}' workspace with role '{role_}'.",
         {"participant": added, "workspaceName": ws_name},
     )
 
@@ -111,7 +108,8 @@ def list_participants(
     ctx: typer.Context,
     workspace: WorkspaceOpt = None,
     kind: Annotated[
-        str | None, typer.Option("--type", "-t", help="Only MEMBER or TEAM", show_default=False)
+        str | None,
+        typer.Option("--type", "-t", help="Only MEMBER, COLLABORATOR or TEAM", show_default=False),
     ] = None,
     starts_with: Annotated[
         str | None,

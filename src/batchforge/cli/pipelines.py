@@ -145,7 +145,11 @@ def list_pipelines(
     ] = None,
     show_labels: Annotated[bool, typer.Option("--labels", "-l", help="Show labels.")] = False,
     visibility: Annotated[
-        str, typer.Option("--visibility", help="private, shared or all (accepted as tw).")
+        str,
+        typer.Option(
+            "--visibility",
+            help="private: this workspace's; shared: the organization's shared workspaces'; all",
+        ),
     ] = "private",
     max_results: lo.Max = None,
     offset: lo.Offset = None,
@@ -157,7 +161,7 @@ def list_pipelines(
     st = lo.scoped(ctx, workspace)
     size, skip = lo.paging(max_results, offset, page)
     with st.client() as client:
-        found = list_page(client, search, size, skip)
+        found = list_page(client, search, size, skip, visibility.strip().lower())
     if st.structured:
         emit_json(found)
         return
@@ -165,10 +169,12 @@ def list_pipelines(
     for p in found.get("pipelines") or []:
         row = [p.get("pipelineId"), p.get("name"), p.get("repository")]
         row.append((p.get("computeEnv") or {}).get("name"))
+        row.append(p.get("visibility"))
         if show_labels:
             row.append(", ".join(_label_text(label) for label in p.get("labels") or []))
         rows.append(row)
-    columns = ["ID", "Name", "Repository", "Compute env"] + (["Labels"] if show_labels else [])
+    columns = ["ID", "Name", "Repository", "Compute env", "Visibility"]
+    columns += ["Labels"] if show_labels else []
     emit_table(f"Pipelines ({found.get('totalSize', len(rows))})", columns, rows)
 
 

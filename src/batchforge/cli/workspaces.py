@@ -131,10 +131,20 @@ def update(
         str | None, typer.Option("--fullName", "--full-name", "-f", help="New full name.")
     ] = None,
     description: Annotated[str | None, typer.Option("--description", "-d")] = None,
+    visibility: Annotated[
+        str | None,
+        typer.Option(
+            "--visibility",
+            "-v",
+            help="PRIVATE or SHARED (batchforge's; tw's update has none and keeps it).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Rename a workspace or change its full name or description."""
-    if new_name is None and full_name is None and description is None:
+    """Rename a workspace or change its full name, description or visibility."""
+    if new_name is None and full_name is None and description is None and visibility is None:
         raise fail("Required at least one option to update.", code=2)
+    shown = upper_choice(visibility, "--visibility", ("PRIVATE", "SHARED")) if visibility else None
     st = state(ctx)
     with st.client() as client:
         api = AccountsApi(client)
@@ -146,6 +156,7 @@ def update(
             name=new_name,
             fullName=full_name if full_name is not None else current.get("fullName"),
             description=description if description is not None else current.get("description"),
+            visibility=shown,
         )
     emit(
         st,
@@ -153,7 +164,7 @@ def update(
         {
             "workspaceName": new_name or ws_name,
             "organizationName": org_name,
-            "visibility": current.get("visibility"),
+            "visibility": shown or current.get("visibility"),
         },
     )
 

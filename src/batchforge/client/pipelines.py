@@ -43,10 +43,21 @@ def find_ref(client: BatchforgeClient, ref: str) -> PipelineDbDto:
 
 
 def list_page(
-    client: BatchforgeClient, search: str | None, max_results: int, offset: int
+    client: BatchforgeClient,
+    search: str | None,
+    max_results: int,
+    offset: int,
+    visibility: str | None = None,
 ) -> dict[str, Any]:
-    """One page of ``GET /pipelines``: ``{"pipelines": [...], "totalSize": n}``."""
-    params = {"search": search, "max": max_results, "offset": offset, "attributes": "labels"}
+    """One page of ``GET /pipelines``: ``{"pipelines": [...], "totalSize": n}``;
+    ``visibility``: Seqera's private (default), shared or all."""
+    params = {
+        "search": search,
+        "max": max_results,
+        "offset": offset,
+        "attributes": "labels",
+        "visibility": visibility,
+    }
     return client.request("GET", "/pipelines", params=params).json()  # type: ignore[no-any-return]
 
 

@@ -15,9 +15,15 @@ from pydantic import Field, StringConstraints
 from batchforge.schemas.common import ApiModel, UserResponseDto
 
 NAME_PATTERN = r"^[A-Za-z\d]+(?:[-_][A-Za-z\d]+)*$"
-OrgRole = Literal["owner", "member"]
+OrgRole = Literal["owner", "member", "collaborator"]
+MemberRole = Literal["owner", "member"]
+"""The roles an owner gives a member (a collaborator is made by adding a non-member as a
+workspace participant, and stops being one when added as a member)."""
 WspRole = Literal["owner", "admin", "maintain", "launch", "connect", "view"]
-ParticipantType = Literal["MEMBER", "TEAM"]
+ParticipantType = Literal["MEMBER", "TEAM", "COLLABORATOR"]
+Visibility = Literal["PRIVATE", "SHARED"]
+"""Seqera's workspace visibility: SHARED workspaces' pipelines are visible to the
+organization's members from their own workspaces (``services/authz.py``)."""
 
 Name = Annotated[str, StringConstraints(min_length=2, max_length=40, pattern=NAME_PATTERN)]
 NameQuery = Annotated[
@@ -113,7 +119,7 @@ class ListMembersResponse(ApiModel):
 
 
 class UpdateMemberRoleRequest(ApiModel):
-    role: OrgRole
+    role: MemberRole
 
 
 # --- workspaces ----------------------------------------------------------------------------
@@ -124,7 +130,7 @@ class Workspace(ApiModel):
     name: Name
     fullName: str = Field(default="", max_length=100)
     description: str | None = None
-    visibility: Literal["PRIVATE", "SHARED"] = "PRIVATE"
+    visibility: Visibility = "PRIVATE"
     dateCreated: datetime | None = None
     lastUpdated: datetime | None = None
 
@@ -136,6 +142,7 @@ class CreateWorkspaceRequest(ApiModel):
 class UpdateWorkspaceRequest(ApiModel):
     name: Name | None = None
     fullName: str | None = Field(default=None, max_length=100)
+    visibility: Visibility | None = None
 
 
 class WorkspaceResponse(ApiModel):
@@ -148,7 +155,7 @@ class WorkspaceDbDto(ApiModel):
     id: int
     name: str
     fullName: str
-    visibility: str = "PRIVATE"
+    visibility: Visibility = "PRIVATE"
 
 
 class ListWorkspacesResponse(ApiModel):

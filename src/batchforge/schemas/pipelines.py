@@ -63,7 +63,12 @@ class PipelineDbDto(ApiModel):
     repository: str
     userName: str | None = None
     workspaceId: int
-    visibility: str = "SHARED"
+    # Its workspace's (Seqera): PRIVATE or SHARED; set with orgId/orgName/workspaceName by
+    # services/pipelines.py, so that a shared pipeline listed elsewhere says where it is.
+    visibility: str = "PRIVATE"
+    orgId: int | None = None
+    orgName: str | None = None
+    workspaceName: str | None = None
     deleted: bool = False
     lastUpdated: datetime
     labels: list[LabelDbDto] | None = None

@@ -189,8 +189,38 @@ def effective_roles(session: Session, user_id: int) -> tuple[dict[int, str], dic
     return roles, org_roles
 
 
+ORG_MEMBER_ROLES = ("owner", "member")
+"""Organization roles of members; the other one, ``collaborator``, sees only the workspaces it
+participates in."""
+
+
+def workspace_reach(
+    session: Session, roles: dict[int, str], org_roles: dict[int, str]
+) -> tuple[dict[int, int], frozenset[int]]:
+    """``(workspace id → org id, SHARED workspaces)`` for a user with ``roles`` and
+    ``org_roles``: the organizations of its workspaces, and the SHARED workspaces of the
+    organizations it is an owner or member of (with their organizations in the map too)."""
+    member_of = [org_id for org_id, role in org_roles.items() if role in ORG_MEMBER_ROLES]
+    rows = session.execute(
+        select(models.Workspace.id, models.Workspace.org_id, models.Workspace.visibility).where(
+            or_(
+                models.Workspace.id.in_(list(roles)),
+                models.Workspace.org_id.in_(member_of) & (models.Workspace.visibility == "SHARED"),
+            )
+        )
+    ).all()
+    orgs = {workspace_id: org_id for workspace_id, org_id, _ in rows}
+    shared = frozenset(
+        workspace_id
+        for workspace_id, org_id, visibility in rows
+        if visibility == "SHARED" and org_id in member_of
+    )
+    return orgs, shared
+
+
 def _principal(session: Session, user: models.User) -> Principal:
     roles, org_roles = effective_roles(session, user.id)
+    orgs, shared = workspace_reach(session, roles, org_roles)
     return Principal(
         user.id,
         user.user_name,
@@ -198,6 +228,8 @@ def _principal(session: Session, user: models.User) -> Principal:
         min(roles) if roles else None,
         org_roles=org_roles,
         is_admin=user.is_admin,
+        workspace_orgs=orgs,
+        shared=shared,
     )
 
 

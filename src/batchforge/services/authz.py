@@ -9,7 +9,19 @@ roles); :func:`needs` is the FastAPI dependency every API route declares (the we
 
 A workspace the caller is not in answers 404 — the same answer as a workspace that does not
 exist — so neither its existence nor its resources leak; a member whose role lacks the
-permission gets 403 naming the permission.  Background work (trackers, the forge, the trace
+permission gets 403 naming the permission.
+
+Shared workspaces (Seqera's ``visibility: SHARED``): an organization's owners and members —
+not its collaborators — may, from a workspace of that organization they act in, list the
+pipelines of its other SHARED workspaces and read their launch (:data:`SHARED_PERMISSIONS`),
+so as to launch them *in their own workspace*, with its compute environments and its
+``workflow:execute`` (:func:`shared_sources`, :func:`require_source`, :func:`needs_source`).
+Nothing else of a shared workspace is theirs: changing or deleting its pipelines, its runs,
+compute environments, credentials and the rest stay its participants' (404 to others).
+Beyond batchforge: Seqera also lends the shared workspace's compute environment to such a
+launch; batchforge never runs in one workspace with another workspace's credentials, so the
+launch read from another workspace carries no compute environment or work directory
+(``services/pipelines.py``).  Background work (trackers, the forge, the trace
 receiver's run tokens) does not pass through here.
 """
 
@@ -227,7 +239,62 @@ def acting_workspace(principal: Principal, workspace_id: int | None) -> int:
     return principal.default_workspace_id
 
 
+SHARED_PERMISSIONS: frozenset[Permission] = frozenset(
+    {Permission.PIPELINE_READ, Permission.LAUNCH_READ}
+)
+"""What an organization member holds on the pipelines of the organization's SHARED
+workspaces it does not participate in, from a workspace of the organization it acts in."""
+
+
+def shared_sources(principal: Principal, workspace_id: int) -> list[int]:
+    """The SHARED workspaces whose pipelines the caller, acting in ``workspace_id``, may list
+    and launch: those of the same organization, other than ``workspace_id`` (none for a
+    collaborator: ``principal.shared`` holds only its member organizations' ones)."""
+    org_id = principal.workspace_orgs.get(workspace_id)
+    if org_id is None:
+        return []
+    return sorted(
+        shared
+        for shared in principal.shared
+        if shared != workspace_id and principal.workspace_orgs.get(shared) == org_id
+    )
+
+
+def require_source(
+    principal: Principal,
+    workspace_id: int,
+    source_workspace_id: int | None,
+    permission_name: Permission | str,
+) -> int | None:
+    """Seqera's ``sourceWorkspaceId``: the workspace a shared pipeline is read from, for a
+    caller acting in ``workspace_id`` (already authorised there).  None when it is absent or
+    ``workspace_id`` itself; the source when :func:`shared_sources` has it and the permission
+    is one of :data:`SHARED_PERMISSIONS`; otherwise :class:`NotFound` (a private workspace's
+    pipelines do not exist for a non-participant) or :class:`Forbidden` (a shared pipeline
+    may be read and launched from elsewhere, never changed)."""
+    if source_workspace_id is None or source_workspace_id == workspace_id:
+        return None
+    wanted = permission(permission_name)
+    if source_workspace_id not in shared_sources(principal, workspace_id):
+        raise NotFound(
+            f"Workspace {source_workspace_id} not found.",
+            field="sourceWorkspaceId",
+            hint="Give a SHARED workspace of the organization of the workspace you act in.",
+        )
+    if wanted not in SHARED_PERMISSIONS:
+        raise Forbidden(
+            f"Pipelines of shared workspace {source_workspace_id} may be read and launched "
+            f"from workspace {workspace_id}, not '{wanted}'.",
+            field="sourceWorkspaceId",
+            hint="Ask a participant of the shared workspace to change it.",
+        )
+    return source_workspace_id
+
+
 WorkspaceQuery = Annotated[int | None, Query(description="Workspace numeric identifier")]
+SourceQuery = Annotated[
+    int | None, Query(description="The SHARED workspace a pipeline is read from")
+]
 
 
 def needs(permission_name: Permission | str) -> Callable[..., int]:
@@ -258,3 +325,27 @@ def needs(permission_name: Permission | str) -> Callable[..., int]:
     authorised_workspace.permission = wanted  # type: ignore[attr-defined]
     authorised_workspace.__name__ = f"needs_{wanted.replace(':', '_')}"
     return authorised_workspace
+
+
+def needs_source(permission_name: Permission | str) -> Callable[..., int | None]:
+    """The FastAPI dependency of a route that may act on a shared pipeline
+    (``?sourceWorkspaceId``): :func:`require_source` for the acting workspace; returns the
+    source workspace id, or None.  The route still declares :func:`needs` for the workspace
+    it acts in (its one declared ``permission``); this one's is ``source_permission``."""
+    from fastapi import Depends
+
+    from batchforge.server.deps import get_principal
+
+    wanted = permission(permission_name)
+
+    def source_workspace(
+        principal: Annotated[Principal, Depends(get_principal)],
+        workspaceId: WorkspaceQuery = None,
+        sourceWorkspaceId: SourceQuery = None,
+    ) -> int | None:
+        workspace_id = acting_workspace(principal, workspaceId)
+        return require_source(principal, workspace_id, sourceWorkspaceId, wanted)
+
+    source_workspace.source_permission = wanted  # type: ignore[attr-defined]
+    source_workspace.__name__ = f"source_{wanted.replace(':', '_')}"
+    return source_workspace

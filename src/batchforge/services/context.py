@@ -42,7 +42,11 @@ class Principal:
     ``run_id`` is set for a run token (``services/run_tokens.py``): the caller is that run's
     Nextflow, allowed only to report its trace (``user_id`` is then 0).  ``roles`` are the
     *effective* workspace roles (``services/accounts.effective_roles``); ``org_roles`` maps an
-    organization id to ``owner`` | ``member``; ``is_admin`` marks the system administrator."""
+    organization id to ``owner`` | ``member`` | ``collaborator``; ``is_admin`` marks the system
+    administrator.  ``workspace_orgs`` maps each workspace of ``roles`` and of ``shared`` to
+    its organization; ``shared`` holds the SHARED workspaces of the organizations the caller
+    is an owner or member of (not a collaborator) — what :mod:`~batchforge.services.authz`
+    lets it use from its own workspaces."""
 
     user_id: int
     user_name: str
@@ -51,3 +55,5 @@ class Principal:
     run_id: str | None = None
     org_roles: dict[int, str] = field(default_factory=dict)
     is_admin: bool = False
+    workspace_orgs: dict[int, int] = field(default_factory=dict)
+    shared: frozenset[int] = frozenset()

@@ -2,10 +2,14 @@
 
 Who may act: any user creates an organization (and becomes its owner); its members read it;
 its owners change it, its members and its teams.  An organization the caller does not belong
-to answers 404, as one that does not exist.  Guard rules, each a 409 naming the rule, nothing
-written: an organization keeps at least one owner (no removing, demoting or leaving as the last
-one); a member who is a workspace's last owner/admin participant stays; an organization with
-workspaces is not deleted; names are unique.
+to answers 404, as one that does not exist.  A *collaborator* (a user made a participant of
+some of its workspaces without being a member, ``services/participants.py``) sees the
+organization and the workspaces it participates in, nothing else: its members, collaborators
+and teams answer 403 (Seqera's organization role ``collaborator``); it is listed by
+``/orgs/{orgId}/collaborators``, never among the members.  Guard rules, each a 409 naming the
+rule, nothing written: an organization keeps at least one owner (no removing, demoting or
+leaving as the last one); a member who is a workspace's last owner/admin participant stays; an
+organization with workspaces is not deleted; names are unique.
 """
 
 from __future__ import annotations
@@ -27,10 +31,17 @@ from batchforge.schemas.accounts import (
 from batchforge.services import broken_rows
 from batchforge.services.context import AppContext, Principal
 
+COLLABORATOR = "collaborator"
+"""The organization role of a user who participates in some of its workspaces without being
+a member."""
 
-def org_in_reach(session: Session, principal: Principal, org_id: int) -> models.Organization:
-    """The organization ``org_id`` if the caller is one of its members, else 404.  One whose
-    row cannot be read is a stand-in named :data:`broken_rows.BROKEN_NAME` (not in the
+
+def org_in_reach(
+    session: Session, principal: Principal, org_id: int, *, collaborators: bool = False
+) -> models.Organization:
+    """The organization ``org_id`` if the caller is one of its members, else 404; a
+    collaborator of it gets 403 unless ``collaborators`` (what a collaborator may see).  One
+    whose row cannot be read is a stand-in named :data:`broken_rows.BROKEN_NAME` (not in the
     session), so that its lists still answer and it can be deleted."""
     try:
         org = session.get(models.Organization, org_id)
@@ -43,6 +54,13 @@ def org_in_reach(session: Session, principal: Principal, org_id: int) -> models.
         org = models.Organization(id=org_id, name=broken_rows.BROKEN_NAME, full_name=reason)
     if org is None or org_id not in principal.org_roles:
         raise NotFound(f"Organization {org_id} not found.", field="orgId")
+    if not collaborators and principal.org_roles[org_id] == COLLABORATOR:
+        raise Forbidden(
+            f"As a collaborator of organization '{org.name}' you see only the workspaces you "
+            "participate in.",
+            field="orgId",
+            hint="An owner of the organization can add you as a member.",
+        )
     return org
 
 
@@ -148,10 +166,10 @@ def _broken_org(org_id: int, reason: str) -> OrganizationDbDto:
 def describe_org(ctx: AppContext, principal: Principal, org_id: int) -> OrganizationDbDto:
     """The organization; one whose row cannot be read is described as broken."""
     with ctx.db.transaction() as session:
-        org = org_in_reach(session, principal, org_id)
+        org = org_in_reach(session, principal, org_id, collaborators=True)
         if org.name == broken_rows.BROKEN_NAME and org not in session:
             return _broken_org(org_id, org.full_name)
-        member = membership(session, org_id, principal.user_id)
+        member = membership(session, org_id, principal.user_id, collaborators=True)
     return broken_rows.shown(
         org_id, lambda: _org_dto(org, member), lambda why: _broken_org(org_id, why)
     )
@@ -165,8 +183,8 @@ def org_by_name(ctx: AppContext, principal: Principal, name: str) -> Organizatio
         ).first()
         if org_id is None or org_id not in principal.org_roles:
             raise NotFound(f"Organization '{name}' not found.", field="organization")
-        org = org_in_reach(session, principal, org_id)
-        return _org_dto(org, membership(session, org_id, principal.user_id))
+        org = org_in_reach(session, principal, org_id, collaborators=True)
+        return _org_dto(org, membership(session, org_id, principal.user_id, collaborators=True))
 
 
 def update_org(
@@ -196,13 +214,17 @@ def delete_org(ctx: AppContext, principal: Principal, org_id: int) -> None:
         session.execute(sql_delete(models.Organization).where(models.Organization.id == org_id))
 
 
-def membership(session: Session, org_id: int, user_id: int) -> models.OrgMember | None:
-    """``user_id``'s membership of ``org_id``, if any."""
-    return session.scalars(
-        select(models.OrgMember).where(
-            models.OrgMember.org_id == org_id, models.OrgMember.user_id == user_id
-        )
-    ).first()
+def membership(
+    session: Session, org_id: int, user_id: int, *, collaborators: bool = False
+) -> models.OrgMember | None:
+    """``user_id``'s membership of ``org_id``, if any (a collaborator's only when
+    ``collaborators``)."""
+    query = select(models.OrgMember).where(
+        models.OrgMember.org_id == org_id, models.OrgMember.user_id == user_id
+    )
+    if not collaborators:
+        query = query.where(models.OrgMember.role != COLLABORATOR)
+    return session.scalars(query).first()
 
 
 def member_dto(member: models.OrgMember, user: models.User) -> MemberDbDto:
@@ -216,14 +238,21 @@ def member_dto(member: models.OrgMember, user: models.User) -> MemberDbDto:
 
 
 def list_members(
-    ctx: AppContext, principal: Principal, org_id: int, search: str | None = None
+    ctx: AppContext,
+    principal: Principal,
+    org_id: int,
+    search: str | None = None,
+    roles: tuple[str, ...] = ("owner", "member"),
 ) -> list[MemberDbDto]:
+    """The organization's members (``roles``: its collaborators instead, Seqera's
+    ListOrganizationCollaborators), by user name; ``search`` in user name or e-mail.  Not for
+    a collaborator (403)."""
     with ctx.db.transaction() as session:
         org_in_reach(session, principal, org_id)
     query = (
         select(models.OrgMember, models.User)
         .join(models.User, models.User.id == models.OrgMember.user_id)
-        .where(models.OrgMember.org_id == org_id)
+        .where(models.OrgMember.org_id == org_id, models.OrgMember.role.in_(roles))
         .order_by(models.User.user_name)
     )
     if search:
@@ -263,12 +292,17 @@ def broken_member(org_id: int) -> Callable[[int, str], MemberDbDto]:
 def add_member(
     ctx: AppContext, principal: Principal, org_id: int, name_or_email: str
 ) -> MemberDbDto:
-    """Make a user a ``member`` of the organization (409 when it already is)."""
+    """Make a user a ``member`` of the organization (409 when it already is); a collaborator
+    becomes a member, keeping its participations."""
     with ctx.db.transaction() as session:
         org = require_org_owner(session, principal, org_id)
         user = find_user(session, name_or_email, "user")
-        if membership(session, org_id, user.id) is not None:
+        found = membership(session, org_id, user.id, collaborators=True)
+        if found is not None and found.role != COLLABORATOR:
             raise Conflict(f"'{user.user_name}' is already a member of '{org.name}'.", field="user")
+        if found is not None:  # a collaborator becomes a member, participations kept
+            found.role = "member"
+            return member_dto(found, user)
         member = models.OrgMember(org_id=org_id, user_id=user.id, role="member")
         session.add(member)
         session.flush()
@@ -323,15 +357,31 @@ def remove_member(ctx: AppContext, principal: Principal, org_id: int, member_id:
 def leave_org(ctx: AppContext, principal: Principal, org_id: int) -> None:
     """The caller leaves the organization (not as its last owner)."""
     with ctx.db.transaction() as session:
-        org_in_reach(session, principal, org_id)
+        org_in_reach(session, principal, org_id, collaborators=True)
         session.execute(
             select(models.Organization.id).where(models.Organization.id == org_id).with_for_update()
         )
-        member = membership(session, org_id, principal.user_id)
+        member = membership(session, org_id, principal.user_id, collaborators=True)
         assert member is not None  # org_in_reach: the caller is a member
         _keep_an_owner(session, member, "leave as")
         _keep_workspace_admins(session, member.id)
         session.delete(member)
+
+
+def drop_idle_collaborators(session: Session, org_id: int) -> None:
+    """Remove the collaborators of ``org_id`` left without any participation (Seqera: a
+    collaborator exists through its workspaces)."""
+    session.flush()
+    idle = select(models.OrgMember.id).where(
+        models.OrgMember.org_id == org_id,
+        models.OrgMember.role == COLLABORATOR,
+        ~select(models.WorkspaceParticipant.id)
+        .where(models.WorkspaceParticipant.member_id == models.OrgMember.id)
+        .exists(),
+    )
+    ids = list(session.scalars(idle))
+    if ids:
+        session.execute(sql_delete(models.OrgMember).where(models.OrgMember.id.in_(ids)))
 
 
 def _keep_workspace_admins(session: Session, member_id: int) -> None:

@@ -1,4 +1,10 @@
-"""Workspace participants: organization members or teams, each with a workspace role.
+"""Workspace participants: organization members, collaborators or teams, each with a
+workspace role.
+
+A user added by name or e-mail who is not a member of the organization becomes one of its
+*collaborators* (Seqera's organization role ``collaborator``, participant type
+``COLLABORATOR``): it sees the workspaces it participates in and nothing else of the
+organization (``services/orgs.py``); removing its last participation removes it.
 
 Owners and admins add, change and remove participants (``workspace:write``); only an owner
 grants the ``owner`` role or changes an owner (``workspace:admin``); any participant may leave
@@ -19,7 +25,12 @@ from batchforge.schemas.accounts import AddParticipantRequest, ParticipantRespon
 from batchforge.services import authz, broken_rows
 from batchforge.services.authz import Permission
 from batchforge.services.context import AppContext, Principal
-from batchforge.services.orgs import find_user, membership
+from batchforge.services.orgs import (
+    COLLABORATOR,
+    drop_idle_collaborators,
+    find_user,
+    membership,
+)
 from batchforge.services.workspaces import workspace_in_org
 
 DEFAULT_ROLE = "launch"
@@ -43,7 +54,7 @@ def _dto(session: Session, participant: models.WorkspaceParticipant) -> Particip
     assert user is not None
     return ParticipantResponseDto(
         participantId=participant.id,
-        type="MEMBER",
+        type="COLLABORATOR" if member.role == COLLABORATOR else "MEMBER",
         wspRole=participant.role,  # type: ignore[arg-type]
         memberId=member.id,
         userName=user.user_name,
@@ -103,7 +114,8 @@ def add_participant(
     body: AddParticipantRequest,
     role: str = DEFAULT_ROLE,
 ) -> ParticipantResponseDto:
-    """Add a member (by ``memberId`` or ``userNameOrEmail``) or a team (``teamId``)."""
+    """Add a member or collaborator (by ``memberId`` or ``userNameOrEmail``: a user who is
+    not a member becomes a collaborator) or a team (``teamId``)."""
     given = [f for f in ("memberId", "teamId", "userNameOrEmail") if getattr(body, f) is not None]
     if len(given) != 1:
         raise InvalidInput(
@@ -154,13 +166,11 @@ def _member(session: Session, org_id: int, body: AddParticipantRequest) -> model
         return member
     assert body.userNameOrEmail is not None
     user = find_user(session, body.userNameOrEmail, "userNameOrEmail")
-    found = membership(session, org_id, user.id)
-    if found is None:
-        raise NotFound(
-            f"'{user.user_name}' is not a member of this organization.",
-            field="userNameOrEmail",
-            hint="Add the user to the organization first (batchforge members add).",
-        )
+    found = membership(session, org_id, user.id, collaborators=True)
+    if found is None:  # not a member: a collaborator of the organization from now on
+        found = models.OrgMember(org_id=org_id, user_id=user.id, role=COLLABORATOR)
+        session.add(found)
+        session.flush()
     return found
 
 
@@ -245,6 +255,7 @@ def remove_participant(
             authz.require(principal, workspace_id, Permission.WORKSPACE_ADMIN)
         _keep_an_admin(session, participant, "remove")
         session.delete(participant)
+        drop_idle_collaborators(session, org_id)
 
 
 def leave_workspace(ctx: AppContext, principal: Principal, org_id: int, workspace_id: int) -> None:
@@ -266,3 +277,4 @@ def leave_workspace(ctx: AppContext, principal: Principal, org_id: int, workspac
             )
         _keep_an_admin(session, participant, "leave as")
         session.delete(participant)
+        drop_idle_collaborators(session, org_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -114,9 +115,18 @@ def create(
 
 
 def list_all(
-    ctx: AppContext, workspace_id: int, search: str | None, max_results: int, offset: int
+    ctx: AppContext,
+    workspace_id: int,
+    search: str | None,
+    max_results: int,
+    offset: int,
+    workspace_ids: Sequence[int] | None = None,
 ) -> tuple[list[PipelineDbDto], int]:
-    conditions = [models.Pipeline.workspace_id == workspace_id, models.Pipeline.deleted.is_(False)]
+    """The pipelines of ``workspace_ids`` (default: ``workspace_id`` alone — Seqera's
+    ``visibility=private``; the router adds the shared workspaces ``authz`` allows), by name,
+    each saying its workspace, organization and visibility."""
+    wanted = [workspace_id] if workspace_ids is None else list(workspace_ids)
+    conditions = [models.Pipeline.workspace_id.in_(wanted), models.Pipeline.deleted.is_(False)]
     exact = _quoted(search)
     if exact is not None:
         conditions.append(models.Pipeline.name == exact)
@@ -135,7 +145,32 @@ def list_all(
     shown = broken_rows.each(
         found, lambda row: _to_dto(ctx, row), _broken(workspace_id), "pipeline"
     )
-    return shown, int(total or 0)
+    return placed(ctx, shown), int(total or 0)
+
+
+def placed(ctx: AppContext, items: list[PipelineDbDto]) -> list[PipelineDbDto]:
+    """``items`` with Seqera's ``visibility`` (their workspace's), ``orgId``, ``orgName`` and
+    ``workspaceName`` set."""
+    ids = {item.workspaceId for item in items}
+    if not ids:
+        return items
+    with ctx.db.transaction() as session:
+        rows = session.execute(
+            select(
+                models.Workspace.id,
+                models.Workspace.name,
+                models.Workspace.visibility,
+                models.Organization.id,
+                models.Organization.name,
+            )
+            .join(models.Organization, models.Organization.id == models.Workspace.org_id)
+            .where(models.Workspace.id.in_(ids))
+        ).all()
+    where = {
+        row[0]: {"workspaceName": row[1], "visibility": row[2], "orgId": row[3], "orgName": row[4]}
+        for row in rows
+    }
+    return [item.model_copy(update=where.get(item.workspaceId, {})) for item in items]
 
 
 def _quoted(search: str | None) -> str | None:
@@ -179,14 +214,27 @@ def describe(ctx: AppContext, workspace_id: int, pipeline_id: int) -> PipelineDb
     if row is None:
         raise NotFound(f"Pipeline {pipeline_id} not found in this workspace.")
     (shown,) = broken_rows.each([row], lambda row: _to_dto(ctx, row), _broken(workspace_id))
-    return shown
+    return placed(ctx, [shown])[0]
+
+
+LENT_OUT = ("computeEnvId", "workDir", "labelIds")
+"""What a shared pipeline's launch loses when read or launched from another workspace: its
+compute environment, the work directory that goes with it, and its labels (they are the
+shared workspace's).  The caller's workspace gives them (its primary or chosen environment),
+as ``tw launch`` does when the launch has none.  (Seqera lends the shared workspace's compute
+environment too; batchforge runs a workspace's launches with its own credentials only.)"""
 
 
 def describe_launch(
-    ctx: AppContext, workspace_id: int, pipeline_id: int, version_id: str | None = None
+    ctx: AppContext,
+    workspace_id: int,
+    pipeline_id: int,
+    version_id: str | None = None,
+    lent: bool = False,
 ) -> LaunchDbDto:
     """The launch of the pipeline's default version, or of version ``version_id``; ``id`` is
-    the version's id, ``computeEnv`` the environment object (Seqera's LaunchDbDto)."""
+    the version's id, ``computeEnv`` the environment object (Seqera's LaunchDbDto).
+    ``lent``: read from another workspace (a shared pipeline), without :data:`LENT_OUT`."""
     query = select(models.Pipeline).where(
         models.Pipeline.id == pipeline_id,
         models.Pipeline.workspace_id == workspace_id,
@@ -205,6 +253,9 @@ def describe_launch(
         launch, version_key = dict(version.launch or {}), version.id
         created, updated = version.created_at, version.updated_at
     launch.pop("id", None)
+    if lent:
+        for key in LENT_OUT:
+            launch.pop(key, None)
     return LaunchDbDto(
         **launch,
         computeEnv=launches.compute_env_ref(ctx, workspace_id, launch.get("computeEnvId")),
@@ -359,15 +410,21 @@ def launch(
     user: str | None = None,
     user_id: int | None = None,
     version_id: str | None = None,
+    source_workspace_id: int | None = None,
 ) -> str:
-    """Launch the pipeline's default version, or version ``version_id``; fields set in
-    ``overrides`` replace the saved ones."""
+    """Launch the pipeline's default version, or version ``version_id``, in
+    ``workspace_id``; fields set in ``overrides`` replace the saved ones.
+    ``source_workspace_id``: the SHARED workspace the pipeline is in (authorised by
+    ``authz.require_source``); its launch comes without :data:`LENT_OUT`."""
     with ctx.db.transaction() as session:
-        row = _load(session, workspace_id, pipeline_id)
+        row = _load(session, source_workspace_id or workspace_id, pipeline_id)
         if version_id:
             saved = dict(pipeline_versions.find(session, pipeline_id, version_id).launch or {})
         else:
             saved = dict(row.launch or {})
+    if source_workspace_id is not None:
+        for key in LENT_OUT:
+            saved.pop(key, None)
     if overrides is not None:
         saved.update(overrides.model_dump(mode="json", exclude_unset=True))
     body = WorkflowLaunchRequest.model_validate(saved)

@@ -4,6 +4,11 @@ An organization's owners create workspaces (and become their owners); a workspac
 its participants (``workspace:read``), changed by owners and admins (``workspace:write``) and
 deleted by owners (``workspace:delete``) — :mod:`batchforge.services.authz` decides.  A
 workspace still holding compute environments (AWS resources) is not deleted (409).
+
+``visibility`` (Seqera's): ``PRIVATE`` (the default) or ``SHARED`` — a shared workspace's
+pipelines are listed and launched by the organization's members from their own workspaces
+(what that allows is decided in ``authz``).  An organization's collaborators see only the
+workspaces they participate in.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from batchforge.schemas.accounts import (
 from batchforge.services import accounts, authz, broken_rows
 from batchforge.services.authz import Permission
 from batchforge.services.context import AppContext, Principal
-from batchforge.services.orgs import org_in_reach, require_org_owner
+from batchforge.services.orgs import drop_idle_collaborators, org_in_reach, require_org_owner
 
 
 def workspace_in_org(
@@ -55,7 +60,7 @@ def _dto(workspace: models.Workspace) -> Workspace:
         id=workspace.id,
         name=workspace.name,
         fullName=workspace.full_name,
-        visibility="PRIVATE",
+        visibility=workspace.visibility or "PRIVATE",  # type: ignore[arg-type]
         dateCreated=workspace.created_at,
         lastUpdated=workspace.created_at,
     )
@@ -76,18 +81,25 @@ def _name_taken(session: Session, org_id: int, name: str) -> None:
 def validate_name(ctx: AppContext, principal: Principal, org_id: int, name: str) -> None:
     """409 when a workspace of ``org_id`` (one of the caller's) already has ``name``."""
     with ctx.db.transaction() as session:
-        org_in_reach(session, principal, org_id)
+        org_in_reach(session, principal, org_id, collaborators=True)
         _name_taken(session, org_id, name)
 
 
 def create_workspace(
-    ctx: AppContext, principal: Principal, org_id: int, name: str, full_name: str
+    ctx: AppContext,
+    principal: Principal,
+    org_id: int,
+    name: str,
+    full_name: str,
+    visibility: str = "PRIVATE",
 ) -> Workspace:
     """A workspace of ``org_id`` (the caller must own the org) with the caller as owner."""
     with ctx.db.transaction() as session:
         require_org_owner(session, principal, org_id, lock=True)
         _name_taken(session, org_id, name)
-        workspace = models.Workspace(org_id=org_id, name=name, full_name=full_name or name)
+        workspace = models.Workspace(
+            org_id=org_id, name=name, full_name=full_name or name, visibility=visibility
+        )
         session.add(workspace)
         session.flush()
         member_id = accounts.ensure_org_member(session, org_id, principal.user_id)
@@ -100,9 +112,10 @@ def create_workspace(
 
 
 def list_workspaces(ctx: AppContext, principal: Principal, org_id: int) -> list[WorkspaceDbDto]:
-    """The workspaces of ``org_id`` the caller has a role in (an org owner: all of them)."""
+    """The workspaces of ``org_id`` the caller has a role in (an org owner: all of them; a
+    collaborator: those it participates in)."""
     with ctx.db.transaction() as session:
-        org_in_reach(session, principal, org_id)
+        org_in_reach(session, principal, org_id, collaborators=True)
     query = (
         select(models.Workspace)
         .where(models.Workspace.org_id == org_id, models.Workspace.id.in_(principal.roles))
@@ -111,7 +124,12 @@ def list_workspaces(ctx: AppContext, principal: Principal, org_id: int) -> list[
     found = broken_rows.rows(ctx, query, models.Workspace.id)
     return broken_rows.each(
         found,
-        lambda w: WorkspaceDbDto(id=w.id, name=w.name, fullName=w.full_name),
+        lambda w: WorkspaceDbDto(
+            id=w.id,
+            name=w.name,
+            fullName=w.full_name,
+            visibility=w.visibility,  # type: ignore[arg-type]
+        ),
         lambda workspace_id, reason: WorkspaceDbDto(
             id=workspace_id,
             name=broken_rows.BROKEN_NAME,
@@ -170,6 +188,8 @@ def update_workspace(
             workspace.name = body.name
         if body.fullName is not None:
             workspace.full_name = body.fullName
+        if body.visibility is not None:
+            workspace.visibility = body.visibility
         return _dto(workspace)
 
 
@@ -190,6 +210,7 @@ def delete_workspace(ctx: AppContext, principal: Principal, org_id: int, workspa
             )
         # By columns: a workspace whose row cannot be read goes too.
         session.execute(sql_delete(models.Workspace).where(models.Workspace.id == workspace_id))
+        drop_idle_collaborators(session, org_id)
 
 
 def user_workspaces(
@@ -246,7 +267,7 @@ def user_workspaces(
                     workspaceId=workspace.id,
                     workspaceName=workspace.name,
                     workspaceFullName=workspace.full_name,
-                    visibility="PRIVATE",
+                    visibility=workspace.visibility,
                     roles=[roles[workspace.id]],
                 )
             )

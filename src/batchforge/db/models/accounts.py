@@ -37,9 +37,7 @@ class Workspace(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     # PRIVATE: its pipelines are its participants' only; SHARED: the organization's members
     # also list and launch them from their own workspaces (services/authz.py).
-    visibility: Mapped[str] = mapped_column(
-        String(16), default="PRIVATE", server_default="PRIVATE"
-    )
+    visibility: Mapped[str] = mapped_column(String(16), default="PRIVATE", server_default="PRIVATE")
 
 
 class User(Base):

@@ -84,6 +84,22 @@ def list_members(
     return ListMembersResponse(members=items, totalSize=len(items))
 
 
+@router.get("/{orgId}/collaborators", response_model=ListMembersResponse)
+def list_collaborators(
+    ctx: Ctx,
+    principal: CurrentPrincipal,
+    orgId: int,
+    search: Search = None,
+    max: int | None = None,
+    offset: int = 0,
+) -> ListMembersResponse:
+    """Seqera's ListOrganizationCollaborators: users participating in some of the
+    organization's workspaces without being members (role ``collaborator``)."""
+    items = service.list_members(ctx, principal, orgId, search, roles=("collaborator",))
+    shown = items[offset:] if max is None else items[offset : offset + max]
+    return ListMembersResponse(members=shown, totalSize=len(items))
+
+
 @router.put("/{orgId}/members/add", response_model=AddMemberResponse)
 def add_member(
     ctx: Ctx, principal: CurrentPrincipal, orgId: int, body: AddMemberRequest
@@ -126,7 +142,9 @@ def create_workspace(
 ) -> WorkspaceResponse:
     wanted = body.workspace
     return WorkspaceResponse(
-        workspace=workspaces.create_workspace(ctx, principal, orgId, wanted.name, wanted.fullName)
+        workspace=workspaces.create_workspace(
+            ctx, principal, orgId, wanted.name, wanted.fullName, wanted.visibility
+        )
     )
 
 

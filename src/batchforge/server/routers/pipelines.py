@@ -22,8 +22,9 @@ from batchforge.schemas.pipelines import (
 from batchforge.schemas.workflows import SubmitWorkflowLaunchRequest, SubmitWorkflowLaunchResponse
 from batchforge.server.deps import Ctx, CurrentPrincipal, query_attributes
 from batchforge.server.routers.workflows import wake_tracker
+from batchforge.services import authz
 from batchforge.services import pipelines as service
-from batchforge.services.authz import Permission, needs
+from batchforge.services.authz import Permission, needs, needs_source
 
 router = APIRouter(prefix="/pipelines", tags=["pipelines"])
 
@@ -32,18 +33,22 @@ CanWrite = Annotated[int, Depends(needs(Permission.PIPELINE_WRITE))]
 CanDelete = Annotated[int, Depends(needs(Permission.PIPELINE_DELETE))]
 CanReadLaunch = Annotated[int, Depends(needs(Permission.LAUNCH_READ))]
 CanLaunch = Annotated[int, Depends(needs(Permission.WORKFLOW_EXECUTE))]
+# ?sourceWorkspaceId: a SHARED workspace's pipeline, read or launched from another workspace.
+SharedRead = Annotated[int | None, Depends(needs_source(Permission.PIPELINE_READ))]
+SharedLaunch = Annotated[int | None, Depends(needs_source(Permission.LAUNCH_READ))]
 
 
 PIPELINE_ATTRIBUTES = {"labels", "optimized", "computeEnv"}
 Attributes = Annotated[
     str | None, Query(description="labels,optimized,computeEnv (labels are always included)")
 ]
-VISIBILITIES = {"all", "private", "shared", "public"}
+VISIBILITIES = {"all", "private", "shared"}
 
 
 @router.get("", response_model=ListPipelinesResponse)
 def list_pipelines(
     ctx: Ctx,
+    principal: CurrentPrincipal,
     workspace_id: CanRead,
     max: int = 50,
     offset: int = 0,
@@ -52,19 +57,26 @@ def list_pipelines(
     ] = None,
     attributes: Attributes = None,
     visibility: Annotated[
-        str | None, Query(description="all|private|shared|public: every pipeline here is shared")
+        str | None,
+        Query(
+            description="private (default): this workspace's; shared: those of the "
+            "organization's other SHARED workspaces; all: both"
+        ),
     ] = None,
     sortBy: str | None = None,
     sortDir: str | None = None,
 ) -> ListPipelinesResponse:
     """The workspace's pipelines by name (Seqera's default sort), each with its default
-    version."""
+    version; ``visibility`` adds the shared ones :func:`authz.shared_sources` allows."""
     query_attributes(attributes, PIPELINE_ATTRIBUTES)
     if visibility is not None and visibility not in VISIBILITIES:
         raise InvalidInput(
             f"visibility: use one of {', '.join(sorted(VISIBILITIES))}.", field="visibility"
         )
-    items, total = service.list_all(ctx, workspace_id, search, max, offset)
+    chosen = visibility or "private"
+    shared = authz.shared_sources(principal, workspace_id) if chosen != "private" else []
+    ids = shared if chosen == "shared" else [workspace_id, *shared]
+    items, total = service.list_all(ctx, workspace_id, search, max, offset, ids)
     return ListPipelinesResponse(pipelines=items, totalSize=total)
 
 
@@ -111,12 +123,15 @@ def describe_pipeline(
     ctx: Ctx,
     workspace_id: CanRead,
     pipelineId: int,
+    source: SharedRead,
     attributes: Attributes = None,
-    sourceWorkspaceId: int | None = None,
 ) -> DescribePipelineResponse:
-    """The pipeline with its default version (``version``)."""
+    """The pipeline with its default version (``version``); ``sourceWorkspaceId``: a
+    shared pipeline of that workspace."""
     query_attributes(attributes, PIPELINE_ATTRIBUTES)
-    return DescribePipelineResponse(pipeline=service.describe(ctx, workspace_id, pipelineId))
+    return DescribePipelineResponse(
+        pipeline=service.describe(ctx, source or workspace_id, pipelineId)
+    )
 
 
 @router.put("/{pipelineId}", response_model=UpdatePipelineResponse)
@@ -202,13 +217,17 @@ def delete_pipeline(ctx: Ctx, workspace_id: CanDelete, pipelineId: int) -> Respo
 def describe_pipeline_launch(
     ctx: Ctx,
     workspace_id: CanReadLaunch,
+    source: SharedLaunch,
     pipelineId: int,
     versionId: str | None = None,
-    sourceWorkspaceId: int | None = None,
 ) -> DescribeLaunchResponse:
-    """The launch of the default version (or of ``versionId``), with ``computeEnv``."""
+    """The launch of the default version (or of ``versionId``), with ``computeEnv``;
+    ``sourceWorkspaceId``: a shared pipeline's, as launched from this workspace (without the
+    shared workspace's compute environment, work directory and labels)."""
     return DescribeLaunchResponse(
-        launch=service.describe_launch(ctx, workspace_id, pipelineId, versionId)
+        launch=service.describe_launch(
+            ctx, source or workspace_id, pipelineId, versionId, lent=source is not None
+        )
     )
 
 
@@ -218,6 +237,7 @@ def launch_pipeline(
     ctx: Ctx,
     principal: CurrentPrincipal,
     workspace_id: CanLaunch,
+    source: SharedLaunch,
     pipelineId: int,
     body: SubmitWorkflowLaunchRequest | None = None,
     versionId: Annotated[
@@ -225,7 +245,8 @@ def launch_pipeline(
     ] = None,
 ) -> SubmitWorkflowLaunchResponse:
     """batchforge extension: launch the saved pipeline (its default version, or
-    ``versionId``); ``launch`` fields override it."""
+    ``versionId``); ``launch`` fields override it.  ``sourceWorkspaceId``: a shared pipeline
+    of that workspace, launched here (on this workspace's compute environment)."""
     overrides = body.launch if body is not None else None
     run_id = service.launch(
         ctx,
@@ -235,6 +256,7 @@ def launch_pipeline(
         principal.user_name,
         principal.user_id,
         version_id=versionId,
+        source_workspace_id=source,
     )
     wake_tracker(request)
     return SubmitWorkflowLaunchResponse(workflowId=run_id)

@@ -27,7 +27,7 @@ from batchforge.schemas.workflows import (
 )
 from batchforge.server.deps import Ctx, CurrentPrincipal, query_attributes
 from batchforge.services import launches, run_files, run_labels, runs, task_files, trace_read
-from batchforge.services.authz import Permission, needs
+from batchforge.services.authz import Permission, needs, needs_source
 
 router = APIRouter(prefix="/workflow", tags=["workflows"])
 
@@ -90,7 +90,11 @@ def launch_workflow(
     principal: CurrentPrincipal,
     workspace_id: CanLaunch,
     body: SubmitWorkflowLaunchRequest,
+    source: Annotated[int | None, Depends(needs_source(Permission.LAUNCH_READ))] = None,
 ) -> SubmitWorkflowLaunchResponse:
+    """Seqera's CreateWorkflowLaunch.  ``sourceWorkspaceId`` (as ``tw launch`` sends for a
+    pipeline of a SHARED workspace): authorised by ``authz.require_source``; the launch runs
+    here, on this workspace's compute environment, as any other."""
     run_id = launches.launch(
         ctx, workspace_id, body.launch, user=principal.user_name, user_id=principal.user_id
     )
