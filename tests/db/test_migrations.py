@@ -140,3 +140,41 @@ def test_upgrade_from_0009_keeps_accounts_and_resources(database_url: str) -> No
             )
     finally:
         engine.dispose()
+
+
+def test_upgrade_from_0012_keeps_workspaces_private(database_url: str) -> None:
+    """Revision 0013 adds ``workspace.visibility``: a database from before keeps its
+    workspaces, each PRIVATE (nothing becomes visible to other workspaces)."""
+    migrate.upgrade(database_url, "0012")
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    engine = create_engine(database_url)
+    meta = MetaData()
+    meta.reflect(engine)
+    with engine.begin() as conn:
+        conn.execute(
+            meta.tables["organization"].insert(),
+            [{"id": 1, "name": "lab", "full_name": "Lab", "created_at": now}],
+        )
+        conn.execute(
+            meta.tables["workspace"].insert(),
+            [
+                {"id": 10, "org_id": 1, "name": "alpha", "full_name": "A", "created_at": now},
+                {"id": 11, "org_id": 1, "name": "beta", "full_name": "B", "created_at": now},
+            ],
+        )
+    engine.dispose()
+
+    migrate.upgrade(database_url)
+
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text("SELECT id, name, full_name, visibility FROM workspace ORDER BY id")
+            ).all()
+        assert [tuple(r) for r in rows] == [
+            (10, "alpha", "A", "PRIVATE"),
+            (11, "beta", "B", "PRIVATE"),
+        ]
+    finally:
+        engine.dispose()

@@ -39,6 +39,32 @@ def _user_participant(world: TwWorld) -> dict[str, Any]:
     return {"participant_id": listed["participants"][0]["participantId"]}
 
 
+def _stranger(world: TwWorld) -> dict[str, Any]:
+    """A user who is no member of the organization (added as participant: a collaborator)."""
+    from batchforge.services import accounts
+
+    name = unique("carol")
+    accounts.create_user(world.ctx, name)
+    return {"stranger": name}
+
+
+def _collaborator(world: TwWorld) -> dict[str, Any]:
+    made = _stranger(world)
+    path = f"/orgs/{world.org_id}/workspaces/{world.workspace_id}/participants/add"
+    world.ok(world.call("PUT", path, body={"userNameOrEmail": made["stranger"]}, workspace=False))
+    return made
+
+
+def _is(path: str, value: Any) -> Any:
+    def check(world: TwWorld, answer: Any, values: dict[str, Any]) -> None:
+        found = answer
+        for part in path.split("."):
+            found = found[int(part)] if part.isdigit() else found[part]
+        assert found == (value.format(**values) if isinstance(value, str) else value), answer
+
+    return check
+
+
 CASES = [
     Req("service-info", INFO, "GET", "/service-info", workspace=False,
         reads={"serviceInfo.version": str, "serviceInfo.apiVersion": str},
@@ -82,6 +108,26 @@ CASES = [
         workspace=False, setup=_user_participant, body={"role": "owner"}, status=204),
     Req("org-members", PART, "GET", "/orgs/{org_id}/members", workspace=False,
         reads={"members[0].memberId": int, "members[0].userName": str}),
+    # USAGE.md: workspaces add --visibility=SHARED (tw's AddCmd sends it in the workspace).
+    Req("workspace-add-shared", WSP, "POST", "/orgs/{org_id}/workspaces", workspace=False,
+        body={"workspace": {"name": "sharedws", "fullName": "shared-workspace-for-all",
+                            "visibility": "SHARED"}},
+        check=_is("workspace.visibility", "SHARED")),
+    Req("workspace-update-visibility", WSP, "PUT", "/orgs/{org_id}/workspaces/{wsp_id}",
+        workspace=False, setup=_new_workspace,
+        body={"fullName": "wsp-new", "visibility": "SHARED"},
+        check=_is("workspace.visibility", "SHARED")),
+    # ParticipantsCmdTest: add -t COLLABORATOR: a user who is not a member (userNameOrEmail).
+    Req("participant-add-collaborator", PART, "PUT",
+        "/orgs/{org_id}/workspaces/{workspace_id}/participants/add", workspace=False,
+        setup=_stranger, body={"userNameOrEmail": "{stranger}"},
+        reads={"participant.participantId": int, "participant.memberId": int},
+        check=_is("participant.type", "COLLABORATOR")),
+    # AbstractParticipantsCmd.findOrganizationCollaboratorByName: ?search=NAME.
+    Req("org-collaborators", PART, "GET", "/orgs/{org_id}/collaborators", workspace=False,
+        setup=_collaborator, query={"search": "{stranger}"},
+        reads={"members[0].memberId": int, "members[0].userName": str, "totalSize": int},
+        check=_is("members.0.role", "collaborator")),
 ]  # fmt: skip
 
 
