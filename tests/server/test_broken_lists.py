@@ -163,6 +163,13 @@ def _member(session: Any, ids: Ids, name: str) -> Any:
     return member.id
 
 
+def _user(session: Any, ids: Ids, name: str) -> Any:
+    row = models.User(user_name=name, email=f"{name}@example.org")
+    session.add(row)
+    session.flush()
+    return row.id
+
+
 def _participant(session: Any, ids: Ids, name: str) -> Any:
     member_id = _member(session, ids, name)
     row = models.WorkspaceParticipant(workspace_id=ids["ws"], member_id=member_id, role="launch")
@@ -225,6 +232,10 @@ CASES = {
         "org_member", _member, ORG + "/members", "members", "memberId",
         None, ORG + "/members/{id}", "role",
         {"role": "emperor"}, "/ui/orgs/{org}", None,
+    ),
+    "users": Case(
+        "user_account", _user, "/users", "users", "id", "/users/{id}", "/users/{id}",
+        "user_name", None, None, ("users", "list"),
     ),
     "participants": Case(
         "workspace_participant", _participant, ORG + "/workspaces/{ws}/participants",
@@ -344,3 +355,41 @@ def _assert_cli(app_ctx: AppContext, token: str, args: tuple[str, ...], bad: Any
         result = CliRunner().invoke(cli_app, [*base, *args], env={"BATCHFORGE_URL": ""})
     assert result.exit_code == 0, result.output
     assert str(bad) in result.output or BROKEN_NAME in result.output, result.output
+
+
+def test_a_team_lists_its_members_when_one_cannot_be_read(
+    http: TestClient, app_ctx: AppContext, database_url: str
+) -> None:
+    """A team's member list (``GET /orgs/{org}/teams/{team}/members``) shows an unreadable
+    member as broken and the others as usual; the broken one is removed from the team by id.
+    The member's role is damaged (a role this version does not know), which every database
+    stores; on SQLite the user's name is also made undecodable bytes."""
+    ids = _ids(app_ctx)
+    with app_ctx.db.transaction() as session:
+        team = _team(session, ids, "crew")
+        members = [_member(session, ids, name) for name in ("good-one", "bad-one")]
+        for member in members:
+            session.add(models.TeamMember(team_id=team, member_id=member))
+    good, bad = members
+    _damage(app_ctx, CASES["members"], bad, "value")
+    if database_url.startswith("sqlite"):
+        with app_ctx.db.transaction() as session:
+            session.execute(
+                text(
+                    "UPDATE user_account SET user_name = CAST(X'ff80' AS TEXT) WHERE id = "
+                    "(SELECT user_id FROM org_member WHERE id = :i)"
+                ),
+                {"i": bad},
+            )
+    path = f"/orgs/{ids['org']}/teams/{team}/members"
+
+    listed = http.get(path)
+    assert listed.status_code == 200, listed.text
+    items = {item["memberId"]: item for item in listed.json()["members"]}
+    assert items[good]["userName"] == "good-one"
+    assert items[bad]["userName"] == BROKEN_NAME and "could not read" in items[bad]["email"]
+
+    removed = http.delete(f"{path}/{bad}/delete")
+    assert removed.status_code in (200, 204), removed.text
+    after = http.get(path).json()["members"]
+    assert [item["memberId"] for item in after] == [good]

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import MetaData, create_engine, func, select, text
 
 from batchforge.crypto import SecretBox
 from batchforge.db import migrate, models
@@ -86,19 +86,25 @@ def _database_from_before_the_check(database_url: str, key: str) -> None:
     migrate.upgrade(database_url, "0006")
     engine = create_engine(database_url)
     box = SecretBox(base64.urlsafe_b64decode(key))
+    tables = MetaData()
+    tables.reflect(engine)  # the schema of 0006, not today's models (later columns absent)
     with engine.begin() as connection:
         org = connection.execute(
-            models.Organization.__table__.insert()
-            .values(name="default", full_name="Default")
-            .returning(models.Organization.__table__.c.id)
+            tables.tables["organization"]
+            .insert()
+            .values(name="default", full_name="Default", created_at=utcnow())
+            .returning(tables.tables["organization"].c.id)
         ).scalar_one()
         workspace = connection.execute(
-            models.Workspace.__table__.insert()
-            .values(org_id=org, name="default", full_name="Default")
-            .returning(models.Workspace.__table__.c.id)
+            tables.tables["workspace"]
+            .insert()
+            .values(org_id=org, name="default", full_name="Default", created_at=utcnow())
+            .returning(tables.tables["workspace"].c.id)
         ).scalar_one()
         connection.execute(
-            models.Credentials.__table__.insert().values(
+            tables.tables["credentials"]
+            .insert()
+            .values(
                 id="cred0000000000000001",
                 workspace_id=workspace,
                 name="mine",

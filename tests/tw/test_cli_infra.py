@@ -1025,8 +1025,10 @@ CASES: dict[str, Case] = {
             "--role=MAINTAIN",
         ],
         that(
-            lambda w: participants(w)["alice"]["wspRole"] == "maintain"
-            and participants(w)["alice"]["type"] == "COLLABORATOR"
+            lambda w: (
+                participants(w)["alice"]["wspRole"] == "maintain"
+                and participants(w)["alice"]["type"] == "COLLABORATOR"
+            )
         ),
         setup=collaborator("alice"),
     ),

@@ -242,17 +242,23 @@ def list_members(
     principal: Principal,
     org_id: int,
     search: str | None = None,
-    roles: tuple[str, ...] = ("owner", "member"),
+    collaborators: bool = False,
 ) -> list[MemberDbDto]:
-    """The organization's members (``roles``: its collaborators instead, Seqera's
+    """The organization's members (``collaborators``: its collaborators instead, Seqera's
     ListOrganizationCollaborators), by user name; ``search`` in user name or e-mail.  Not for
-    a collaborator (403)."""
+    a collaborator (403).  A member whose role this version cannot read is listed (as broken),
+    never silently left out."""
     with ctx.db.transaction() as session:
         org_in_reach(session, principal, org_id)
     query = (
         select(models.OrgMember, models.User)
         .join(models.User, models.User.id == models.OrgMember.user_id)
-        .where(models.OrgMember.org_id == org_id, models.OrgMember.role.in_(roles))
+        .where(
+            models.OrgMember.org_id == org_id,
+            (models.OrgMember.role == "collaborator")
+            if collaborators
+            else (models.OrgMember.role != "collaborator"),
+        )
         .order_by(models.User.user_name)
     )
     if search:

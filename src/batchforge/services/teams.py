@@ -20,6 +20,7 @@ from batchforge.schemas.accounts import MemberDbDto, TeamDbDto, UpdateTeamReques
 from batchforge.services import broken_rows, participants
 from batchforge.services.context import AppContext, Principal
 from batchforge.services.orgs import (
+    broken_member,
     find_user,
     member_dto,
     membership,
@@ -148,17 +149,19 @@ def delete_team(ctx: AppContext, principal: Principal, org_id: int, team_id: int
 def list_team_members(
     ctx: AppContext, principal: Principal, org_id: int, team_id: int
 ) -> list[MemberDbDto]:
+    """The team's members; one whose rows cannot be read is listed as broken."""
     with ctx.db.transaction() as session:
         org_in_reach(session, principal, org_id)
         _team(session, org_id, team_id)
-        rows = session.execute(
-            select(models.OrgMember, models.User)
-            .join(models.TeamMember, models.TeamMember.member_id == models.OrgMember.id)
-            .join(models.User, models.User.id == models.OrgMember.user_id)
-            .where(models.TeamMember.team_id == team_id)
-            .order_by(models.User.user_name)
-        ).all()
-        return [member_dto(member, user) for member, user in rows]
+    query = (
+        select(models.OrgMember, models.User)
+        .join(models.TeamMember, models.TeamMember.member_id == models.OrgMember.id)
+        .join(models.User, models.User.id == models.OrgMember.user_id)
+        .where(models.TeamMember.team_id == team_id)
+        .order_by(models.User.user_name)
+    )
+    found = broken_rows.rows(ctx, query, models.OrgMember.id, scalars=False)
+    return broken_rows.each(found, lambda row: member_dto(*row), broken_member(org_id), "member")
 
 
 def add_team_member(

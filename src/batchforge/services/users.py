@@ -9,6 +9,7 @@ user's tokens are refused (``accounts.authenticate``).
 
 from __future__ import annotations
 
+from sqlalchemy import delete as sql_delete
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -16,7 +17,7 @@ from batchforge.db import models
 from batchforge.errors import Conflict, Forbidden, NotFound
 from batchforge.schemas.accounts import AdminUserDto
 from batchforge.schemas.common import UserResponseDto
-from batchforge.services import participants
+from batchforge.services import broken_rows, participants
 from batchforge.services.accounts import hash_token, new_token
 from batchforge.services.context import AppContext, Principal
 
@@ -76,10 +77,19 @@ def create_user(
 
 
 def list_users(ctx: AppContext, principal: Principal) -> list[AdminUserDto]:
+    """Every user; one whose row cannot be read is listed as broken (see
+    :mod:`broken_rows`), with how to delete it."""
     require_admin(principal)
-    with ctx.db.transaction() as session:
-        users = session.scalars(select(models.User).order_by(models.User.user_name)).all()
-        return [_admin_dto(user) for user in users]
+    query = select(models.User).order_by(models.User.user_name)
+    found = broken_rows.rows(ctx, query, models.User.id)
+    return broken_rows.each(found, _admin_dto, _broken_user, "user")
+
+
+def _broken_user(user_id: int, reason: str) -> AdminUserDto:
+    text = broken_rows.message(
+        "user", user_id, reason, f"batchforge users delete {user_id}", f"DELETE /users/{user_id}"
+    )
+    return AdminUserDto(id=user_id, userName=broken_rows.BROKEN_NAME, email=text)
 
 
 def _user(session: Session, user_id: int) -> models.User:
@@ -93,8 +103,13 @@ def describe_user(ctx: AppContext, principal: Principal, user_id: int) -> UserRe
     """The caller itself, or anyone for the administrator (404 otherwise)."""
     if user_id != principal.user_id and not principal.is_admin:
         raise NotFound(f"User {user_id} not found.", field="userId")
-    with ctx.db.transaction() as session:
-        return user_dto(_user(session, user_id))
+    query = select(models.User).where(models.User.id == user_id)
+    row = broken_rows.load(ctx, query, models.User.id)
+    if row is None:
+        raise NotFound(f"User {user_id} not found.", field="userId")
+    if isinstance(row, broken_rows.BrokenRow):
+        return _broken_user(row.id, row.reason)
+    return broken_rows.shown(user_id, lambda: user_dto(row), lambda r: _broken_user(user_id, r))
 
 
 def user_by_name(ctx: AppContext, principal: Principal, name: str) -> AdminUserDto:
@@ -120,7 +135,9 @@ def delete_user(ctx: AppContext, principal: Principal, user_id: int) -> None:
     if user_id == principal.user_id:
         raise Conflict("You cannot delete yourself.", field="userId")
     with ctx.db.transaction() as session:
-        user = _user(session, user_id)
+        # Columns only: a user whose row cannot be read is still deleted (see broken_rows).
+        if session.scalar(select(models.User.id).where(models.User.id == user_id)) is None:
+            raise NotFound(f"User {user_id} not found.", field="userId")
         owned = session.scalars(
             select(models.OrgMember.org_id).where(
                 models.OrgMember.user_id == user_id, models.OrgMember.role == "owner"
@@ -135,7 +152,7 @@ def delete_user(ctx: AppContext, principal: Principal, user_id: int) -> None:
             if owners <= 1:
                 org = session.get(models.Organization, org_id)
                 raise Conflict(
-                    f"'{user.user_name}' is the last owner of organization "
+                    f"User {user_id} is the last owner of organization "
                     f"'{org.name if org else org_id}'.",
                     field="userId",
                     hint="Make another member an owner of it first.",
@@ -144,4 +161,4 @@ def delete_user(ctx: AppContext, principal: Principal, user_id: int) -> None:
             select(models.OrgMember.id).where(models.OrgMember.user_id == user_id)
         ).all():
             participants.keep_admins_without(session, member_id=member_id)
-        session.delete(user)
+        session.execute(sql_delete(models.User).where(models.User.id == user_id))

@@ -95,7 +95,7 @@ def list_collaborators(
 ) -> ListMembersResponse:
     """Seqera's ListOrganizationCollaborators: users participating in some of the
     organization's workspaces without being members (role ``collaborator``)."""
-    items = service.list_members(ctx, principal, orgId, search, roles=("collaborator",))
+    items = service.list_members(ctx, principal, orgId, search, collaborators=True)
     shown = items[offset:] if max is None else items[offset : offset + max]
     return ListMembersResponse(members=shown, totalSize=len(items))
 
