@@ -24,6 +24,7 @@ from batchforge.db.models.credentials import Credentials
 from batchforge.db.models.data_links import DataLink, DataLinkCredentials, DataLinkDiscovery
 from batchforge.db.models.health import PriceCache, RunHealth, TaskHealth
 from batchforge.db.models.labels import Label, RunLabel
+from batchforge.db.models.pipeline_schemas import PipelineSchema
 from batchforge.db.models.runs import Pipeline, PipelineVersion, Run
 from batchforge.db.models.secrets import PipelineSecret
 from batchforge.db.models.server_meta import ServerMeta
@@ -44,6 +45,7 @@ __all__ = [
     "OrgMember",
     "Organization",
     "Pipeline",
+    "PipelineSchema",
     "PipelineSecret",
     "PipelineVersion",
     "PriceCache",
