@@ -14,10 +14,12 @@ from batchforge.server.routers import (
     labels,
     orgs,
     participants,
+    pipeline_schemas,
     pipeline_secrets,
     pipelines,
     platforms,
     policy,
+    roles,
     teams,
     tokens,
     trace,
@@ -48,6 +50,7 @@ def create_app(ctx: AppContext) -> FastAPI:
     app.include_router(data_links.router)
     app.include_router(pipeline_secrets.router)
     app.include_router(pipelines.router)
+    app.include_router(pipeline_schemas.router)
     app.include_router(workflows.router)
     app.include_router(workflows.launch_router)
     app.include_router(tokens.router)
@@ -55,6 +58,7 @@ def create_app(ctx: AppContext) -> FastAPI:
     app.include_router(orgs.router)
     app.include_router(teams.router)
     app.include_router(participants.router)
+    app.include_router(roles.router)
     app.include_router(trace.router)
     install_web_ui(app)
     return app
