@@ -119,8 +119,6 @@ def test_run_names_nextflow_refuses_are_a_400(launch: Callable[..., str], jobs: 
         ({"optimizationId": "abc"}, "launch.optimizationId"),
         ({"optimizationTargets": "cpu"}, "launch.optimizationTargets"),
         ({"towerConfig": "tower.enabled = true"}, "launch.towerConfig"),
-        ({"schemaName": "nextflow_schema.json"}, "launch.schemaName"),
-        ({"pipelineSchemaId": 4}, "launch.pipelineSchemaId"),
         ({"syntaxParser": "v2"}, "launch.syntaxParser"),
     ],
 )

@@ -271,7 +271,6 @@ CASES: dict[str, Case] = {
         "LaunchCmdTest (same line as launch-advanced): --schema-name my_schema.json",
         ["launch", PIPELINE, "--schema-name", "my_schema.json"],
         new_run(lambda x: x["schemaName"] == "my_schema.json"),
-        xfail="pipeline schemas are not supported by batchforge (the server refuses schemaName)",
     ),
     "launch-labels": Case(
         "LaunchCmdTest: launch sarek -l LabelTwo,LabelThree,ResourceLabelTwo=ValueTwo,…",

@@ -22,6 +22,7 @@ from batchforge.cli import (
     members,
     orgs,
     participants,
+    pipeline_schemas,
     pipelines,
     policy,
     runs,
@@ -46,6 +47,7 @@ app.add_typer(data_links.app, name="data-links")
 app.add_typer(compute_envs.app, name="compute-envs")
 app.add_typer(policy.app, name="policy")
 app.add_typer(pipelines.app, name="pipelines")
+app.add_typer(pipeline_schemas.app, name="pipeline-schemas")
 app.add_typer(runs.app, name="runs")
 app.add_typer(secrets.app, name="secrets")
 app.add_typer(users.app, name="users")

@@ -141,6 +141,7 @@ def relaunch(
     launch_container: Annotated[
         str | None, typer.Option("--launch-container", help="Head job container image.")
     ] = None,
+    schema_name: lo.SchemaName = None,
 ) -> None:
     """Launch a run again with its launch, as ``tw runs relaunch``: resumed by default (same
     session and work directory), or from scratch with --no-resume."""
@@ -150,7 +151,12 @@ def relaunch(
             "The work directory cannot change when resuming: use --no-resume to relaunch "
             "into a different work directory without resuming."
         )
-    overrides = {"workDir": work_dir, "launchContainer": launch_container, "pipeline": pipeline}
+    overrides = {
+        "workDir": work_dir,
+        "launchContainer": launch_container,
+        "pipeline": pipeline,
+        "schemaName": schema_name,
+    }
     st = lo.scoped(ctx, workspace)
     with st.client() as client:
         new_id = client.relaunch_workflow(

@@ -22,8 +22,6 @@ MAX_TEXT = {
 UNSUPPORTED_FIELDS: dict[str, str] = {
     "optimizationId": "resource optimization",
     "optimizationTargets": "resource optimization",
-    "pipelineSchemaId": "pipeline schemas",
-    "schemaName": "pipeline schemas",
     "towerConfig": "Seqera's tower config",
 }
 

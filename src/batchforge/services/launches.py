@@ -57,6 +57,7 @@ from batchforge.services import (
     compute_envs,
     credentials,
     labels,
+    pipeline_schemas,
     pipeline_secrets,
     run_labels,
     run_secrets,
@@ -213,8 +214,13 @@ def prepare(
     body: WorkflowLaunchRequest,
     run_id: str,
     user_id: int | None = None,
+    schema_workspace_id: int | None = None,
 ) -> Prepared:
-    """Validate ``body`` against its compute environment; raises 400/404/409 errors."""
+    """Validate ``body`` against its compute environment; raises 400/404/409 errors.
+
+    A ``pipelineSchemaId`` must name a schema of the workspace (of ``schema_workspace_id``
+    when given: a shared pipeline's own schema), and the parameters are checked against it
+    (:func:`pipeline_schemas.check_params`)."""
     checks.refuse_unsupported(body)
     checks.check_sizes(body)
     if not body.computeEnvId:
@@ -246,6 +252,11 @@ def prepare(
             "paths all the same.",
         )
     params = parse_params(body.paramsText, f"{F}.paramsText")
+    if body.pipelineSchemaId is not None:
+        schema = pipeline_schemas.load(
+            ctx, schema_workspace_id or workspace_id, body.pipelineSchemaId
+        )
+        pipeline_schemas.check_params(schema, params, f"{F}.paramsText")
     cpus, memory = _resources(body, env)
     chosen = labels.resolve(ctx, workspace_id, body.labelIds, f"{F}.labelIds")
     prefix = ctx.settings.forge_prefix + env.id
@@ -494,11 +505,13 @@ def launch(
     user: str | None = None,
     pipeline_id: int | None = None,
     user_id: int | None = None,
+    schema_workspace_id: int | None = None,
 ) -> str:
     """Launch a run; its id.  See the module docstring for the exactly-once protocol.
-    ``user_id`` is the launching user, whose secrets ``body.userSecrets`` names."""
+    ``user_id`` is the launching user, whose secrets ``body.userSecrets`` names;
+    ``schema_workspace_id``: where ``pipelineSchemaId`` is (default: ``workspace_id``)."""
     run_id = new_id()
-    prepared = prepare(ctx, workspace_id, body, run_id, user_id)
+    prepared = prepare(ctx, workspace_id, body, run_id, user_id, schema_workspace_id)
     aws = _session(ctx, workspace_id, prepared.env.credentialsId or "", prepared.job.region)
     if prepared.token.mode == delivery.SECRET and delivery.recently_refused(aws):
         plan = delivery.refused(ctx.settings.trace_token_delivery)

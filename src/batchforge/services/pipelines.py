@@ -19,7 +19,14 @@ from batchforge.schemas.pipelines import (
     UpdatePipelineRequest,
 )
 from batchforge.schemas.workflows import WorkflowLaunchRequest
-from batchforge.services import broken_rows, compute_envs, labels, launches, pipeline_versions
+from batchforge.services import (
+    broken_rows,
+    compute_envs,
+    labels,
+    launches,
+    pipeline_schemas,
+    pipeline_versions,
+)
 from batchforge.services.compute_validation import NAME
 from batchforge.services.context import AppContext
 
@@ -43,7 +50,10 @@ def _validate(ctx: AppContext, workspace_id: int, name: str | None, launch: Any)
             compute_envs.describe(ctx, workspace_id, launch.computeEnvId)
         from batchforge.launch.params import parse_params
 
-        parse_params(launch.paramsText, "launch.paramsText")
+        params = parse_params(launch.paramsText, "launch.paramsText")
+        if launch.pipelineSchemaId is not None:
+            schema = pipeline_schemas.load(ctx, workspace_id, launch.pipelineSchemaId)
+            pipeline_schemas.check_params(schema, params)
 
 
 def _to_dto(ctx: AppContext, row: models.Pipeline) -> PipelineDbDto:
@@ -266,6 +276,28 @@ def describe_launch(
     )
 
 
+def describe_schema(
+    ctx: AppContext, workspace_id: int, pipeline_id: int, version_id: str | None = None
+) -> tuple[str, str | None] | None:
+    """(schema content, ``paramsText``) of the default version's launch, or of version
+    ``version_id``'s; None when that launch names no schema of the workspace."""
+    with ctx.db.transaction() as session:
+        pipeline = _load(session, workspace_id, pipeline_id)
+        if version_id:
+            version = pipeline_versions.find(session, pipeline_id, version_id)
+        else:
+            version = pipeline_versions.default_of(session, pipeline)
+        launch = dict(version.launch or {})
+    schema_id = launch.get("pipelineSchemaId")
+    if not isinstance(schema_id, int) or isinstance(schema_id, bool):
+        return None
+    content = pipeline_schemas.find(ctx, workspace_id, schema_id)
+    if content is None:
+        return None
+    params = launch.get("paramsText")
+    return content, params if isinstance(params, str) else None
+
+
 def update_pipeline(
     ctx: AppContext,
     workspace_id: int,
@@ -425,9 +457,20 @@ def launch(
     if source_workspace_id is not None:
         for key in LENT_OUT:
             saved.pop(key, None)
+    # The saved pipelineSchemaId is one of the pipeline's workspace; one given here, ours.
+    schema_home = source_workspace_id or workspace_id
     if overrides is not None:
-        saved.update(overrides.model_dump(mode="json", exclude_unset=True))
+        given = overrides.model_dump(mode="json", exclude_unset=True)
+        if "pipelineSchemaId" in given:
+            schema_home = workspace_id
+        saved.update(given)
     body = WorkflowLaunchRequest.model_validate(saved)
     return launches.launch(
-        ctx, workspace_id, body, user=user, pipeline_id=pipeline_id, user_id=user_id
+        ctx,
+        workspace_id,
+        body,
+        user=user,
+        pipeline_id=pipeline_id,
+        user_id=user_id,
+        schema_workspace_id=schema_home,
     )

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from batchforge.errors import InvalidInput
+from batchforge.schemas.pipeline_schemas import PipelineSchemaResponse
 from batchforge.schemas.pipelines import (
     CreatePipelineRequest,
     CreatePipelineResponse,
@@ -43,6 +44,7 @@ Attributes = Annotated[
     str | None, Query(description="labels,optimized,computeEnv (labels are always included)")
 ]
 VISIBILITIES = {"all", "private", "shared"}
+SCHEMA_ATTRIBUTES = {"schema", "params"}
 
 
 @router.get("", response_model=ListPipelinesResponse)
@@ -131,6 +133,37 @@ def describe_pipeline(
     query_attributes(attributes, PIPELINE_ATTRIBUTES)
     return DescribePipelineResponse(
         pipeline=service.describe(ctx, source or workspace_id, pipelineId)
+    )
+
+
+@router.get(
+    "/{pipelineId}/schema",
+    response_model=PipelineSchemaResponse,
+    response_model_exclude_none=True,
+    responses={204: {"description": "The pipeline has no saved schema"}},
+)
+def describe_pipeline_schema(
+    ctx: Ctx,
+    workspace_id: CanRead,
+    pipelineId: int,
+    source: SharedRead,
+    attributes: Annotated[str | None, Query(description="schema,params (default: both)")] = None,
+    versionId: Annotated[
+        str | None, Query(description="The version whose schema (default: the default version)")
+    ] = None,
+) -> Any:
+    """Seqera's DescribePipelineSchema: the saved schema of the pipeline's default version
+    (or of ``versionId``: its launch's ``pipelineSchemaId``) and the launch's ``paramsText``
+    as ``params``; 204 when that launch has no saved schema.  ``sourceWorkspaceId``: a
+    shared pipeline of that workspace."""
+    wanted = query_attributes(attributes, SCHEMA_ATTRIBUTES) or SCHEMA_ATTRIBUTES
+    found = service.describe_schema(ctx, source or workspace_id, pipelineId, versionId)
+    if found is None:
+        return Response(status_code=204)
+    schema, params = found
+    return PipelineSchemaResponse(
+        schema=schema if "schema" in wanted else None,
+        params=params if "params" in wanted else None,
     )
 
 
