@@ -1,7 +1,8 @@
 """``batchforge participants``: a workspace's participants — members, collaborators or teams —
-and roles, as ``tw participants`` (``add|update|delete -n NAME -t MEMBER|COLLABORATOR|TEAM
-[-r ROLE] -w WORKSPACE``).  A user added who is not a member of the organization becomes
-one of its collaborators (type COLLABORATOR), whatever ``--type`` said, as on Seqera.
+and roles (predefined, or the organization's custom roles), as ``tw participants``
+(``add|update|delete -n NAME -t MEMBER|COLLABORATOR|TEAM [-r ROLE] -w WORKSPACE``).  A user
+added who is not a member of the organization becomes one of its collaborators (type
+COLLABORATOR), whatever ``--type`` said, as on Seqera.
 
 The workspace is ``-w`` (here or global: an id or ``Organization/Workspace``), else
 ``TOWER_WORKSPACE_ID``, else your default workspace.
@@ -48,11 +49,16 @@ def _kind(value: str) -> str:
     return upper_choice(value, "--type", TYPES)
 
 
+ROLE_HELP = "Workspace role: " + ", ".join(ROLES) + " (any case), or a custom role's name"
+
+
 def _role(value: str) -> str:
-    role = value.strip().lower()
-    if role not in ROLES:
-        raise fail(f"--role must be one of {', '.join(ROLES)}, got '{value}'.", code=2)
-    return role
+    """A predefined role (lower case) or a custom role's name, as given (the server checks
+    that the organization has it)."""
+    role = value.strip()
+    if not role:
+        raise fail("--role cannot be empty.", code=2)
+    return role.lower() if role.lower() in ROLES else role
 
 
 def _workspace_name(api: AccountsApi, workspace_id: int) -> tuple[str, str]:
@@ -68,7 +74,7 @@ def add(
     name_arg: NameArg = None,
     name: NameOpt = None,
     kind: Kind = "member",
-    role: Annotated[str, typer.Option("--role", "-r", help="Workspace role")] = "launch",
+    role: Annotated[str, typer.Option("--role", "-r", help=ROLE_HELP)] = "launch",
     overwrite: Overwrite = False,
     workspace: WorkspaceOpt = None,
 ) -> None:
@@ -207,7 +213,7 @@ def update(
     kind: Kind = "member",
     role: Annotated[
         str | None,
-        typer.Option("--role", "-r", help=", ".join(ROLES), show_default=False),
+        typer.Option("--role", "-r", help=ROLE_HELP, show_default=False),
     ] = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
@@ -221,7 +227,7 @@ def update(
 def role(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="User name or e-mail, or a team name.")],
-    new_role: Annotated[str, typer.Argument(help=", ".join(ROLES))],
+    new_role: Annotated[str, typer.Argument(help=ROLE_HELP)],
     kind: Kind = "member",
     workspace: WorkspaceOpt = None,
 ) -> None:

@@ -221,7 +221,7 @@ class CreateTeamMemberRequest(ApiModel):
 class ParticipantResponseDto(ApiModel):
     participantId: int
     type: ParticipantType
-    wspRole: WspRole
+    wspRole: str  # a predefined WspRole or a custom role of the organization (Seqera: string)
     memberId: int | None = None
     userName: str | None = None
     email: str | None = None
@@ -248,4 +248,6 @@ class ListParticipantsResponse(ApiModel):
 
 
 class UpdateParticipantRoleRequest(ApiModel):
-    role: WspRole
+    """A predefined role (any case) or the name of a custom role of the organization."""
+
+    role: str = Field(min_length=1, max_length=40)

@@ -2,7 +2,10 @@
 
 The effective role of a user in a workspace (:func:`effective_roles`) is the highest of: its
 direct participant role, the roles of its teams that participate, and ``owner`` in every
-workspace of an organization it owns.  ``Principal.roles`` holds exactly that.
+workspace of an organization it owns.  ``Principal.roles`` holds exactly that.  Its
+permissions there (``Principal.permissions``, :func:`effective_access`) are the union of the
+permissions of those roles — custom roles of the organization included — which for the
+predefined roles is the higher role's.
 """
 
 from __future__ import annotations
@@ -19,8 +22,9 @@ from sqlalchemy.orm import Session
 
 from batchforge.db import models
 from batchforge.db.models import utcnow
+from batchforge.db.models.accounts import CustomRole
 from batchforge.errors import Forbidden, Unauthorized
-from batchforge.services import run_tokens
+from batchforge.services import authz, run_tokens
 from batchforge.services.authz import ROLES
 from batchforge.services.context import AppContext, Principal
 
@@ -147,18 +151,28 @@ def _default_workspace_id(session: Session, user_id: int) -> int | None:
     return min(roles) if roles else None
 
 
-def _higher(first: str | None, second: str) -> str:
-    """The higher of two workspace roles (``authz.ROLES`` is highest first)."""
-    if first is None:
-        return second
-    return first if ROLES.index(first) <= ROLES.index(second) else second
+def display_role(held: set[str] | frozenset[str]) -> str:
+    """The one role shown for a user holding the roles ``held`` in a workspace: the highest
+    predefined one (``authz.ROLES`` is highest first), else the first custom one by name."""
+    predefined = [role for role in ROLES if role in held]
+    return predefined[0] if predefined else min(held)
 
 
-def effective_roles(session: Session, user_id: int) -> tuple[dict[int, str], dict[int, str]]:
-    """``(workspace id → effective role, org id → org role)`` of ``user_id``.
+@dataclass(frozen=True)
+class Access:
+    """What a user may do: ``roles`` (workspace id → the role shown, :func:`display_role`),
+    ``org_roles`` (org id → org role) and ``permissions`` (workspace id → the union of the
+    permissions of every role it holds there; all of them in an organization it owns)."""
 
-    Org owner → ``owner`` of every workspace of the org; otherwise the higher of the direct
-    participant role and the roles of the user's teams that participate."""
+    roles: dict[int, str]
+    org_roles: dict[int, str]
+    permissions: dict[int, frozenset[str]]
+
+
+def effective_access(session: Session, user_id: int) -> Access:
+    """:class:`Access` of ``user_id``: org owner → ``owner`` of every workspace of the org;
+    otherwise its direct participant role and the roles of its teams that participate, whose
+    permissions combine by union (custom roles resolved in one query)."""
     members = session.execute(
         select(models.OrgMember.id, models.OrgMember.org_id, models.OrgMember.role).where(
             models.OrgMember.user_id == user_id
@@ -167,26 +181,63 @@ def effective_roles(session: Session, user_id: int) -> tuple[dict[int, str], dic
     org_roles = {org_id: role for _, org_id, role in members}
     member_ids = [member_id for member_id, _, _ in members]
     roles: dict[int, str] = {}
+    permissions: dict[int, frozenset[str]] = {}
     if not member_ids:
-        return roles, org_roles
+        return Access(roles, org_roles, permissions)
     owned = [org_id for org_id, role in org_roles.items() if role == "owner"]
     if owned:
         for (workspace_id,) in session.execute(
             select(models.Workspace.id).where(models.Workspace.org_id.in_(owned))
         ):
             roles[workspace_id] = "owner"
+            permissions[workspace_id] = authz.ALL_PERMISSIONS
     teams = select(models.TeamMember.team_id).where(models.TeamMember.member_id.in_(member_ids))
     rows = session.execute(
-        select(models.WorkspaceParticipant.workspace_id, models.WorkspaceParticipant.role).where(
+        select(
+            models.WorkspaceParticipant.workspace_id,
+            models.WorkspaceParticipant.role,
+            models.Workspace.org_id,
+        )
+        .join(models.Workspace, models.Workspace.id == models.WorkspaceParticipant.workspace_id)
+        .where(
             or_(
                 models.WorkspaceParticipant.member_id.in_(member_ids),
                 models.WorkspaceParticipant.team_id.in_(teams),
             )
         )
     ).all()
-    for workspace_id, role in rows:
-        roles[workspace_id] = _higher(roles.get(workspace_id), role)
-    return roles, org_roles
+    held: dict[int, set[str]] = {}
+    org_of: dict[int, int] = {}
+    for workspace_id, role, org_id in rows:
+        if workspace_id in permissions:  # an organization it owns: owner already
+            continue
+        held.setdefault(workspace_id, set()).add(role)
+        org_of[workspace_id] = org_id
+    custom_orgs = {
+        org_of[ws] for ws, names in held.items() if any(name not in ROLES for name in names)
+    }
+    custom: dict[tuple[int, str], frozenset[authz.Permission]] = {}
+    if custom_orgs:
+        for org_id, name, names in session.execute(
+            select(CustomRole.org_id, CustomRole.name, CustomRole.permissions).where(
+                CustomRole.org_id.in_(custom_orgs)
+            )
+        ):
+            custom[(org_id, name)] = authz.known_permissions(names or [])
+    for workspace_id, names in held.items():
+        org_id = org_of[workspace_id]
+        roles[workspace_id] = display_role(names)
+        permissions[workspace_id] = authz.role_permissions(
+            names, {name: found for (org, name), found in custom.items() if org == org_id}
+        )
+    return Access(roles, org_roles, permissions)
+
+
+def effective_roles(session: Session, user_id: int) -> tuple[dict[int, str], dict[int, str]]:
+    """``(workspace id → effective role, org id → org role)`` of ``user_id``
+    (:func:`effective_access` without the permissions)."""
+    access = effective_access(session, user_id)
+    return access.roles, access.org_roles
 
 
 ORG_MEMBER_ROLES = ("owner", "member")
@@ -219,7 +270,8 @@ def workspace_reach(
 
 
 def _principal(session: Session, user: models.User) -> Principal:
-    roles, org_roles = effective_roles(session, user.id)
+    access = effective_access(session, user.id)
+    roles, org_roles = access.roles, access.org_roles
     orgs, shared = workspace_reach(session, roles, org_roles)
     return Principal(
         user.id,
@@ -230,6 +282,7 @@ def _principal(session: Session, user: models.User) -> Principal:
         is_admin=user.is_admin,
         workspace_orgs=orgs,
         shared=shared,
+        permissions=access.permissions,
     )
 
 

@@ -25,7 +25,7 @@ launch read from another workspace carries no compute environment or work direct
 receiver's run tokens) does not pass through here.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from enum import StrEnum
 from typing import Annotated
 
@@ -202,8 +202,60 @@ def permission(name: Permission | str) -> Permission:
 
 
 def allowed(role: str, permission_name: Permission | str) -> bool:
-    """Does a workspace ``role`` hold ``permission_name``?  (An unknown role holds nothing.)"""
+    """Does a predefined workspace ``role`` hold ``permission_name``?  (Any other role name
+    holds nothing here: a custom role's permissions are :func:`role_permissions`'.)"""
     return role in MATRIX[permission(permission_name)]
+
+
+PREDEFINED_DESCRIPTIONS: dict[str, str] = {
+    "owner": "Full permissions on every resource of the workspace, including deleting it.",
+    "admin": "Full permissions on the workspace's resources and participants.",
+    "maintain": "Uses and manages all resources, but cannot create credentials or compute "
+    "environments.",
+    "launch": "Uses existing resources and launches pipelines; modifies nothing.",
+    "connect": "Reads the workspace and connects to Studios sessions.",
+    "view": "Reads the workspace's resources only.",
+}
+"""The six predefined roles, as ``GET /roles`` describes them."""
+
+ALL_PERMISSIONS: frozenset[Permission] = frozenset(Permission)
+
+
+def predefined_permissions(role: str) -> frozenset[Permission]:
+    """The permissions of a predefined ``role`` (the matrix's column); empty for any other."""
+    return frozenset(wanted for wanted, roles in MATRIX.items() if role in roles)
+
+
+def known_permissions(names: Iterable[str]) -> frozenset[Permission]:
+    """The names of ``names`` that are permissions (a stored name this version does not know
+    grants nothing)."""
+    return frozenset(Permission(name) for name in names if name in _NAMES)
+
+
+_NAMES = frozenset(str(wanted) for wanted in Permission)
+
+
+def role_permissions(
+    roles: Iterable[str], custom: Mapping[str, frozenset[Permission]]
+) -> frozenset[Permission]:
+    """The union of the permissions of ``roles``: a predefined role's from the matrix, a
+    custom one's from ``custom`` (name → permissions); an unknown name adds nothing."""
+    held: set[Permission] = set()
+    for role in roles:
+        held |= predefined_permissions(role) if role in ROLES else custom.get(role, frozenset())
+    return frozenset(held)
+
+
+def holds(principal: Principal, workspace_id: int, permission_name: Permission | str) -> bool:
+    """Does ``principal`` hold ``permission_name`` in ``workspace_id``?  From its resolved
+    ``permissions`` (custom roles included); a principal built without them (a run token)
+    falls back to its predefined role."""
+    wanted = permission(permission_name)
+    granted = principal.permissions.get(workspace_id)
+    if granted is not None:
+        return wanted in granted
+    role = principal.roles.get(workspace_id)
+    return role is not None and allowed(role, wanted)
 
 
 def require(principal: Principal, workspace_id: int, permission_name: Permission | str) -> None:
@@ -220,7 +272,7 @@ def require(principal: Principal, workspace_id: int, permission_name: Permission
             field="workspaceId",
             hint="Use a workspace you are a participant of (GET /user-info lists the default).",
         )
-    if not allowed(role, wanted):
+    if not holds(principal, workspace_id, wanted):
         raise Forbidden(
             f"Your role '{role}' in workspace {workspace_id} does not allow '{wanted}'.",
             hint="Ask an owner or admin of the workspace for a role that allows it.",

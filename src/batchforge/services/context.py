@@ -46,7 +46,10 @@ class Principal:
     administrator.  ``workspace_orgs`` maps each workspace of ``roles`` and of ``shared`` to
     its organization; ``shared`` holds the SHARED workspaces of the organizations the caller
     is an owner or member of (not a collaborator) — what :mod:`~batchforge.services.authz`
-    lets it use from its own workspaces."""
+    lets it use from its own workspaces.  ``permissions`` maps each workspace of ``roles`` to
+    the permissions the caller holds there (the union of its roles', custom roles included:
+    ``services/accounts.effective_access``); :func:`~batchforge.services.authz.holds` reads
+    it, and falls back to the matrix for a workspace it lacks."""
 
     user_id: int
     user_name: str
@@ -57,3 +60,4 @@ class Principal:
     is_admin: bool = False
     workspace_orgs: dict[int, int] = field(default_factory=dict)
     shared: frozenset[int] = frozenset()
+    permissions: dict[int, frozenset[str]] = field(default_factory=dict)

@@ -6,8 +6,11 @@ A user added by name or e-mail who is not a member of the organization becomes o
 ``COLLABORATOR``): it sees the workspaces it participates in and nothing else of the
 organization (``services/orgs.py``); removing its last participation removes it.
 
-Owners and admins add, change and remove participants (``workspace:write``); only an owner
-grants the ``owner`` role or changes an owner (``workspace:admin``); any participant may leave
+A role is one of the six predefined ones or a custom role of the organization
+(``services/roles.py``).  Owners and admins add, change and remove participants
+(``workspace:write``); only an owner grants the ``owner`` role or changes an owner
+(``workspace:admin``); a custom role is granted only by a caller holding each of its
+permissions in the workspace; any participant may leave
 (``workspace_self:delete``).  Guard (409, nothing written): a workspace keeps at least one
 participant with the owner or admin role — so nobody demotes or removes the last admin,
 themselves included.  A user's effective role is computed in
@@ -22,7 +25,7 @@ from sqlalchemy.orm import Session
 from batchforge.db import models
 from batchforge.errors import Conflict, InvalidInput, NotFound
 from batchforge.schemas.accounts import AddParticipantRequest, ParticipantResponseDto
-from batchforge.services import authz, broken_rows
+from batchforge.services import authz, broken_rows, roles
 from batchforge.services.authz import Permission
 from batchforge.services.context import AppContext, Principal
 from batchforge.services.orgs import (
@@ -124,8 +127,7 @@ def add_participant(
         )
     with ctx.db.transaction() as session:
         workspace_in_org(session, principal, org_id, workspace_id, Permission.WORKSPACE_WRITE)
-        if role == "owner":
-            authz.require(principal, workspace_id, Permission.WORKSPACE_ADMIN)
+        role = _grantable(session, principal, org_id, workspace_id, role)
         _lock(session, workspace_id)
         participant = models.WorkspaceParticipant(workspace_id=workspace_id, role=role)
         if body.teamId is not None:
@@ -225,6 +227,22 @@ def keep_admins_without(
         _keep_an_admin(session, participant, "remove")
 
 
+def _grantable(
+    session: Session, principal: Principal, org_id: int, workspace_id: int, role: str
+) -> str:
+    """``role`` as stored (:func:`roles.resolve_role`: a predefined role or a custom role of
+    the organization; 400 naming ``role`` otherwise), when the caller may give it: the
+    ``owner`` role needs ``workspace:admin``; a custom role needs every permission it holds
+    (403 naming the first missing one), so no one grants more than they have."""
+    role = roles.resolve_role(session, org_id, role)
+    if role == "owner":
+        authz.require(principal, workspace_id, Permission.WORKSPACE_ADMIN)
+    elif role not in authz.ROLES:
+        for wanted in sorted(roles.custom_permissions(session, org_id, role)):
+            authz.require(principal, workspace_id, wanted)
+    return role
+
+
 def set_role(
     ctx: AppContext,
     principal: Principal,
@@ -233,8 +251,11 @@ def set_role(
     participant_id: int,
     role: str,
 ) -> None:
+    """Give participant ``participant_id`` ``role``: a predefined role (any case) or a
+    custom role of the organization (:func:`_grantable`)."""
     with ctx.db.transaction() as session:
         workspace_in_org(session, principal, org_id, workspace_id, Permission.WORKSPACE_WRITE)
+        role = _grantable(session, principal, org_id, workspace_id, role)
         _lock(session, workspace_id)
         participant = _participant(session, workspace_id, participant_id)
         if "owner" in (role, participant.role):

@@ -11,7 +11,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String, UniqueConstraint, false
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    String,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from batchforge.db.models.base import Base, IdType, UtcDateTime, utcnow
@@ -100,7 +108,8 @@ class TeamMember(Base):
 
 class WorkspaceParticipant(Base):
     """A workspace participant: an org member (``member_id``) or a team (``team_id``), with a
-    workspace role (owner, admin, maintain, launch, connect, view)."""
+    workspace role: a predefined one (owner, admin, maintain, launch, connect, view) or the
+    name of a :class:`CustomRole` of the workspace's organization."""
 
     __tablename__ = "workspace_participant"
     __table_args__ = (
@@ -119,7 +128,23 @@ class WorkspaceParticipant(Base):
     team_id: Mapped[int | None] = mapped_column(
         ForeignKey("team.id", ondelete="CASCADE"), index=True
     )
-    role: Mapped[str] = mapped_column(String(16))
+    role: Mapped[str] = mapped_column(String(40))
+
+
+class CustomRole(Base):
+    """An organization's custom workspace role (Seqera's custom roles): a name, a
+    description and the permissions it holds — names of ``authz.Permission``.  Participants
+    of the organization's workspaces hold it by name (``WorkspaceParticipant.role``)."""
+
+    __tablename__ = "custom_role"
+    __table_args__ = (UniqueConstraint("org_id", "name", name="uq_custom_role_org_name"),)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(40))
+    description: Mapped[str] = mapped_column(String(120), default="")
+    permissions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class ApiToken(Base):

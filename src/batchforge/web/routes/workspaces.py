@@ -19,7 +19,7 @@ from starlette.responses import Response
 
 from batchforge.errors import BatchforgeError, InvalidInput, NotFound
 from batchforge.schemas.accounts import AddParticipantRequest
-from batchforge.services import authz, participants, teams
+from batchforge.services import authz, participants, roles, teams
 from batchforge.services.authz import ROLES, Permission
 from batchforge.web import render
 from batchforge.web.core import (
@@ -53,9 +53,10 @@ def _org_id(viewer: Viewer) -> int:
 
 
 def _role(form: CheckedForm, default: str) -> str:
-    role = str(form.get("role") or default)
-    if role not in ROLES:
-        raise InvalidInput(f"Role '{role}' is not one of {', '.join(ROLES)}.", field="role")
+    """The chosen role: a predefined one or a custom role (``participants`` checks it)."""
+    role = str(form.get("role") or default).strip()
+    if not role:
+        raise InvalidInput(f"Choose a role: {', '.join(ROLES)} or a custom role.", field="role")
     return role
 
 
@@ -82,8 +83,9 @@ def workspace_settings(request: Request, viewer: CanRead) -> Response:
     listed = participants.list_participants(ctx, viewer.principal, org_id, viewer.workspace_id)
     known = {p.teamId for p in listed if p.teamId is not None}
     org_teams = teams.list_teams(ctx, viewer.principal, org_id)
-    can_admin = authz.allowed(role, Permission.WORKSPACE_ADMIN)
+    can_admin = authz.holds(viewer.principal, viewer.workspace_id, Permission.WORKSPACE_ADMIN)
     grantable = [r for r in ROLES if r != "owner" or can_admin]
+    grantable += roles.custom_role_names(ctx, org_id)
     return render.page(
         request,
         "workspace_settings.html",
@@ -95,7 +97,7 @@ def workspace_settings(request: Request, viewer: CanRead) -> Response:
         teams=[t for t in org_teams if t.teamId not in known],
         roles=ROLES,
         grantable=grantable,
-        can_write=authz.allowed(role, Permission.WORKSPACE_WRITE),
+        can_write=authz.holds(viewer.principal, viewer.workspace_id, Permission.WORKSPACE_WRITE),
         can_admin=can_admin,
         user_name=viewer.principal.user_name,
     )
