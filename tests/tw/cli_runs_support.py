@@ -49,6 +49,8 @@ class World:
     files: dict[str, Path] = field(default_factory=dict)
     jobs: BatchJobs | None = None
     tracker: RunTracker | None = None
+    # More placeholders a case's setup makes (e.g. ``{schema_id}``).
+    extra: dict[str, Any] = field(default_factory=dict)
 
     def values(self) -> dict[str, Any]:
         """Placeholders of the command lines: ``{run}``, ``{pipeline_id}``, ``{file_params}``…"""
@@ -63,6 +65,7 @@ class World:
             "tmp": self.tmp,
             "workspace": self.api.user_info().defaultWorkspaceId,
             **{f"file_{k}": v for k, v in self.files.items()},
+            **self.extra,
         }
 
     def run(self, args: list[str], stdin: str | None = None) -> Result:

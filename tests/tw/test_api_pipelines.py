@@ -14,6 +14,9 @@ from tests.tw.conftest import PIPELINE, REPO, Req, TwWorld, params, replay, uniq
 PIPE = "src/test/java/io/seqera/tower/cli/pipelines/PipelinesCmdTest.java"
 VERS = "src/test/java/io/seqera/tower/cli/pipelines/PipelineVersionsCmdTest.java"
 LAUNCH = "src/test/java/io/seqera/tower/cli/LaunchCmdTest.java"
+SCHEMAS = "src/test/java/io/seqera/tower/cli/pipelineschemas/PipelineSchemaCmdTest.java"
+# PipelineSchemaCmdTest's SCHEMA_CONTENT shape (create_response.json's content).
+SCHEMA_CONTENT = '{"type":"object","properties":{"input":{"type":"string"}}}'
 
 VERSION_READS = {
     "pipeline.version.id": str,
@@ -127,7 +130,71 @@ def _labelled(world: TwWorld, answer: Any, values: dict[str, Any]) -> None:
     assert [label["id"] for label in pipeline["labels"]] == [world.label_id]
 
 
+def _schema(world: TwWorld) -> dict[str, Any]:
+    """A schema added as ``tw pipeline-schemas add -c schema.json`` does."""
+    made = world.call("POST", "/pipeline-schemas", body={"content": SCHEMA_CONTENT})
+    return {"schema_id": world.ok(made)["pipelineSchema"]["id"], "name": unique("p")}
+
+
+def _pipe_with_schema(world: TwWorld) -> dict[str, Any]:
+    """A pipeline added with ``--pipeline-schema-id`` and ``--schema-name``."""
+    values = _schema(world)
+    made = world.new_pipeline(
+        pipelineSchemaId=values["schema_id"],
+        schemaName="nextflow_schema.json",
+        paramsText="input: a.csv\n",
+    )
+    return {**values, "pid": made["pipelineId"], "vid": made["version"]["id"]}
+
+
+def _schema_saved(world: TwWorld, answer: Any, values: dict[str, Any]) -> None:
+    pid = answer["pipeline"]["pipelineId"]
+    launch = world.ok(world.call("GET", f"/pipelines/{pid}/launch"))["launch"]
+    assert launch["pipelineSchemaId"] == values["schema_id"]
+    assert launch["schemaName"] == "nextflow_schema.json"
+
+
+def _schema_described(world: TwWorld, answer: Any, values: dict[str, Any]) -> None:
+    assert answer["schema"] == SCHEMA_CONTENT and answer["params"] == "input: a.csv\n"
+
+
+def _run_has_schema(world: TwWorld, answer: Any, values: dict[str, Any]) -> None:
+    run_id = answer["workflowId"]
+    launch = world.ok(world.call("GET", f"/workflow/{run_id}/launch"))["launch"]
+    assert launch["pipelineSchemaId"] == values["schema_id"]
+    assert launch["schemaName"] == "my_schema.json"
+
+
 CASES = [
+    Req("pipeline-schemas-add", SCHEMAS, "POST", "/pipeline-schemas",
+        body={"content": SCHEMA_CONTENT},
+        reads={"pipelineSchema.id": int, "pipelineSchema.content": str}),
+    Req("pipeline-schemas-add-not-json", SCHEMAS, "POST", "/pipeline-schemas",
+        body={"content": "input: string"}, status=400,
+        check=lambda w, a, v: a["field"] == "content" or pytest.fail(str(a))),
+    Req("pipelines-add-schema-id", PIPE, "POST", "/pipelines", setup=_schema,
+        body={"name": "{name}", "launch": {"computeEnvId": "{ce_id}", "pipeline": REPO,
+                                           "workDir": f"s3://{WORK_BUCKET}/work",
+                                           "pipelineSchemaId": "{schema_id}",
+                                           "schemaName": "nextflow_schema.json"}},
+        reads={"pipeline.pipelineId": int, **VERSION_READS}, check=_schema_saved),
+    Req("pipelines-add-schema-id-unknown", PIPE, "POST", "/pipelines",
+        setup=lambda w: {"name": unique("p")},
+        body={"name": "{name}", "launch": {"computeEnvId": "{ce_id}", "pipeline": REPO,
+                                           "pipelineSchemaId": 98765432}},
+        status=400,
+        check=lambda w, a, v: a["field"] == "launch.pipelineSchemaId" or pytest.fail(str(a))),
+    Req("pipelines-schema", PIPE, "GET", "/pipelines/{pid}/schema", setup=_pipe_with_schema,
+        reads={"schema": str, "params": str}, check=_schema_described),
+    Req("pipelines-schema-attributes", PIPE, "GET", "/pipelines/{pid}/schema",
+        setup=_pipe_with_schema, query={"attributes": "schema,params", "versionId": "{vid}"},
+        reads={"schema": str, "params": str}, check=_schema_described),
+    Req("pipelines-schema-none", PIPE, "GET", "/pipelines/{pipeline_id}/schema", status=204),
+    Req("launch-schema-id-and-name", LAUNCH, "POST", "/workflow/launch", setup=_schema,
+        body={"launch": {"computeEnvId": "{ce_id}", "pipeline": REPO,
+                         "workDir": f"s3://{WORK_BUCKET}/work", "schemaName": "my_schema.json",
+                         "pipelineSchemaId": "{schema_id}"}},
+        reads={"workflowId": str}, check=_run_has_schema),
     Req("pipelines-list", PIPE, "GET", "/pipelines",
         reads={"pipelines[0].pipelineId": int, "pipelines[0].name": str,
                "pipelines[0].repository": str, "pipelines[0].visibility": str,

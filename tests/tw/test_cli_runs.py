@@ -202,6 +202,33 @@ def named_version(name: str, params: str) -> Callable[[World], None]:
     return setup
 
 
+SCHEMA = '{"type":"object","properties":{"timeout":{"type":"integer"}}}'
+
+
+def schema_file(w: World) -> None:
+    """``{file_schema}``: a schema file, as PipelineSchemaCmdTest writes one."""
+    path = w.tmp / "schema.json"
+    path.write_text(SCHEMA)
+    w.files["schema"] = path
+
+
+def saved_schema(w: World) -> None:
+    """``{schema_id}``: a schema saved in the workspace."""
+    answer = w.api.request("POST", "/pipeline-schemas", json={"content": SCHEMA}).json()
+    w.extra["schema_id"] = answer["pipelineSchema"]["id"]
+
+
+def schema_added(w: World, r: Result) -> None:
+    ok(w, r)
+    assert "New pipeline schema '" in r.output, r.output
+    schema_id = int(r.output.split("'")[1])
+    with w.server.ctx.db.transaction() as session:
+        from batchforge.db import models
+
+        row = session.get(models.PipelineSchema, schema_id)
+        assert row is not None and row.content == SCHEMA
+
+
 S = "launch"
 CASES: dict[str, Case] = {
     # --- launch -------------------------------------------------------------------------------
@@ -331,6 +358,59 @@ CASES: dict[str, Case] = {
         ["launch", PIPELINE, "--version-name", "release-1.0"],
         new_run(lambda x: x["paramsText"] == "release: 1\n"),
         setup=named_version("release-1.0", "release: 1\n"),
+    ),
+    # --- pipeline schemas ---------------------------------------------------------------------
+    "pipeline-schemas-add": Case(
+        "PipelineSchemaCmdTest: pipeline-schemas add -c schema.json",
+        ["pipeline-schemas", "add", "-c", "{file_schema}"],
+        schema_added,
+        setup=schema_file,
+    ),
+    "pipeline-schemas-add-workspace": Case(
+        "PipelineSchemaCmdTest: pipeline-schemas add -c schema.json -w WSP",
+        ["pipeline-schemas", "add", "-c", "{file_schema}", "-w", "{workspace}"],
+        schema_added,
+        setup=schema_file,
+    ),
+    "pipeline-schemas-add-missing-file": Case(
+        "PipelineSchemaCmdTest: pipeline-schemas add -c /nonexistent/path/schema.json",
+        ["pipeline-schemas", "add", "-c", "/nonexistent/path/schema.json"],
+        exits(1, "/nonexistent/path/schema.json"),
+    ),
+    "pipelines-add-schema-id": Case(
+        "PipelinesCmdTest (AddCmd --pipeline-schema-id, LaunchOptions --schema-name)",
+        [
+            "pipelines",
+            "add",
+            "-n",
+            "with_schema",
+            "--pipeline-schema-id",
+            "{schema_id}",
+            "--schema-name",
+            "nextflow_schema.json",
+            "--params-file",
+            "{file_params}",
+            "{repo}",
+        ],
+        pipeline_is(
+            "with_schema",
+            lambda x: (
+                x["pipelineSchemaId"] is not None and x["schemaName"] == "nextflow_schema.json"
+            ),
+        ),
+        setup=saved_schema,
+    ),
+    "pipelines-update-schema-id": Case(
+        "PipelinesCmdTest (UpdateCmd --pipeline-schema-id)",
+        ["pipelines", "update", "-n", PIPELINE, "--pipeline-schema-id", "{schema_id}"],
+        pipeline_is(PIPELINE, lambda x: x["pipelineSchemaId"] is not None),
+        setup=saved_schema,
+    ),
+    "launch-schema-id-checks-params": Case(
+        "beyond tw: a saved pipeline with a schema; params of the wrong type are refused",
+        ["launch", "with_schema_bad", "--params-file", "{file_params_bad}"],
+        exits(1, "paramsText.timeout"),
+        setup=lambda w: _pipeline_with_schema(w, "with_schema_bad"),
     ),
     # --- pipelines ----------------------------------------------------------------------------
     "pipelines-add-params": Case(
@@ -827,6 +907,22 @@ CASES: dict[str, Case] = {
         output_has("Uploaded 1 file"),
     ),
 }
+
+
+def _pipeline_with_schema(w: World, name: str) -> None:
+    """A pipeline ``name`` saved with a schema declaring ``timeout`` an integer, and
+    ``{file_params_bad}``: params giving it as text."""
+    saved_schema(w)
+    launch = {
+        "pipeline": "https://github.com/pditommaso/nf-sleep",
+        "computeEnvId": w.ce_id,
+        "workDir": f"s3://{WORK_BUCKET}/work",
+        "pipelineSchemaId": w.extra["schema_id"],
+    }
+    w.api.request("POST", "/pipelines", json={"name": name, "launch": launch})
+    path = w.tmp / "params_bad.yaml"
+    path.write_text("timeout: soon\n")
+    w.files["params_bad"] = path
 
 
 def _params() -> list[Any]:
