@@ -190,6 +190,25 @@ def participant(name: str, team: bool = False) -> Callable[[World], None]:
     return setup
 
 
+def custom_role(name: str, *permissions: str) -> Callable[[World], None]:
+    """A custom role ``name`` of org ``default`` holding ``permissions`` (``POST /roles``)."""
+
+    def setup(w: World) -> None:
+        body = {"name": name, "description": f"{name} role", "permissions": list(permissions)}
+        params = {"orgId": w.accounts.org_id("default")}
+        w.api.request("POST", "/roles", json=body, params=params, workspace=False)
+
+    return setup
+
+
+def setups(*steps: Callable[[World], None]) -> Callable[[World], None]:
+    def setup(w: World) -> None:
+        for step in steps:
+            step(w)
+
+    return setup
+
+
 def collaborator(name: str) -> Callable[[World], None]:
     """``name`` stops being a member of org ``default`` and is added to the workspace: a
     collaborator of the organization (USAGE.md's ``--type=COLLABORATOR`` case)."""
@@ -1047,8 +1066,16 @@ CASES: dict[str, Case] = {
             "TEAM",
         ],
         that(lambda w: participants(w)["team1"]["wspRole"] == "my-role"),
+        setup=setups(
+            custom_role("my-role", "pipeline:read", "launch:read"),
+            participant("team1", team=True),
+        ),
+    ),
+    "part-update-unknown-role": Case(
+        "ParticipantsCmdTest: update -r ROLE with a role the organization does not have",
+        ["participants", "update", "-w", "{workspace}", "-n", "team1", "-r", "ghost", "-t", "TEAM"],
+        exits(1, "ghost", "custom role"),
         setup=participant("team1", team=True),
-        xfail="custom workspace roles are not supported (the six predefined roles only)",
     ),
     "part-delete": Case(
         "ParticipantsCmdTest: delete -w WS -n NAME -t MEMBER",
