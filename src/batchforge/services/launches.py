@@ -218,9 +218,9 @@ def prepare(
 ) -> Prepared:
     """Validate ``body`` against its compute environment; raises 400/404/409 errors.
 
-    A ``pipelineSchemaId`` must name a schema of the workspace (of ``schema_workspace_id``
-    when given: a shared pipeline's own schema), and the parameters are checked against it
-    (:func:`pipeline_schemas.check_params`)."""
+    A ``pipelineSchemaId`` must name a schema of the workspace (or of
+    ``schema_workspace_id``: the SHARED workspace a launched pipeline comes from), and the
+    parameters are checked against it (:func:`pipeline_schemas.check_params`)."""
     checks.refuse_unsupported(body)
     checks.check_sizes(body)
     if not body.computeEnvId:
@@ -254,7 +254,7 @@ def prepare(
     params = parse_params(body.paramsText, f"{F}.paramsText")
     if body.pipelineSchemaId is not None:
         schema = pipeline_schemas.load(
-            ctx, schema_workspace_id or workspace_id, body.pipelineSchemaId
+            ctx, workspace_id, body.pipelineSchemaId, also=schema_workspace_id
         )
         pipeline_schemas.check_params(schema, params, f"{F}.paramsText")
     cpus, memory = _resources(body, env)
@@ -509,7 +509,8 @@ def launch(
 ) -> str:
     """Launch a run; its id.  See the module docstring for the exactly-once protocol.
     ``user_id`` is the launching user, whose secrets ``body.userSecrets`` names;
-    ``schema_workspace_id``: where ``pipelineSchemaId`` is (default: ``workspace_id``)."""
+    ``schema_workspace_id``: a SHARED workspace whose schemas ``pipelineSchemaId`` may name
+    too (the launched pipeline's)."""
     run_id = new_id()
     prepared = prepare(ctx, workspace_id, body, run_id, user_id, schema_workspace_id)
     aws = _session(ctx, workspace_id, prepared.env.credentialsId or "", prepared.job.region)

@@ -88,11 +88,18 @@ def find(ctx: AppContext, workspace_id: int, schema_id: int) -> str | None:
 
 
 def load(
-    ctx: AppContext, workspace_id: int, schema_id: int, field: str = "launch.pipelineSchemaId"
+    ctx: AppContext,
+    workspace_id: int,
+    schema_id: int,
+    field: str = "launch.pipelineSchemaId",
+    also: int | None = None,
 ) -> dict[str, Any]:
-    """The document of schema ``schema_id``; a 400 naming ``field`` when the workspace has no
-    such schema (as unknown label ids are)."""
+    """The document of schema ``schema_id`` of the workspace (or of workspace ``also``: the
+    SHARED workspace a launched pipeline comes from); a 400 naming ``field`` when neither has
+    such a schema (as unknown label ids are)."""
     content = find(ctx, workspace_id, schema_id) if schema_id > 0 else None
+    if content is None and also is not None and also != workspace_id and schema_id > 0:
+        content = find(ctx, also, schema_id)
     if content is None:
         raise InvalidInput(
             f"{field}: pipeline schema {schema_id} does not exist in this workspace.", field=field

@@ -457,13 +457,8 @@ def launch(
     if source_workspace_id is not None:
         for key in LENT_OUT:
             saved.pop(key, None)
-    # The saved pipelineSchemaId is one of the pipeline's workspace; one given here, ours.
-    schema_home = source_workspace_id or workspace_id
     if overrides is not None:
-        given = overrides.model_dump(mode="json", exclude_unset=True)
-        if "pipelineSchemaId" in given:
-            schema_home = workspace_id
-        saved.update(given)
+        saved.update(overrides.model_dump(mode="json", exclude_unset=True))
     body = WorkflowLaunchRequest.model_validate(saved)
     return launches.launch(
         ctx,
@@ -472,5 +467,5 @@ def launch(
         user=user,
         pipeline_id=pipeline_id,
         user_id=user_id,
-        schema_workspace_id=schema_home,
+        schema_workspace_id=source_workspace_id,  # a shared pipeline's schema is there
     )

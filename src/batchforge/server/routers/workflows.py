@@ -94,9 +94,15 @@ def launch_workflow(
 ) -> SubmitWorkflowLaunchResponse:
     """Seqera's CreateWorkflowLaunch.  ``sourceWorkspaceId`` (as ``tw launch`` sends for a
     pipeline of a SHARED workspace): authorised by ``authz.require_source``; the launch runs
-    here, on this workspace's compute environment, as any other."""
+    here, on this workspace's compute environment, as any other (its ``pipelineSchemaId`` may
+    name a schema of that workspace)."""
     run_id = launches.launch(
-        ctx, workspace_id, body.launch, user=principal.user_name, user_id=principal.user_id
+        ctx,
+        workspace_id,
+        body.launch,
+        user=principal.user_name,
+        user_id=principal.user_id,
+        schema_workspace_id=source,
     )
     wake_tracker(request)
     return SubmitWorkflowLaunchResponse(workflowId=run_id)
