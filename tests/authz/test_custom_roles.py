@@ -20,7 +20,7 @@ from batchforge.db import models
 from batchforge.services import accounts
 from batchforge.services.authz import ROLES, Permission, predefined_permissions
 from batchforge.services.context import AppContext
-from tests.authz.conftest import Caller, new_caller
+from tests.authz.conftest import TIMEOUT, Caller, new_caller
 
 READER: dict[str, Any] = {
     "name": "pipeline-reader",
@@ -261,3 +261,29 @@ def test_participant_roles_checked_and_not_escalated(app_ctx: AppContext, org: O
     denied = _error(org.max.request("PUT", path, workspace=False, json={"role": "mighty"}), 403)
     assert "workspace:admin" in denied["message"]
     _ok(org.max.request("PUT", path, workspace=False, json={"role": "pipeline-reader"}), 204)
+
+
+def test_web_ui_offers_custom_roles_and_applies_them(
+    app_ctx: AppContext, org: Org, server: str
+) -> None:
+    """The workspace settings page lists the organization's custom roles in its role
+    pickers; a participant with a custom role sees the pages it allows and gets 403 on the
+    others."""
+    from tests.server.hostile_ui import sign_in
+
+    _ok(org.call("POST", "/roles", json=READER), 201)
+    rita = _rita(app_ctx, org)
+    with (
+        httpx.Client(base_url=server, timeout=TIMEOUT, headers={"Origin": server}) as olga,
+        httpx.Client(base_url=server, timeout=TIMEOUT, headers={"Origin": server}) as ritas,
+    ):
+        sign_in(olga, org.olga.token)
+        page = olga.get("/ui/workspace", params={"workspaceId": org.ws})
+        assert page.status_code == 200, page.text[:300]
+        assert '<option value="pipeline-reader" selected>' in page.text
+        assert '<option value="pipeline-reader">' in page.text  # the add form's picker
+        sign_in(ritas, rita.token)
+        assert ritas.get("/ui/pipelines", params={"workspaceId": org.ws}).status_code == 200
+        denied = ritas.get("/ui/compute-envs", params={"workspaceId": org.ws})
+        assert denied.status_code == 403
+        assert "compute_environment:read" in denied.text
