@@ -74,6 +74,9 @@ def local_aws(
     from batchforge.server.run import stop_on_sigterm
 
     signal.signal(signal.SIGTERM, stop_on_sigterm)
+    # Ctrl-C stops it even when started from a shell that ignores SIGINT for background jobs
+    # (a non-interactive script's `&`): Python keeps an inherited SIG_IGN otherwise.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
     running = emulator.start(port, execution=execution)
     typer.echo(f"Local AWS emulator listening on {running.url}")
