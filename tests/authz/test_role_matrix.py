@@ -258,6 +258,13 @@ CASES: list[Case] = [
         fresh=World.run,
     ),
     Case(
+        Permission.PIPELINE_LABEL_WRITE,
+        "POST",
+        "/pipelines/labels/add",
+        body=lambda w: {"pipelineIds": [w.pipeline_id], "labelIds": [int(w.label())]},
+        ok=204,
+    ),
+    Case(
         Permission.WORKFLOW_LABEL_WRITE,
         "POST",
         "/workflow/labels/add",

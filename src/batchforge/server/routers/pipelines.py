@@ -31,6 +31,9 @@ router = APIRouter(prefix="/pipelines", tags=["pipelines"])
 
 CanRead = Annotated[int, Depends(needs(Permission.PIPELINE_READ))]
 CanWrite = Annotated[int, Depends(needs(Permission.PIPELINE_WRITE))]
+CanLabel = Annotated[int, Depends(needs(Permission.PIPELINE_LABEL_WRITE))]
+"""Seqera's matrix gives labelling pipelines (``pipeline_label:write``) to owners and admins
+only, although maintainers may change pipelines (``pipeline:write``)."""
 CanDelete = Annotated[int, Depends(needs(Permission.PIPELINE_DELETE))]
 CanReadLaunch = Annotated[int, Depends(needs(Permission.LAUNCH_READ))]
 CanLaunch = Annotated[int, Depends(needs(Permission.WORKFLOW_EXECUTE))]
@@ -92,7 +95,7 @@ def validate_pipeline_name(
 
 
 def _labels_route(how: str) -> Any:
-    def change(ctx: Ctx, workspace_id: CanWrite, body: PipelineLabelsRequest) -> Response:
+    def change(ctx: Ctx, workspace_id: CanLabel, body: PipelineLabelsRequest) -> Response:
         service.change_labels(ctx, workspace_id, body.pipelineIds, body.labelIds, how)
         return Response(status_code=204)
 
