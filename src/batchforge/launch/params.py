@@ -10,6 +10,18 @@ import yaml
 from batchforge.errors import InvalidInput
 
 
+def load_json(text: str, field: str) -> Any:
+    """``text`` parsed as JSON, or :class:`InvalidInput` naming ``field`` with the line and
+    column of the first error."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InvalidInput(
+            f"{field}: invalid JSON at line {error.lineno}, column {error.colno}: {error.msg}.",
+            field=field,
+        ) from None
+
+
 def parse_params(text: str | None, field: str = "launch.paramsText") -> dict[str, Any]:
     """The parameters as a mapping; an empty text is ``{}``.
 
@@ -19,13 +31,7 @@ def parse_params(text: str | None, field: str = "launch.paramsText") -> dict[str
     if text is None or not text.strip():
         return {}
     if text.lstrip().startswith("{"):
-        try:
-            value = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise InvalidInput(
-                f"{field}: invalid JSON at line {error.lineno}, column {error.colno}: {error.msg}.",
-                field=field,
-            ) from None
+        value = load_json(text, field)
     else:
         try:
             value = yaml.safe_load(text)

@@ -20,6 +20,7 @@ from jsonschema.validators import validator_for
 from batchforge.db import models
 from batchforge.db.models import utcnow
 from batchforge.errors import InvalidInput
+from batchforge.launch.params import load_json
 from batchforge.schemas.pipeline_schemas import PipelineSchemaDbDto
 from batchforge.services.context import AppContext
 
@@ -40,13 +41,7 @@ def parse_content(content: str | None, field: str = "content") -> dict[str, Any]
         raise InvalidInput(
             f"{field}: {size:,} bytes is over the limit of {MAX_CONTENT:,} (1 MiB).", field=field
         )
-    try:
-        document = json.loads(content)
-    except json.JSONDecodeError as error:
-        raise InvalidInput(
-            f"{field}: invalid JSON at line {error.lineno}, column {error.colno}: {error.msg}.",
-            field=field,
-        ) from None
+    document = load_json(content, field)
     if not isinstance(document, dict):
         raise InvalidInput(
             f"{field}: a pipeline schema must be a JSON object (a JSON Schema document), "

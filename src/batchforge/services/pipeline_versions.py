@@ -126,6 +126,16 @@ def default_of(session: Any, pipeline: models.Pipeline) -> models.PipelineVersio
     )  # fmt: skip
 
 
+def chosen(
+    session: Any, pipeline: models.Pipeline, version_id: str | None
+) -> models.PipelineVersion:
+    """Version ``version_id`` of ``pipeline`` when given (404 when it is not one of its),
+    its default version otherwise."""
+    if version_id:
+        return find(session, pipeline.id, version_id)
+    return default_of(session, pipeline)
+
+
 def find(session: Any, pipeline_id: int, version_id: str) -> models.PipelineVersion:
     row = session.get(models.PipelineVersion, version_id)
     if row is None or row.pipeline_id != pipeline_id:

@@ -256,10 +256,7 @@ def describe_launch(
         raise NotFound(f"Pipeline {pipeline_id} not found in this workspace.")
     with ctx.db.transaction() as session:
         pipeline = _load(session, workspace_id, pipeline_id)
-        if version_id:
-            version = pipeline_versions.find(session, pipeline_id, version_id)
-        else:
-            version = pipeline_versions.default_of(session, pipeline)
+        version = pipeline_versions.chosen(session, pipeline, version_id)
         launch, version_key = dict(version.launch or {}), version.id
         created, updated = version.created_at, version.updated_at
     launch.pop("id", None)
@@ -283,10 +280,7 @@ def describe_schema(
     ``version_id``'s; None when that launch names no schema of the workspace."""
     with ctx.db.transaction() as session:
         pipeline = _load(session, workspace_id, pipeline_id)
-        if version_id:
-            version = pipeline_versions.find(session, pipeline_id, version_id)
-        else:
-            version = pipeline_versions.default_of(session, pipeline)
+        version = pipeline_versions.chosen(session, pipeline, version_id)
         launch = dict(version.launch or {})
     schema_id = launch.get("pipelineSchemaId")
     if not isinstance(schema_id, int) or isinstance(schema_id, bool):
