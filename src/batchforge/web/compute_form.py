@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from batchforge.errors import BatchforgeError
+from batchforge.forge.spec import DEFAULT_EBS_BLOCK_SIZE
 from batchforge.schemas.compute_envs import AwsBatchConfig, ComputeEnvIn, ForgeConfig
 from batchforge.schemas.labels import CreateLabelRequest
 from batchforge.schemas.platforms import AwsBatchPlatformMetainfo
@@ -44,6 +45,8 @@ FIELDS = [
     "gpuEnabled",
     "arm64Enabled",
     "ebsBootSize",
+    "ebsAutoScale",
+    "ebsBlockSize",
     "efs",
     "efsMount",
     "fsx",
@@ -74,7 +77,8 @@ LABEL = re.compile(r"^\s*([^=]+?)\s*=\s*(.*?)\s*$")
 
 
 def defaults(ctx: AppContext, workspace_id: int) -> FormState:
-    """A new form: Forge, SPOT, 0-256 CPUs, dispose on deletion, the first credentials."""
+    """A new form: Forge, SPOT, 0-256 CPUs, dispose on deletion, EBS auto-scaling of Docker's
+    storage in blocks of 50 GiB (``tw``'s and the CLI's default), the first credentials."""
     found = credentials.list_all(ctx, workspace_id)
     return FormState(
         values={
@@ -88,6 +92,8 @@ def defaults(ctx: AppContext, workspace_id: int) -> FormState:
             "efs": "none",
             "fsx": "none",
             "disposeOnDeletion": "on",
+            "ebsAutoScale": "on",
+            "ebsBlockSize": str(DEFAULT_EBS_BLOCK_SIZE),
         }
     )
 
@@ -192,6 +198,9 @@ def ensure_labels(ctx: AppContext, workspace_id: int, tags: dict[str, str]) -> l
 
 def _forge(state: FormState) -> ForgeConfig:
     efs, fsx = state.get("efs") or "none", state.get("fsx") or "none"
+    # The block size only goes with auto-scaling (the API refuses it alone); the field is
+    # hidden, not emptied, when the box is unticked.
+    auto_scale = state.checked("ebsAutoScale")
     return ForgeConfig(
         type=state.optional("type"),  # type: ignore[arg-type]
         minCpus=state.number("minCpus", "Minimum CPUs"),
@@ -208,6 +217,8 @@ def _forge(state: FormState) -> ForgeConfig:
         gpuEnabled=state.checked("gpuEnabled"),
         arm64Enabled=state.checked("arm64Enabled"),
         ebsBootSize=state.number("ebsBootSize", "Boot disk size"),
+        ebsAutoScale=auto_scale,
+        ebsBlockSize=state.number("ebsBlockSize", "EBS block size") if auto_scale else None,
         efsCreate=efs == "create",
         efsId=efs if efs not in ("none", "create") else None,
         efsMount=state.optional("efsMount") if efs != "none" else None,
@@ -266,6 +277,14 @@ def summary(config: AwsBatchConfig) -> list[tuple[str, Any]]:
         ("VPC", forge.vpcId),
         ("Subnets", ", ".join(forge.subnets)),
         ("Security groups", ", ".join(forge.securityGroups)),
+        ("EBS auto-scaling", ebs_auto_scaling(forge)),
         ("On deletion", "dispose of everything Forge made" if forge.disposeOnDeletion else "keep"),
     ]
     return rows
+
+
+def ebs_auto_scaling(forge: ForgeConfig) -> str:
+    """Whether Docker's storage grows by EBS volumes, and by how much at a time."""
+    if not forge.ebsAutoScale:
+        return "off"
+    return f"on, {forge.ebsBlockSize or DEFAULT_EBS_BLOCK_SIZE} GiB blocks"

@@ -171,6 +171,12 @@ def _env_or_none(request: Request, viewer: Viewer, ce_id: str) -> ComputeEnvOut 
         return None
 
 
+def _ebs(env: ComputeEnvOut) -> str | None:
+    """The environment's EBS auto-scaling, as its page says it (None for a Manual one)."""
+    forge = env.config.forge
+    return compute_form.ebs_auto_scaling(forge) if forge else None
+
+
 @router.get("/{ce_id}")
 def show_env(request: Request, ce_id: str, viewer: CanRead) -> Response:
     env = service.describe(app_ctx(request), viewer.workspace_id, ce_id)
@@ -181,6 +187,7 @@ def show_env(request: Request, ce_id: str, viewer: CanRead) -> Response:
         section="compute",
         env=env,
         live=env.status in LIVE,
+        ebs=_ebs(env),
         policy=_policy(request, env.config),
         retry=service.retry_info(app_ctx(request), viewer.workspace_id, ce_id),
     )
@@ -202,6 +209,7 @@ def env_status(request: Request, ce_id: str, viewer: CanRead) -> Response:
         "_ce_status.html",
         env=env,
         live=env.status in LIVE,
+        ebs=_ebs(env),
         csrf_token=viewer.csrf,
         retry=service.retry_info(app_ctx(request), viewer.workspace_id, ce_id),
     )

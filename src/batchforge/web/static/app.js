@@ -151,7 +151,8 @@
         var negated = rule.indexOf("!=") > 0;
         var parts = rule.split(negated ? "!=" : "=");
         var control = form.querySelector('[name="' + parts[0] + '"]');
-        var listed = control ? parts[1].split("|").indexOf(control.value) >= 0 : false;
+        var value = control && control.type === "checkbox" ? (control.checked ? control.value : "") : (control ? control.value : "");
+        var listed = control ? parts[1].split("|").indexOf(value) >= 0 : false;
         block.hidden = !control || (negated ? listed : !listed);
       });
     }
