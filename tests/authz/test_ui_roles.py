@@ -11,7 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from batchforge.services import accounts, authz, credentials, pipeline_secrets
+from batchforge.schemas.labels import CreateLabelRequest
+from batchforge.services import accounts, authz, credentials, labels, pipeline_secrets, run_labels
 from batchforge.services.authz import Permission
 from batchforge.services.context import AppContext
 from batchforge.services.pipeline_secrets import Owner
@@ -86,6 +87,69 @@ def test_pages_and_forms_follow_the_matrix(
     # Only owner and admin added credentials; owner, admin and maintain a workspace secret.
     assert len(credentials.list_all(app_ctx, lab)) == 2
     assert len(pipeline_secrets.list_secrets(app_ctx, Owner(workspace_id=lab))) == 3
+
+
+def _label_ids(ctx: AppContext, lab: int, run: str) -> set[int]:
+    return {label.id for label in run_labels.of_runs(ctx, lab, [run])[run]}
+
+
+def test_run_label_forms_need_workflow_label_write(
+    app_ctx: AppContext, server: str, http: httpx.Client, lab: int
+) -> None:
+    """The run page shows its labels (a resource label with its value, and no Remove); its
+    add and remove forms are for workflow_label:write (maintain), 403 for launch and view."""
+    run = make_run(app_ctx, lab)
+    plain = labels.create(app_ctx, lab, CreateLabelRequest(name="qc-passed")).id
+    other = labels.create(app_ctx, lab, CreateLabelRequest(name="urgent")).id
+    tag = CreateLabelRequest(name="project", value="genomics", resource=True)
+    resource = labels.create(app_ctx, lab, tag).id
+    with app_ctx.db.transaction() as session:
+        run_labels.record(session, run, [resource, plain])
+    for role in ("launch", "view"):
+        client, csrf = _session(app_ctx, server, http, lab, role)
+        try:
+            shown = client.get(f"/ui/runs/{run}")
+            assert shown.status_code == 200
+            assert "project=genomics" in shown.text and "qc-passed" in shown.text
+            assert "/labels/add" not in shown.text and "/labels/remove" not in shown.text
+            for how, label in (("add", other), ("remove", plain)):
+                form = {"csrf_token": csrf, "labelId": str(label)}
+                answer = client.post(f"/ui/runs/{run}/labels/{how}", data=form)
+                assert answer.status_code == 403, (role, how, answer.status_code)
+                assert str(Permission.WORKFLOW_LABEL_WRITE) in answer.text
+        finally:
+            client.close()
+    assert _label_ids(app_ctx, lab, run) == {resource, plain}
+
+    client, csrf = _session(app_ctx, server, http, lab, "maintain")
+    try:
+        page = client.get(f"/ui/runs/{run}").text
+        assert 'aria-label="Remove label qc-passed"' in page
+        assert 'aria-label="Remove label project"' not in page  # resource labels stay
+        assert f'<option value="{other}">urgent</option>' in page
+        assert f'<option value="{resource}">' not in page
+        added = client.post(
+            f"/ui/runs/{run}/labels/add", data={"csrf_token": csrf, "labelId": str(other)}
+        )
+        assert added.status_code == 303
+        assert _label_ids(app_ctx, lab, run) == {resource, plain, other}
+        removed = client.post(
+            f"/ui/runs/{run}/labels/remove", data={"csrf_token": csrf, "labelId": str(plain)}
+        )
+        assert removed.status_code == 303
+        assert _label_ids(app_ctx, lab, run) == {resource, other}
+        # The service refuses removing a resource label: the page says so, nothing changes.
+        refused = client.post(
+            f"/ui/runs/{run}/labels/remove",
+            data={"csrf_token": csrf, "labelId": str(resource)},
+        )
+        assert refused.status_code == 303
+        assert "the label stays" in client.get(refused.headers["location"]).text
+        assert _label_ids(app_ctx, lab, run) == {resource, other}
+        listed = client.get("/ui/runs").text
+        assert "project=genomics" in listed and "urgent" in listed
+    finally:
+        client.close()
 
 
 def test_another_workspace_run_is_not_found(

@@ -10,8 +10,9 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from batchforge.errors import BatchforgeError
+from batchforge.schemas.compute_envs import LabelDbDto
 from batchforge.schemas.workflows import ACTIVE_STATUSES, DescribeWorkflowResponse
-from batchforge.services import run_files, run_rows, runs
+from batchforge.services import authz, labels, run_files, run_labels, run_rows, runs
 from batchforge.services.authz import Permission
 from batchforge.web import render, run_links, run_trace
 from batchforge.web.core import (
@@ -34,6 +35,7 @@ router = APIRouter(prefix="/ui/runs", route_class=WebRoute, include_in_schema=Fa
 
 CanRead = Annotated[Viewer, Depends(viewer_needs(Permission.WORKFLOW_READ))]
 CanCancel = Annotated[Viewer, Depends(viewer_needs(Permission.WORKFLOW_WRITE))]
+CanLabel = Annotated[Viewer, Depends(viewer_needs(Permission.WORKFLOW_LABEL_WRITE))]
 
 FIRST_LOG_LINES = 500
 LOG_PAGE_LINES = 1000
@@ -146,7 +148,24 @@ def show_run(
         # Follow the log while the run is active, or to fetch the rest of a long one.
         log_more=log is not None and (log.pending or len(log.entries) >= FIRST_LOG_LINES),
         **run_trace.page_data(ctx, viewer.workspace_id, run, query),
+        **_label_data(request, viewer, run),
     )
+
+
+def _label_data(request: Request, viewer: Viewer, run: DescribeWorkflowResponse) -> dict[str, Any]:
+    """The run's labels and, for a viewer who may change them, the workspace's plain labels it
+    does not carry yet (resource labels stay as launched: services/run_labels.py)."""
+    carried: list[LabelDbDto] = list(run.labels or [])
+    can_label = authz.holds(viewer.principal, viewer.workspace_id, Permission.WORKFLOW_LABEL_WRITE)
+    choices: list[LabelDbDto] = []
+    if can_label:
+        present = {label.id for label in carried}
+        choices = [
+            label
+            for label in labels.list_all(app_ctx(request), viewer.workspace_id)
+            if not label.resource and label.id not in present
+        ]
+    return {"labels": carried, "can_label": can_label, "label_choices": choices}
 
 
 @router.get("/{run_id}/status")
@@ -187,3 +206,30 @@ def cancel_run(request: Request, run_id: str, viewer: CanCancel, form: CheckedFo
         return redirect_with(request, f"/ui/runs/{run_id}", problem.message, "error")
     text = "Run cancelled." if outcome == "CANCELLED" else f"The run had already ended ({outcome})."
     return redirect_with(request, f"/ui/runs/{run_id}", text, "info")
+
+
+def _change_labels(request: Request, viewer: Viewer, run_id: str, form: Any, how: str) -> Response:
+    """Add or remove the form's ``labelId`` on the run; back to the run's page with a notice."""
+    back = f"/ui/runs/{run_id}"
+    try:
+        label_id = int(str(form.get("labelId") or ""))
+    except ValueError:
+        return redirect_with(request, back, "Choose a label.", "error")
+    try:
+        run_labels.change(app_ctx(request), viewer.workspace_id, [run_id], [label_id], how)
+    except BatchforgeError as problem:
+        return redirect_with(request, back, problem.message, "error")
+    text = "Label added." if how == "add" else "Label removed."
+    return redirect_with(request, back, text)
+
+
+@router.post("/{run_id}/labels/add")
+def add_label(request: Request, run_id: str, viewer: CanLabel, form: CheckedForm) -> Response:
+    """Add one of the workspace's plain labels to the run."""
+    return _change_labels(request, viewer, run_id, form, "add")
+
+
+@router.post("/{run_id}/labels/remove")
+def remove_label(request: Request, run_id: str, viewer: CanLabel, form: CheckedForm) -> Response:
+    """Remove a plain label from the run (the service refuses a resource label)."""
+    return _change_labels(request, viewer, run_id, form, "remove")
