@@ -68,6 +68,16 @@ def exits(code: int, *texts: str) -> Check:
     return check
 
 
+def lacks(*texts: str) -> Check:
+    """The output names none of ``texts``."""
+
+    def check(w: World, r: Result) -> None:
+        for text in texts:
+            assert text not in r.output, r.output
+
+    return check
+
+
 def both(*checks: Check) -> Check:
     def check(w: World, r: Result) -> None:
         for one in checks:
@@ -1132,6 +1142,23 @@ CASES: dict[str, Case] = {
         "MembersCmdTest: list -o ORG --page 1 --offset 0 --max 2 (refused)",
         ["members", "list", "-o", "default", "--page", "1", "--offset", "0", "--max", "2"],
         exits(1, "either --page or --offset"),
+    ),
+    "collaborators-list": Case(
+        "CollaboratorsCmdTest: collaborators list -o ORG",
+        ["-o", "json", "collaborators", "list", "-o", "default"],
+        out_json(
+            lambda d: (
+                [m["userName"] for m in d["members"]] == ["alice"]
+                and d["members"][0]["role"] == "collaborator"
+                and isinstance(d["organizationId"], int)
+            )
+        ),
+        setup=collaborator("alice"),
+    ),
+    "collaborators-list-none": Case(
+        "CollaboratorsCmdTest: collaborators list -o ORG (members are not collaborators)",
+        ["collaborators", "list", "-o", "default", "-f", "al"],
+        both(exits(0, "Collaborators"), lacks("alice")),
     ),
     "members-update": Case(
         "MembersCmdTest: update -o ORG -u EMAIL -r OWNER",

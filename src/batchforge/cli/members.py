@@ -20,6 +20,10 @@ UserArg = Annotated[
 UserOpt = Annotated[
     str | None, typer.Option("--user", "-u", help="User name or e-mail.", show_default=False)
 ]
+StartsWith = Annotated[
+    str | None,
+    typer.Option("--filter", "-f", help="User names starting with this", show_default=False),
+]
 ROLES = ("owner", "member")
 
 
@@ -51,38 +55,64 @@ def add(
 def list_members(
     ctx: typer.Context,
     org: OrgOpt = None,
-    starts_with: Annotated[
-        str | None,
-        typer.Option("--filter", "-f", help="User names starting with this", show_default=False),
-    ] = None,
+    starts_with: StartsWith = None,
     max_: Max = None,
     page_: Page = None,
     offset: Offset = None,
 ) -> None:
     """The organization's members."""
+    _list(ctx, org, starts_with, (max_, page_, offset), collaborators=False)
+
+
+def _list(
+    ctx: typer.Context,
+    org: str | None,
+    starts_with: str | None,
+    paging: tuple[int | None, int | None, int | None],
+    collaborators: bool,
+) -> None:
+    """The organization's members (or its collaborators, ``tw collaborators list``) whose
+    user name starts with ``starts_with``, paged as tw pages."""
     st = state(ctx)
     with st.client() as client:
         api = AccountsApi(client)
         org_id = org_of(api, org)
-        items = api.list_members(org_id)
-        org_name = _org_name(api, org_id) if st.structured else ""
+        items = api.list_collaborators(org_id) if collaborators else api.list_members(org_id)
+        org_name = _org_name(api, org_id) if st.structured and not collaborators else ""
     prefix = (starts_with or "").lower()
     items = page(
-        [m for m in items if str(m.get("userName", "")).lower().startswith(prefix)],
-        max_,
-        page_,
-        offset,
+        [m for m in items if str(m.get("userName", "")).lower().startswith(prefix)], *paging
     )
     if st.structured:
-        emit(st, "", {"orgName": org_name, "members": items})
+        shape = {"organizationId": org_id} if collaborators else {"orgName": org_name}
+        emit(st, "", {**shape, "members": items})
         return
     show(
         st,
-        "Members",
+        "Collaborators" if collaborators else "Members",
         ["Member ID", "User", "E-mail", "Role"],
         ["memberId", "userName", "email", "role"],
         items,
     )
+
+
+collaborators_app = typer.Typer(
+    help="Organization collaborators: users in its workspaces who are not its members.",
+    no_args_is_help=True,
+)
+
+
+@collaborators_app.command("list")
+def list_collaborators(
+    ctx: typer.Context,
+    org: OrgOpt = None,
+    starts_with: StartsWith = None,
+    max_: Max = None,
+    page_: Page = None,
+    offset: Offset = None,
+) -> None:
+    """The organization's collaborators (as ``tw collaborators list -o ORG``)."""
+    _list(ctx, org, starts_with, (max_, page_, offset), collaborators=True)
 
 
 @app.command("delete")
@@ -107,7 +137,10 @@ def delete(
 def _set_role(ctx: typer.Context, who: str, new_role: str, org: str | None) -> None:
     role = new_role.strip().lower()
     if role == "collaborator":
-        raise fail("The collaborator role is not supported: batchforge has owners and members.")
+        raise fail(
+            "A member cannot be made a collaborator: a collaborator is a non-member added to "
+            "a workspace (participants add -t COLLABORATOR); delete the member first."
+        )
     if role not in ROLES:
         raise fail(f"--role must be owner or member, got '{new_role}'.", code=2)
     st = state(ctx)

@@ -86,6 +86,11 @@ class AccountsApi:
     def list_members(self, org_id: int) -> list[dict[str, Any]]:
         return list(self._call("GET", f"/orgs/{org_id}/members")["members"])
 
+    def list_collaborators(self, org_id: int) -> list[dict[str, Any]]:
+        """Seqera's ListOrganizationCollaborators: users in the organization's workspaces
+        who are not its members."""
+        return list(self._call("GET", f"/orgs/{org_id}/collaborators")["members"])
+
     def member_id(self, org_id: int, user: str) -> int:
         for member in self.list_members(org_id):
             if user in (member["userName"], member["email"], str(member["memberId"])):
