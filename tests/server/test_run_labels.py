@@ -110,6 +110,13 @@ def test_add_apply_remove_show_and_search(app_ctx: AppContext, owner: User) -> N
     found = owner.ok(owner.call("GET", "/workflow", search="label:alpha label:nothing"))
     assert found["workflows"] == []
     refused(owner.call("GET", "/workflow", search="label:"), 400, "search")
+    spaced = owner.label("needs review")
+    owner.ok(owner.change("add", [other], [spaced]), 204)
+    found = owner.ok(owner.call("GET", "/workflow", search='label:"needs review"'))
+    assert [w["workflow"]["id"] for w in found["workflows"]] == [other]
+    found = owner.ok(owner.call("GET", "/workflow", search="it's label:needs"))  # no pair
+    assert found["workflows"] == []
+    owner.ok(owner.change("remove", [other], [spaced]), 204)
 
     owner.ok(owner.change("remove", [run], []), 204)  # nothing to remove: unchanged
     assert owner.names(run) == ["alpha", "beta"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import shlex
 from datetime import datetime
 from typing import Any
 
@@ -127,6 +128,15 @@ def _after(cursor: str) -> tuple[datetime, str]:
         raise InvalidInput("after: not a cursor returned by this API.", field="after") from None
 
 
+def _search_words(search: str) -> list[str]:
+    """The search text's words; double or single quotes keep spaces inside one word
+    (``label:"my label"``).  Text whose quotes do not pair is split at spaces alone."""
+    try:
+        return shlex.split(search)
+    except ValueError:
+        return search.split()
+
+
 def list_runs(
     ctx: AppContext,
     workspace_id: int,
@@ -141,11 +151,12 @@ def list_runs(
     """Newest first.  ``after`` (the previous page's ``next``) pages by key; ``offset`` is
     accepted for Seqera clients.  ``search`` matches run name, pipeline or id; Seqera's
     ``status:<STATUS>`` inside the search text filters by status too, and ``label:NAME``
-    (``label:NAME=VALUE``) keeps the runs carrying that label (each one given)."""
+    (``label:NAME=VALUE``; ``label:"NAME WITH SPACES"``) keeps the runs carrying that label
+    (each one given)."""
     with_labels: list[str] = []
     if search:
         words = []
-        for word in search.split():
+        for word in _search_words(search):
             if word.lower().startswith("status:"):
                 status = word.split(":", 1)[1]
             elif word.lower().startswith("label:"):
