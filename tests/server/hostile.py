@@ -218,7 +218,9 @@ class Generator:
             if name in self.known:
                 query[name] = self.known[name]
             elif param.get("required"):
-                query[name] = _scalar(self._resolve(param.get("schema", {})), name)
+                value = _scalar(self._resolve(param.get("schema", {})), name)
+                # a required integer (``/roles/permissions?orgId=``) travels as text
+                query[name] = str(value).lower() if isinstance(value, bool) else str(value)
         return query
 
     def _resolve(self, schema: Any) -> Any:

@@ -25,9 +25,11 @@ from typer.testing import CliRunner
 
 from batchforge.cli.main import app as cli_app
 from batchforge.db import models
+from batchforge.forge.engine import JournalEntry
 from batchforge.server.app import create_app
 from batchforge.services.broken_rows import BROKEN_NAME
 from batchforge.services.context import AppContext
+from batchforge.services.forge_journal import DbJournal
 from tests.cli.conftest import serve
 from tests.server.hostile_ui import sign_in
 
@@ -240,7 +242,7 @@ CASES = {
     "participants": Case(
         "workspace_participant", _participant, ORG + "/workspaces/{ws}/participants",
         "participants", "participantId", None, ORG + "/workspaces/{ws}/participants/{id}",
-        "role", {"role": "emperor"}, "/ui/workspace", None,
+        "role", {"role": "not a role!"}, "/ui/workspace", None,
     ),
 }  # fmt: skip
 
@@ -289,7 +291,8 @@ def _damage(app_ctx: AppContext, case: Case, row_id: Any, how: str) -> None:
 
 
 # A member's or participant's role is what the last-owner rules read: those rows are damaged
-# with a role this version does not know (they load; their answer does not validate).
+# with a role this version cannot serve (they load; their answer does not validate): for a
+# participant, not even a custom role's name could be it.
 VALUE_ONLY = ("members", "participants")
 PARAMS = [(name, "bytes") for name in CASES if name not in VALUE_ONLY] + [
     (name, "value") for name, case in CASES.items() if case.value_damage
@@ -393,3 +396,43 @@ def test_a_team_lists_its_members_when_one_cannot_be_read(
     assert removed.status_code in (200, 204), removed.text
     after = http.get(path).json()["members"]
     assert [item["memberId"] for item in after] == [good]
+
+
+def test_an_unreadable_environment_with_forged_resources_is_not_deleted_silently(
+    http: TestClient, app_ctx: AppContext, database_url: str
+) -> None:
+    """A compute environment whose row cannot be read cannot dispose of what it forged (the
+    forge reads its spec from the row): while its journal lists AWS resources not deleted,
+    ``DELETE`` is a 409 naming them and ``preserveResources`` (nothing changes); with
+    ``preserveResources=true`` it goes, keeping them as asked.  One whose journal lists only
+    deleted resources goes at once.  (Undecodable bytes: SQLite only.)"""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL stores only valid UTF-8")
+    ids = _ids(app_ctx)
+    with app_ctx.db.transaction() as session:
+        forged, spent = _env(session, ids, "forged-one"), _env(session, ids, "spent-one")
+    for blob, ce_id, status in (("ff80", forged, "CREATED"), ("ff81", spent, "DELETED")):
+        DbJournal(app_ctx, ce_id).record(
+            JournalEntry(
+                "queue:head", "batch-job-queue", f"TowerForge-{ce_id}-head", 3, status,
+                physical_id=f"arn:aws:batch:us-east-1:123456789012:job-queue/q-{ce_id}",
+            )
+        )  # fmt: skip
+        with app_ctx.db.transaction() as session:  # a name the driver cannot decode
+            session.execute(
+                text(f"UPDATE compute_env SET name = CAST(X'{blob}' AS TEXT) WHERE id = :i"),
+                {"i": ce_id},
+            )
+
+    refused = http.delete(f"/compute-envs/{forged}")
+    assert refused.status_code == 409, refused.text
+    answer = refused.json()
+    assert answer["field"] == "preserveResources", answer
+    assert f"q-{forged}" in answer["message"] and "leave them in AWS" in answer["message"]
+    assert http.get(f"/compute-envs/{forged}").json()["computeEnv"]["status"] != "DELETED"
+
+    kept = http.delete(f"/compute-envs/{forged}", params={"preserveResources": "true"})
+    assert kept.status_code == 204, kept.text
+    assert http.delete(f"/compute-envs/{spent}").status_code == 204
+    for ce_id in (forged, spent):
+        assert http.get(f"/compute-envs/{ce_id}").json()["computeEnv"]["status"] == "DELETED"

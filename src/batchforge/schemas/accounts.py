@@ -221,7 +221,7 @@ class CreateTeamMemberRequest(ApiModel):
 class ParticipantResponseDto(ApiModel):
     participantId: int
     type: ParticipantType
-    wspRole: str  # a predefined WspRole or a custom role of the organization (Seqera: string)
+    wspRole: Name  # a predefined WspRole or a custom role of the organization (Seqera: string)
     memberId: int | None = None
     userName: str | None = None
     email: str | None = None

@@ -409,11 +409,15 @@ def delete(
     its next step and whatever it made is disposed of (the latest intent wins; see
     :mod:`batchforge.services.forge_runner`).  ``preserve_resources`` overrides
     disposeOnDeletion.  Deleting again re-arms a disposal that gave up or is backing off.
-    An environment whose row cannot be read is marked DELETED by columns alone (what it
-    forged, if anything, cannot be read from it to be disposed of).
+    An environment whose row cannot be read is marked DELETED by columns alone; it cannot
+    dispose of what it forged, so while its journal (a table of its own) still lists AWS
+    resources the delete is a 409 naming them, unless ``preserve_resources`` says to keep
+    them: a delete never orphans resources silently.
     """
     query = select(models.ComputeEnv).where(models.ComputeEnv.id == ce_id)
     if isinstance(broken_rows.load(ctx, query, models.ComputeEnv.id), broken_rows.BrokenRow):
+        if preserve_resources is not True:
+            _refuse_orphaning(ctx, ce_id)
         with ctx.db.transaction() as session:
             done = session.execute(
                 update(models.ComputeEnv)
@@ -422,7 +426,13 @@ def delete(
                     models.ComputeEnv.workspace_id == workspace_id,
                     models.ComputeEnv.deleted.is_(False),
                 )
-                .values(status="DELETED", deleted=True, operation=None, primary=False)
+                .values(
+                    status="DELETED",
+                    deleted=True,
+                    operation=None,
+                    primary=False,
+                    updated_at=utcnow(),  # the tombstone's day starts now
+                )
             ).rowcount  # type: ignore[attr-defined]
         if not done:
             raise NotFound(f"Compute environment '{ce_id}' not found in this workspace.")
@@ -445,6 +455,22 @@ def delete(
             return "DELETING"
         row.status, row.deleted, row.operation, row.primary = "DELETED", True, None, False
         return "DELETED"
+
+
+def _refuse_orphaning(ctx: AppContext, ce_id: str) -> None:
+    """409 when the journal of an unreadable environment lists AWS resources not deleted."""
+    left = [e for e in forged_resources(ctx, ce_id) if e["status"] != "DELETED"]
+    if not left:
+        return
+    shown = ", ".join(f"{e['type']} {e['id'] or e['name']}" for e in left[:10])
+    more = f" and {len(left) - 10} more" if len(left) > 10 else ""
+    raise Conflict(
+        f"Compute environment '{ce_id}' cannot be read, so it cannot dispose of the AWS "
+        f"resources it forged: {shown}{more}. Deleting it now would leave them in AWS.",
+        field="preserveResources",
+        hint="Repair the row (or restore the database), then delete it again; or delete with "
+        "preserveResources=true to keep those resources and remove them in AWS yourself.",
+    )
 
 
 def _rearm(row: models.ComputeEnv) -> None:
@@ -583,17 +609,17 @@ def describe_deleted(ctx: AppContext, workspace_id: int, ce_id: str) -> ComputeE
     (never in lists).  :class:`NotFound` when it never existed here or was deleted more
     than :data:`TOMBSTONE_SECONDS` ago."""
     since = utcnow() - timedelta(seconds=TOMBSTONE_SECONDS)
-    with ctx.db.transaction() as session:
-        row = session.scalar(
-            select(models.ComputeEnv).where(
-                models.ComputeEnv.id == ce_id,
-                models.ComputeEnv.workspace_id == workspace_id,
-                models.ComputeEnv.deleted.is_(True),
-                models.ComputeEnv.updated_at >= since,
-            )
-        )
-        if row is None:
-            raise NotFound(f"Compute environment '{ce_id}' not found in this workspace.")
+    query = select(models.ComputeEnv).where(
+        models.ComputeEnv.id == ce_id,
+        models.ComputeEnv.workspace_id == workspace_id,
+        models.ComputeEnv.deleted.is_(True),
+        models.ComputeEnv.updated_at >= since,
+    )
+    row = broken_rows.load(ctx, query, models.ComputeEnv.id)
+    if row is None:
+        raise NotFound(f"Compute environment '{ce_id}' not found in this workspace.")
+
+    def whole(row: models.ComputeEnv) -> ComputeEnvOut:
         return ComputeEnvOut(
             id=row.id,
             name=row.name,
@@ -609,6 +635,24 @@ def describe_deleted(ctx: AppContext, workspace_id: int, ce_id: str) -> ComputeE
             lastUpdated=row.updated_at,
             lastUsed=row.last_used,
         )
+
+    def broken(env_id: str, reason: str) -> ComputeEnvOut:
+        now = utcnow()
+        return ComputeEnvOut(
+            id=env_id,
+            name=broken_rows.BROKEN_NAME,
+            platform="aws-batch",
+            workspaceId=workspace_id,
+            config=AwsBatchConfig(),
+            status="DELETED",
+            deleted=True,
+            message=f"Deleted; its row could not be read ({reason}).",
+            dateCreated=now,
+            lastUpdated=now,
+        )
+
+    (shown,) = broken_rows.each([row], whole, broken, "compute env")
+    return shown
 
 
 def in_use_by(ctx: AppContext, credentials_id: str) -> list[dict[str, str]]:

@@ -15,6 +15,7 @@ from batchforge.db import models
 from batchforge.errors import Conflict, InvalidInput, NotFound
 from batchforge.schemas.compute_envs import LabelDbDto
 from batchforge.schemas.labels import CreateLabelRequest, UpdateLabelRequest
+from batchforge.schemas.text import INT64_MAX, INT64_MIN
 from batchforge.services import broken_rows
 from batchforge.services.context import AppContext
 
@@ -168,7 +169,8 @@ def delete(ctx: AppContext, workspace_id: int, label_id: int) -> None:
 def found(ctx: AppContext, workspace_id: int, label_ids: Iterable[int]) -> dict[int, LabelDbDto]:
     """The labels of this workspace among ``label_ids``, by id (a label whose row cannot be
     read is there as broken; an id not in the workspace is absent)."""
-    wanted = list(dict.fromkeys(label_ids))
+    # an id beyond 64 bits cannot exist (and the database would refuse to compare it)
+    wanted = [i for i in dict.fromkeys(label_ids) if INT64_MIN <= i <= INT64_MAX]
     if not wanted:
         return {}
     query = select(models.Label).where(
