@@ -152,7 +152,7 @@ def test_the_tracker_thread_backs_off_while_throttled(
     tracker = run_tracker.RunTracker(app_ctx, interval=0.01)
     tracker.start()
     try:
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + 120
         while tracker.backoff < 4 and time.monotonic() < deadline:
             time.sleep(0.01)
     finally:
