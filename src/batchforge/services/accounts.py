@@ -216,19 +216,18 @@ def effective_access(session: Session, user_id: int) -> Access:
     custom_orgs = {
         org_of[ws] for ws, names in held.items() if any(name not in ROLES for name in names)
     }
-    custom: dict[tuple[int, str], frozenset[authz.Permission]] = {}
+    custom: dict[int, dict[str, frozenset[authz.Permission]]] = {}  # org → name → permissions
     if custom_orgs:
         for org_id, name, names in session.execute(
             select(CustomRole.org_id, CustomRole.name, CustomRole.permissions).where(
                 CustomRole.org_id.in_(custom_orgs)
             )
         ):
-            custom[(org_id, name)] = authz.known_permissions(names or [])
+            custom.setdefault(org_id, {})[name] = authz.known_permissions(names or [])
     for workspace_id, names in held.items():
-        org_id = org_of[workspace_id]
         roles[workspace_id] = display_role(names)
         permissions[workspace_id] = authz.role_permissions(
-            names, {name: found for (org, name), found in custom.items() if org == org_id}
+            names, custom.get(org_of[workspace_id], {})
         )
     return Access(roles, org_roles, permissions)
 

@@ -309,21 +309,29 @@ def describe(ctx: AppContext, workspace_id: int, ce_id: str) -> ComputeEnvOut:
         raise NotFound(f"Compute environment '{ce_id}' not found in this workspace.")
 
     def broken(env_id: str, reason: str) -> ComputeEnvOut:
-        now = utcnow()
-        return ComputeEnvOut(
-            id=env_id,
-            name=broken_rows.BROKEN_NAME,
-            platform="aws-batch",
-            workspaceId=workspace_id,
-            config=AwsBatchConfig(),
-            status="ERRORED",
-            message=_broken_message(env_id, reason),
-            dateCreated=now,
-            lastUpdated=now,
-        )
+        return _broken_out(env_id, workspace_id, "ERRORED", _broken_message(env_id, reason))
 
     (shown,) = broken_rows.each([row], lambda row: _to_out(ctx, row), broken, "compute env")
     return shown
+
+
+def _broken_out(
+    env_id: str, workspace_id: int, status: str, message: str, deleted: bool = False
+) -> ComputeEnvOut:
+    """How an environment whose row cannot be read is described (see :mod:`broken_rows`)."""
+    now = utcnow()
+    return ComputeEnvOut(
+        id=env_id,
+        name=broken_rows.BROKEN_NAME,
+        platform="aws-batch",
+        workspaceId=workspace_id,
+        config=AwsBatchConfig(),
+        status=status,
+        message=message,
+        deleted=deleted,
+        dateCreated=now,
+        lastUpdated=now,
+    )
 
 
 def _broken_message(ce_id: str, reason: str) -> str:
@@ -637,19 +645,8 @@ def describe_deleted(ctx: AppContext, workspace_id: int, ce_id: str) -> ComputeE
         )
 
     def broken(env_id: str, reason: str) -> ComputeEnvOut:
-        now = utcnow()
-        return ComputeEnvOut(
-            id=env_id,
-            name=broken_rows.BROKEN_NAME,
-            platform="aws-batch",
-            workspaceId=workspace_id,
-            config=AwsBatchConfig(),
-            status="DELETED",
-            deleted=True,
-            message=f"Deleted; its row could not be read ({reason}).",
-            dateCreated=now,
-            lastUpdated=now,
-        )
+        message = f"Deleted; its row could not be read ({reason})."
+        return _broken_out(env_id, workspace_id, "DELETED", message, deleted=True)
 
     (shown,) = broken_rows.each([row], whole, broken, "compute env")
     return shown

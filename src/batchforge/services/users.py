@@ -107,9 +107,8 @@ def describe_user(ctx: AppContext, principal: Principal, user_id: int) -> UserRe
     row = broken_rows.load(ctx, query, models.User.id)
     if row is None:
         raise NotFound(f"User {user_id} not found.", field="userId")
-    if isinstance(row, broken_rows.BrokenRow):
-        return _broken_user(row.id, row.reason)
-    return broken_rows.shown(user_id, lambda: user_dto(row), lambda r: _broken_user(user_id, r))
+    (shown,) = broken_rows.each([row], user_dto, _broken_user, "user")
+    return shown
 
 
 def user_by_name(ctx: AppContext, principal: Principal, name: str) -> AdminUserDto:
