@@ -307,7 +307,9 @@ def run(database_url: str, label: str) -> None:
         try:
             ingest_one_run(url, *big)
             headers = {"Authorization": f"Bearer {boot.token}"}
-            load = httpx.get(f"{url}/workflow/{big[0]}/progress", headers=headers).json()
+            load = httpx.get(
+                f"{url}/workflow/{big[0]}/progress", headers=headers, timeout=120
+            ).json()
             done = load["progress"]["workflowProgress"]["succeeded"]
             print(f"  progress read back: {done:,} succeeded (expected {BIG_RUN_TASKS:,})")
             assert done == BIG_RUN_TASKS

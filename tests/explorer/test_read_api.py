@@ -98,11 +98,13 @@ def test_download_url_is_presigned_and_checked(api: BatchforgeClient, seeded: Se
     seeded.put("u/report.txt", "hello")
     answer = api.data_link_download_url(seeded.link_id, "u/report.txt")
     assert answer.resolvedPath == "u/report.txt" and answer.resolvedMimeType == "text/plain"
-    fetched = httpx.get(answer.url)  # no batchforge token: the URL carries the signature
+    fetched = httpx.get(
+        answer.url, timeout=120
+    )  # no batchforge token: the URL carries the signature
     assert fetched.status_code == 200 and fetched.content == b"hello"
     assert "attachment" in fetched.headers["content-disposition"]
     inline = api.data_link_download_url(seeded.link_id, "u/report.txt", preview=True)
-    assert "inline" in httpx.get(inline.url).headers["content-disposition"]
+    assert "inline" in httpx.get(inline.url, timeout=120).headers["content-disposition"]
     with pytest.raises(ApiError) as missing:
         api.data_link_download_url(seeded.link_id, "u/absent.txt")
     assert missing.value.status == 404

@@ -35,7 +35,7 @@ def test_presigned_multipart_upload_is_invisible_until_finished(
     assert len(started["uploadUrls"]) == 2
     assert started["partSize"] == limits.PRESIGNED_PART_BYTES
     tags = []
-    with httpx.Client() as s3:
+    with httpx.Client(timeout=120) as s3:
         for number, url in enumerate(started["uploadUrls"], start=1):
             chunk = body[(number - 1) * started["partSize"] : number * started["partSize"]]
             put = s3.put(url, content=chunk)
@@ -176,7 +176,7 @@ def test_a_folder_named_finish_is_still_an_upload_target(
     started = api.request(
         "POST", f"{link}/upload/finish", json={"fileName": "a.txt", "contentLength": 3}
     ).json()
-    with httpx.Client() as s3:
+    with httpx.Client(timeout=120) as s3:
         etag = s3.put(started["uploadUrls"][0], content=b"abc").headers["etag"]
     api.request(
         "POST",

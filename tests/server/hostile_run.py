@@ -42,7 +42,9 @@ class Server:
     process: subprocess.Popen[bytes]
 
     def client(self) -> BatchforgeClient:
-        return BatchforgeClient(self.url, self.token, http=httpx.Client(base_url=self.url))
+        return BatchforgeClient(
+            self.url, self.token, http=httpx.Client(base_url=self.url, timeout=120)
+        )
 
     def alive(self) -> bool:
         return self.process.poll() is None

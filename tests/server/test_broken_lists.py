@@ -345,7 +345,7 @@ def test_one_unreadable_row_is_listed_as_broken_and_the_list_still_answers(
 
 
 def _assert_ui(app_ctx: AppContext, token: str, page_path: str) -> None:
-    with serve(create_app(app_ctx)) as url, httpx.Client(base_url=url) as ui:
+    with serve(create_app(app_ctx)) as url, httpx.Client(base_url=url, timeout=120) as ui:
         sign_in(ui, token)
         page = ui.get(page_path)
     assert page.status_code == 200, page.text[:500]

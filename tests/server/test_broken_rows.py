@@ -128,7 +128,7 @@ def test_an_unreadable_run_is_listed_as_broken_and_the_others_still_read(
 
 
 def _assert_ui_lists(app_ctx: AppContext, token: str, bad: str, good: str) -> None:
-    with serve(create_app(app_ctx)) as url, httpx.Client(base_url=url) as ui:
+    with serve(create_app(app_ctx)) as url, httpx.Client(base_url=url, timeout=120) as ui:
         sign_in(ui, token)
         page = ui.get("/ui/runs")
         assert page.status_code == 200, page.text[:500]

@@ -80,7 +80,9 @@ def test_posts_without_the_session_csrf_token_are_refused(page: Page, ui: UiServ
 def test_the_api_keeps_bearer_auth_and_ignores_the_session_cookie(page: Page, ui: UiServer) -> None:
     sign_in(page, ui.token)
     (cookie,) = [c for c in page.context.cookies() if c["name"] == "bf_session"]
-    with httpx.Client(base_url=ui.url, cookies={"bf_session": cookie["value"]}) as http:
+    with httpx.Client(
+        base_url=ui.url, cookies={"bf_session": cookie["value"]}, timeout=120
+    ) as http:
         assert http.get("/credentials").status_code == 401
         bearer = http.get("/credentials", headers={"Authorization": f"Bearer {ui.token}"})
         assert bearer.status_code == 200 and bearer.json() == {"credentials": []}
