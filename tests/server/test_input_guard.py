@@ -114,3 +114,31 @@ def test_a_streamed_upload_is_not_read_by_the_guard(http: TestClient) -> None:
         headers={"content-type": "application/json"},
     )
     assert response.status_code == 404, response.text
+
+
+def test_apps_with_different_routes_never_share_an_operation_table() -> None:
+    """The guard builds its operation table once per set of routes (rendering the OpenAPI
+    document costs seconds per app).  Two apps whose routers differ only in one parameter's
+    type must each be checked by their own table: a shared one would let an integer overflow
+    through, or refuse a text id."""
+    from fastapi import APIRouter, FastAPI
+
+    from batchforge.server.guard import InputGuard
+
+    def app_with(kind: type) -> TestClient:
+        router = APIRouter()
+
+        def read(thing_id: int) -> dict[str, str]:
+            return {"id": str(thing_id)}
+
+        read.__annotations__ = {"thing_id": kind, "return": dict[str, str]}
+        router.add_api_route("/things/{thing_id}", read, methods=["GET"])
+
+        api = FastAPI()
+        api.include_router(router, prefix="/v1")
+        return TestClient(InputGuard(api, api), raise_server_exceptions=False)
+
+    as_int, as_text = app_with(int), app_with(str)
+    assert as_int.get(f"/v1/things/{BIG}").json()["field"] == "thing_id"
+    assert as_text.get(f"/v1/things/{BIG}").json() == {"id": BIG}
+    assert as_int.get(f"/v1/things/{BIG}").status_code == 400

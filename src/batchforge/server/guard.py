@@ -108,6 +108,50 @@ def _json_content(content_type: str | None, operation: _Operation | None) -> boo
     return kind.startswith("application/") and (kind.endswith("/json") or kind.endswith("+json"))
 
 
+_Signature = tuple[Any, ...]
+_BUILT: dict[_Signature, list[_Operation]] = {}
+"""Operation tables by the routes they were built from: rendering the OpenAPI document takes
+seconds, and every app :func:`batchforge.server.app.create_app` makes has the same routes."""
+
+
+def _route_signature(routes: Any, prefix: str = "") -> _Signature:
+    """What the OpenAPI document is rendered from: each documented route's full path, methods
+    and endpoint (the function object itself, so two endpoints with one name never match and,
+    held by the key, its identity is never reused); an included router (FastAPI keeps it as one
+    entry holding the router) is walked with its prefix.  Undocumented routes (FastAPI's own
+    /docs, mounts) are left out: they are made anew for every app."""
+    signature: list[Any] = []
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            context = getattr(route, "include_context", None)
+            inner = prefix + str(getattr(context, "prefix", ""))
+            shown = getattr(context, "include_in_schema", True)
+            signature.append(("include", inner, shown, _route_signature(included.routes, inner)))
+            continue
+        endpoint = getattr(route, "endpoint", None)
+        if endpoint is None or not getattr(route, "include_in_schema", False):
+            continue
+        path = prefix + str(getattr(route, "path", ""))
+        methods = tuple(sorted(getattr(route, "methods", None) or ()))
+        signature.append((path, methods, endpoint))
+    return tuple(signature)
+
+
+def _operations_of(api: FastAPI) -> list[_Operation]:
+    """The app's operation table, built once per distinct set of routes."""
+    signature = _route_signature(api.routes)
+    built = _BUILT.get(signature)
+    if built is None:
+        try:
+            built = _operations(api.openapi())
+        except Exception:  # a route whose schema cannot be rendered: text rules still hold
+            log.exception("input guard: the OpenAPI document could not be built")
+            return []
+        _BUILT[signature] = built
+    return built
+
+
 class InputGuard:
     """Refuses, with a 400 naming the field, any request carrying input no route may accept."""
 
@@ -119,11 +163,7 @@ class InputGuard:
     def operation(self, method: str, path: str) -> tuple[_Operation | None, dict[str, str]]:
         """The OpenAPI operation ``method path`` is for, and its path parameters."""
         if self._operations is None:
-            try:
-                self._operations = _operations(self.api.openapi())
-            except Exception:  # a route whose schema cannot be rendered: text rules still hold
-                log.exception("input guard: the OpenAPI document could not be built")
-                self._operations = []
+            self._operations = _operations_of(self.api)
         for operation in self._operations:
             if operation.method != method:
                 continue
