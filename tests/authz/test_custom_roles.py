@@ -287,3 +287,29 @@ def test_web_ui_offers_custom_roles_and_applies_them(
         denied = ritas.get("/ui/compute-envs", params={"workspaceId": org.ws})
         assert denied.status_code == 403
         assert "compute_environment:read" in denied.text
+
+
+def test_web_ui_role_pickers_offer_only_roles_the_viewer_may_give(
+    app_ctx: AppContext, org: Org, server: str
+) -> None:
+    """The pickers follow the rule the API enforces (participants._grantable): Max, an
+    ``admin``, is not offered ``owner`` nor a custom role holding ``workspace:admin`` (the
+    API answers 403 to both), but is offered ``pipeline-reader``; Olga, the owner, all."""
+    from tests.server.hostile_ui import sign_in
+
+    _ok(org.call("POST", "/roles", json=READER), 201)
+    mighty = {"name": "mighty", "description": "x", "permissions": ["workspace:admin"]}
+    _ok(org.call("POST", "/roles", json=mighty), 201)
+    offered: dict[str, set[str]] = {}
+    for name, caller in (("olga", org.olga), ("max", org.max)):
+        with httpx.Client(base_url=server, timeout=TIMEOUT, headers={"Origin": server}) as ui:
+            sign_in(ui, caller.token)
+            page = ui.get("/ui/workspace", params={"workspaceId": org.ws})
+            assert page.status_code == 200, page.text[:300]
+            offered[name] = {
+                role
+                for role in [*ROLES, "pipeline-reader", "mighty"]
+                if f'<option value="{role}"' in page.text
+            }
+    assert offered["olga"] == {*ROLES, "pipeline-reader", "mighty"}
+    assert offered["max"] == {*ROLES, "pipeline-reader"} - {"owner"}

@@ -227,20 +227,48 @@ def keep_admins_without(
         _keep_an_admin(session, participant, "remove")
 
 
+def _needed_to_grant(role: str, custom: frozenset[Permission]) -> list[Permission]:
+    """What a caller must hold to give ``role`` (as stored): ``owner`` needs
+    ``workspace:admin``; a custom role needs every permission it holds (``custom``), so no one
+    grants more than they have; the other predefined roles need nothing more than the right to
+    manage participants."""
+    if role == "owner":
+        return [Permission.WORKSPACE_ADMIN]
+    if role in authz.ROLES:
+        return []
+    return sorted(custom)
+
+
 def _grantable(
     session: Session, principal: Principal, org_id: int, workspace_id: int, role: str
 ) -> str:
     """``role`` as stored (:func:`roles.resolve_role`: a predefined role or a custom role of
-    the organization; 400 naming ``role`` otherwise), when the caller may give it: the
-    ``owner`` role needs ``workspace:admin``; a custom role needs every permission it holds
-    (403 naming the first missing one), so no one grants more than they have."""
+    the organization; 400 naming ``role`` otherwise), when the caller may give it
+    (:func:`_needed_to_grant`; 403 naming the first permission missing)."""
     role = roles.resolve_role(session, org_id, role)
-    if role == "owner":
-        authz.require(principal, workspace_id, Permission.WORKSPACE_ADMIN)
-    elif role not in authz.ROLES:
-        for wanted in sorted(roles.custom_permissions(session, org_id, role)):
-            authz.require(principal, workspace_id, wanted)
+    custom = roles.custom_permissions(session, org_id, role)
+    for wanted in _needed_to_grant(role, custom):
+        authz.require(principal, workspace_id, wanted)
     return role
+
+
+def grantable_roles(
+    ctx: AppContext, principal: Principal, org_id: int, workspace_id: int
+) -> list[str]:
+    """The roles ``principal`` may give in ``workspace_id`` (for role pickers): the predefined
+    ones, then the organization's custom roles by name, each only when :func:`_grantable`
+    would let it through."""
+    with ctx.db.transaction() as session:
+        custom = roles.custom_roles_by_name(session, org_id)
+    offered = [*((role, frozenset[Permission]()) for role in authz.ROLES), *custom.items()]
+    return [
+        role
+        for role, permissions in offered
+        if all(
+            authz.holds(principal, workspace_id, wanted)
+            for wanted in _needed_to_grant(role, permissions)
+        )
+    ]
 
 
 def set_role(

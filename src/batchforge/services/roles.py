@@ -124,13 +124,13 @@ def custom_permissions(session: Session, org_id: int, role: str) -> frozenset[Pe
     return authz.known_permissions(found.permissions or []) if found is not None else frozenset()
 
 
-def custom_role_names(ctx: AppContext, org_id: int) -> list[str]:
-    """The names of ``org_id``'s custom roles, sorted (for role pickers)."""
-    with ctx.db.transaction() as session:
-        return sorted(
-            session.scalars(select(CustomRole.name).where(CustomRole.org_id == org_id)).all(),
-            key=str.lower,
-        )
+def custom_roles_by_name(session: Session, org_id: int) -> dict[str, frozenset[Permission]]:
+    """``org_id``'s custom roles and their permissions, sorted by name (for role pickers)."""
+    rows = session.scalars(select(CustomRole).where(CustomRole.org_id == org_id)).all()
+    return {
+        row.name: authz.known_permissions(row.permissions or [])
+        for row in sorted(rows, key=lambda row: row.name.lower())
+    }
 
 
 def _predefined_dto(role: str) -> RoleDto:

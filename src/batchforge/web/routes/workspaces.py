@@ -19,7 +19,7 @@ from starlette.responses import Response
 
 from batchforge.errors import BatchforgeError, InvalidInput, NotFound
 from batchforge.schemas.accounts import AddParticipantRequest
-from batchforge.services import authz, participants, roles, teams
+from batchforge.services import authz, participants, teams
 from batchforge.services.authz import ROLES, Permission
 from batchforge.web import render
 from batchforge.web.core import (
@@ -84,8 +84,7 @@ def workspace_settings(request: Request, viewer: CanRead) -> Response:
     known = {p.teamId for p in listed if p.teamId is not None}
     org_teams = teams.list_teams(ctx, viewer.principal, org_id)
     can_admin = authz.holds(viewer.principal, viewer.workspace_id, Permission.WORKSPACE_ADMIN)
-    grantable = [r for r in ROLES if r != "owner" or can_admin]
-    grantable += roles.custom_role_names(ctx, org_id)
+    grantable = participants.grantable_roles(ctx, viewer.principal, org_id, viewer.workspace_id)
     return render.page(
         request,
         "workspace_settings.html",
