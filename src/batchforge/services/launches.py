@@ -252,11 +252,9 @@ def prepare(
             "paths all the same.",
         )
     params = parse_params(body.paramsText, f"{F}.paramsText")
-    if body.pipelineSchemaId is not None:
-        schema = pipeline_schemas.load(
-            ctx, workspace_id, body.pipelineSchemaId, also=schema_workspace_id
-        )
-        pipeline_schemas.check_params(schema, params, f"{F}.paramsText")
+    pipeline_schemas.check_launch(
+        ctx, workspace_id, body.pipelineSchemaId, params, F, also=schema_workspace_id
+    )
     cpus, memory = _resources(body, env)
     chosen = labels.resolve(ctx, workspace_id, body.labelIds, f"{F}.labelIds")
     prefix = ctx.settings.forge_prefix + env.id

@@ -133,6 +133,24 @@ def declared(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return found
 
 
+def check_launch(
+    ctx: AppContext,
+    workspace_id: int,
+    schema_id: int | None,
+    params: dict[str, Any],
+    prefix: str = "launch",
+    also: int | None = None,
+) -> None:
+    """A launch's ``pipelineSchemaId`` and parameters, as launches and saved pipelines check
+    them: nothing when no schema is named; else the schema must be found (:func:`load`,
+    a 400 naming ``<prefix>.pipelineSchemaId``) and the parameters follow it
+    (:func:`check_params`, a 400 naming ``<prefix>.paramsText.<param>``)."""
+    if schema_id is None:
+        return
+    document = load(ctx, workspace_id, schema_id, f"{prefix}.pipelineSchemaId", also=also)
+    check_params(document, params, f"{prefix}.paramsText")
+
+
 def check_params(
     document: dict[str, Any], params: dict[str, Any], field: str = "launch.paramsText"
 ) -> None:

@@ -51,9 +51,7 @@ def _validate(ctx: AppContext, workspace_id: int, name: str | None, launch: Any)
         from batchforge.launch.params import parse_params
 
         params = parse_params(launch.paramsText, "launch.paramsText")
-        if launch.pipelineSchemaId is not None:
-            schema = pipeline_schemas.load(ctx, workspace_id, launch.pipelineSchemaId)
-            pipeline_schemas.check_params(schema, params)
+        pipeline_schemas.check_launch(ctx, workspace_id, launch.pipelineSchemaId, params)
 
 
 def _to_dto(ctx: AppContext, row: models.Pipeline) -> PipelineDbDto:
