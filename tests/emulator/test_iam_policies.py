@@ -7,18 +7,9 @@ from __future__ import annotations
 import json
 
 from batchforge.local_aws import LocalAws
+from tests.emulator.conftest import TRUST_ECS_TASKS
 
 ECS_INSTANCE = "arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role"
-TRUST = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Effect": "Allow",
-            "Principal": {"Service": "ec2.amazonaws.com"},
-            "Action": "sts:AssumeRole",
-        }
-    ],
-}
 
 
 def test_managed_policies_survive_resets_and_attach_to_a_fresh_account_each_time(
@@ -38,7 +29,7 @@ def test_managed_policies_survive_resets_and_attach_to_a_fresh_account_each_time
             PolicyArn=ECS_INSTANCE, VersionId=policy["DefaultVersionId"]
         )["PolicyVersion"]
         assert "ecs:RegisterContainerInstance" in json.dumps(version["Document"])
-        iam.create_role(RoleName="probe", AssumeRolePolicyDocument=json.dumps(TRUST))
+        iam.create_role(RoleName="probe", AssumeRolePolicyDocument=json.dumps(TRUST_ECS_TASKS))
         iam.attach_role_policy(RoleName="probe", PolicyArn=ECS_INSTANCE)
         assert iam.get_policy(PolicyArn=ECS_INSTANCE)["Policy"]["AttachmentCount"] == 1
         aws.reset()
