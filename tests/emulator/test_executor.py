@@ -70,7 +70,7 @@ def test_job_goes_through_runnable_starting_running(emu: Emu) -> None:
     """Batch job states: RUNNABLE -> STARTING -> RUNNING -> SUCCEEDED (AWS Batch user guide,
     "Job states"); RUNNING carries startedAt and the log stream."""
     job_id = emu.submit(["bash", "-c", "sleep 2; echo done"])
-    running = emu.wait(job_id, ("RUNNING",), timeout=30)
+    running = emu.wait(job_id, ("RUNNING",), timeout=120)
     assert running["container"]["logStreamName"].endswith(job_id)
     assert emu.wait(job_id)["status"] == "SUCCEEDED"
 
@@ -81,8 +81,8 @@ def test_terminate_kills_the_process_group(emu: Emu, tmp_path: Path) -> None:
     pid_file = tmp_path / "pid"
     script = f"echo $$ > {pid_file}; sleep 300 & echo $! >> {pid_file}; wait"
     job_id = emu.submit(["bash", "-c", script])
-    emu.wait(job_id, ("RUNNING",), timeout=30)
-    deadline = time.monotonic() + 30
+    emu.wait(job_id, ("RUNNING",), timeout=120)
+    deadline = time.monotonic() + 120
     while len(pid_file.read_text().split() if pid_file.exists() else []) < 2:
         assert time.monotonic() < deadline
         time.sleep(0.1)
@@ -111,7 +111,7 @@ def test_task_jobs_stay_running_for_their_seconds(emu: Emu) -> None:
     """Untagged jobs (the stand-in's tasks) are not executed: RUNNING for
     BATCHFORGE_STANDIN_TASK_SECONDS, or until terminated."""
     held = emu.submit(["true"], {"BATCHFORGE_STANDIN_TASK_SECONDS": "300"}, head=False)
-    emu.wait(held, ("RUNNING",), timeout=30)
+    emu.wait(held, ("RUNNING",), timeout=120)
     emu.aws.boto_client("batch").terminate_job(jobId=held, reason="cancelled")
     assert emu.wait(held)["statusReason"] == "cancelled"
     quick = emu.submit(["true"], head=False)

@@ -155,6 +155,6 @@ def test_terminating_the_head_job_terminates_its_task_jobs(emu: Emu) -> None:
     batch.terminate_job(jobId=head, reason="cancelled by the test")
     assert emu.wait(head)["status"] == "FAILED"
     for task in running:
-        job = emu.wait(task["jobId"], timeout=30)
+        job = emu.wait(task["jobId"], timeout=120)
         assert job["status"] == "FAILED" and job["statusReason"] == "Job killed by NF"
     assert sum(c["operation"] == "TerminateJob" for c in emu.aws.standin_calls()) == 2
