@@ -5,7 +5,8 @@ the proxy of ``tests/server/holdproxy.py``) is killed with SIGKILL while it owns
 
 - **forge**: a forge killed with the answer of ``CreateComputeEnvironment`` (then of
   ``CreateJobQueue``) held back;
-- **run**: a RUNNING run the tracker holds (the Nextflow stand-in keeps its task busy).
+- **run**: a RUNNING run the tracker holds (the Nextflow stand-in keeps its task busy),
+  killed once its trace reports the task running (before that, nf-tower would abort the run).
 
 Each restart prints: seconds until the server answers, and until its work resumes (the
 forge's next AWS call; the tracker's DescribeJobs), against the lease it would otherwise wait
@@ -30,6 +31,7 @@ from tests.server.holdproxy import HoldingProxy  # noqa: E402
 from tests.server.processes import ServerProcess, emulator_process, wait_for  # noqa: E402
 from tests.server.test_kill_restart import _forge_body, _status  # noqa: E402
 
+from batchforge.client import BatchforgeClient  # noqa: E402
 from batchforge.local_aws import free_port  # noqa: E402
 from batchforge.services.forge_journal import LEASE_SECONDS as FORGE_LEASE  # noqa: E402
 from batchforge.services.run_tracker import LEASE_SECONDS as RUN_LEASE  # noqa: E402
@@ -64,6 +66,14 @@ class Bench:
         assert server.answers()
 
 
+def _task_running(api: BatchforgeClient, run_id: str) -> bool:
+    """The run is RUNNING and its trace reports a running task (create and begin are done)."""
+    if api.describe_workflow(run_id).workflow.status != "RUNNING":
+        return False
+    counts = api.workflow_progress(run_id).get("workflowProgress") or {}
+    return int(counts.get("running") or 0) >= 1
+
+
 def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-restart-") as name:
         tmp = Path(name)
@@ -95,11 +105,11 @@ def main() -> int:
                 }
             )
             for attempt in (1, 2):
+                # Killed before Nextflow's trace has begun, the run would fail as it should:
+                # nf-tower aborts a run whose /trace/create or /begin finds no server.
                 wait_for(
-                    "the run RUNNING",
-                    lambda client=api: (
-                        client.describe_workflow(run_id).workflow.status == "RUNNING"
-                    ),
+                    "the run's task RUNNING",
+                    lambda client=api: _task_running(client, run_id),
                     300,
                 )
                 bench.kill_and_restart(

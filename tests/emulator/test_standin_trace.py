@@ -164,6 +164,8 @@ def test_a_refused_create_or_begin_aborts_before_any_task(
     text = "\n".join(emu.log(job))
     assert job["status"] == "FAILED" and job["container"]["exitCode"] == 1
     assert f"ERROR ~ refused {kind}" in text  # the answer's message (parseCause)
+    # Nextflow prints an AbortOperationException's message alone (Launcher), never a stack trace
+    assert "Traceback" not in text and text.count(f"ERROR ~ refused {kind}") == 1
     assert "Submitted process" not in text and "complete" not in recorder.kinds()
 
 

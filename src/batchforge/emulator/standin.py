@@ -157,4 +157,9 @@ def _append_log(text: str) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run as ``python -m``, this file is ``__main__``; the modules it imports (standin_run,
+    # standin_trace) raise ``batchforge.emulator.standin.Abort``, a different class from this
+    # copy's.  The package's own main catches theirs, so an abort is a message, not a traceback.
+    from batchforge.emulator import standin
+
+    sys.exit(standin.main())
